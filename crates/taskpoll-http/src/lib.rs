@@ -1,0 +1,437 @@
+//! The HTTP plumbing taskpoll's vendor adapters share.
+//!
+//! - [`Secret`]: a credential that never shows in `Debug` or `Display`;
+//! - [`BaseUrl`]: a vendor base URL, HTTPS unless it is loopback or plain HTTP is
+//!   explicitly allowed;
+//! - [`BaseUrl::join_id`]: a task id percent-encoded as exactly one path segment;
+//! - [`retry_after`]: `Retry-After` as seconds or an HTTP date;
+//! - [`read_capped`]: a response body read up to a size cap, refused past it without
+//!   being read whole;
+//! - [`Transport`]: a `reqwest` error with its URL (and so any credential in the
+//!   query) removed, classified as timeout, connect or other;
+//! - [`client`]: the `reqwest::Client` every adapter builds (rustls, connection reuse).
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+use std::fmt;
+use std::net::IpAddr;
+use std::time::{Duration, SystemTime};
+
+use url::Url;
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+
+/// The default cap on a response body: 16 MiB.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+
+/// A credential (API key, secret, token). `Debug` and `Display` print `***`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a credential.
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The credential itself, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether it is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl From<String> for Secret {
+    fn from(s: String) -> Self {
+        Secret(s)
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(s: &str) -> Self {
+        Secret(s.to_owned())
+    }
+}
+
+/// A configuration mistake found before any request is sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The base URL does not parse.
+    #[error("invalid base URL {url:?}: {reason}")]
+    InvalidBaseUrl {
+        /// The URL given.
+        url: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Plain HTTP to a host that is not loopback.
+    #[error(
+        "refusing plain HTTP to {host}: credentials would cross the network unencrypted; use https, or allow plain HTTP explicitly"
+    )]
+    InsecureHttp {
+        /// The host.
+        host: String,
+    },
+    /// A credential is empty.
+    #[error("{name} is empty")]
+    MissingCredential {
+        /// Which credential.
+        name: &'static str,
+    },
+    /// The HTTP client could not be built.
+    #[error("could not build the HTTP client: {0}")]
+    Client(String),
+}
+
+/// A task id that cannot be sent as one path segment.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid task id {id:?}: {reason}")]
+pub struct InvalidTaskId {
+    /// The id.
+    pub id: String,
+    /// Why.
+    pub reason: &'static str,
+}
+
+/// A vendor base URL: `https`, or `http` to a loopback host (or anywhere when the
+/// user allowed plain HTTP explicitly). No trailing slash.
+#[derive(Clone, PartialEq, Eq)]
+pub struct BaseUrl(Url);
+
+impl fmt::Debug for BaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "BaseUrl({})", self.0)
+    }
+}
+
+impl fmt::Display for BaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.as_str().trim_end_matches('/'))
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+impl BaseUrl {
+    /// Checks and normalises a base URL. Plain `http` is accepted for loopback hosts
+    /// (the simulators) or when `allow_http` is set.
+    pub fn parse(url: &str, allow_http: bool) -> Result<Self, ConfigError> {
+        let invalid = |reason: String| ConfigError::InvalidBaseUrl {
+            url: url.to_owned(),
+            reason,
+        };
+        let parsed = Url::parse(url.trim_end_matches('/')).map_err(|e| invalid(e.to_string()))?;
+        if parsed.query().is_some() || parsed.fragment().is_some() {
+            return Err(invalid("it must not have a query or fragment".into()));
+        }
+        if parsed.cannot_be_a_base() || parsed.host().is_none() {
+            return Err(invalid("it needs a host".into()));
+        }
+        match parsed.scheme() {
+            "https" => {}
+            "http" if allow_http || is_loopback(&parsed) => {}
+            "http" => {
+                return Err(ConfigError::InsecureHttp {
+                    host: parsed.host_str().unwrap_or_default().to_owned(),
+                });
+            }
+            other => return Err(invalid(format!("unsupported scheme {other:?}"))),
+        }
+        Ok(BaseUrl(parsed))
+    }
+
+    /// The URL of a fixed path below the base (`path` without a leading slash, made of
+    /// literal segments such as `"v1/tasks"`).
+    pub fn join(&self, path: &str) -> Url {
+        let mut url = self.0.clone();
+        let base = url.path().trim_end_matches('/').to_owned();
+        url.set_path(&format!("{base}/{}", path.trim_start_matches('/')));
+        url
+    }
+
+    /// The URL of `path` followed by `id` as exactly one percent-encoded path segment:
+    /// `/`, `?`, `#`, `%` and every other byte outside the unreserved set are encoded,
+    /// so no id can change the request's path or query. Empty ids, `.` and `..` are
+    /// refused (URL parsers resolve them as relative segments).
+    pub fn join_id(&self, path: &str, id: &str) -> Result<Url, InvalidTaskId> {
+        let refuse = |reason| InvalidTaskId {
+            id: id.to_owned(),
+            reason,
+        };
+        if id.is_empty() {
+            return Err(refuse("it is empty"));
+        }
+        if id == "." || id == ".." {
+            return Err(refuse("it is a relative path segment"));
+        }
+        let mut url = self.join(path);
+        let joined = format!("{}/{}", url.path().trim_end_matches('/'), encode_segment(id));
+        url.set_path(&joined);
+        // Defensive: the encoded segment must have survived parsing unchanged.
+        if !url.path().ends_with(&encode_segment(id)) {
+            return Err(refuse("it does not survive as one path segment"));
+        }
+        Ok(url)
+    }
+
+    /// The underlying URL.
+    pub fn as_url(&self) -> &Url {
+        &self.0
+    }
+}
+
+/// Percent-encodes every byte outside RFC 3986's unreserved set (`A-Z a-z 0-9 - . _ ~`).
+pub fn encode_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The delay a response asks for in `Retry-After`: whole seconds or an HTTP date (a
+/// past date is zero). With a comma-separated value the first non-empty item counts.
+/// `None` when absent or unparsable.
+pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let raw = headers.get(RETRY_AFTER)?.to_str().ok()?;
+    parse_retry_after(raw, now)
+}
+
+/// Parses a `Retry-After` value (see [`retry_after`]).
+pub fn parse_retry_after(raw: &str, now: SystemTime) -> Option<Duration> {
+    let raw = raw.trim();
+    // An HTTP date has commas of its own ("Thu, 01 Jan 2026 ..."): try it whole first.
+    if let Ok(at) = httpdate::parse_http_date(raw) {
+        return Some(at.duration_since(now).unwrap_or(Duration::ZERO));
+    }
+    let first = raw.split(',').map(str::trim).find(|s| !s.is_empty())?;
+    first.parse::<u64>().ok().map(Duration::from_secs)
+}
+
+/// The first non-empty item of a possibly comma-separated header, as an integer.
+pub fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
+    let raw = headers.get(name)?.to_str().ok()?;
+    raw.split(',').map(str::trim).find(|s| !s.is_empty())?.parse().ok()
+}
+
+/// A transport failure, with the request URL removed (it may carry credentials).
+#[derive(Debug, thiserror::Error)]
+#[error("{kind}: {message}")]
+pub struct Transport {
+    /// What kind of failure.
+    pub kind: TransportKind,
+    message: String,
+}
+
+/// The kind of a [`Transport`] failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransportKind {
+    /// The per-request timeout passed.
+    Timeout,
+    /// No connection could be made.
+    Connect,
+    /// The connection broke while sending the request or reading the response.
+    Broken,
+    /// The request could not be built (a bug or bad input: not worth retrying).
+    Request,
+}
+
+impl fmt::Display for TransportKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TransportKind::Timeout => "request timed out",
+            TransportKind::Connect => "could not connect",
+            TransportKind::Broken => "connection failed",
+            TransportKind::Request => "could not build the request",
+        })
+    }
+}
+
+impl Transport {
+    /// Whether retrying may help.
+    pub fn is_transient(&self) -> bool {
+        !matches!(self.kind, TransportKind::Request)
+    }
+}
+
+impl From<reqwest::Error> for Transport {
+    fn from(e: reqwest::Error) -> Self {
+        let kind = if e.is_timeout() {
+            TransportKind::Timeout
+        } else if e.is_connect() {
+            TransportKind::Connect
+        } else if e.is_builder() {
+            TransportKind::Request
+        } else {
+            TransportKind::Broken
+        };
+        let e = e.without_url();
+        let mut message = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            message.push_str(": ");
+            message.push_str(&s.to_string());
+            source = s.source();
+        }
+        Transport { kind, message }
+    }
+}
+
+/// Why a body could not be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BodyError {
+    /// It is larger than the cap.
+    #[error("response body larger than the {cap}-byte cap (raise the adapter's max response size if this is expected)")]
+    TooLarge {
+        /// The cap.
+        cap: usize,
+    },
+    /// The connection failed while reading it.
+    #[error(transparent)]
+    Transport(#[from] Transport),
+}
+
+/// Reads a response body, refusing it as soon as it passes `cap` bytes (at once when
+/// `Content-Length` says so).
+pub async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<u8>, BodyError> {
+    if response
+        .content_length()
+        .is_some_and(|len| len > u64::try_from(cap).unwrap_or(u64::MAX))
+    {
+        return Err(BodyError::TooLarge { cap });
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(Transport::from)? {
+        if body.len() + chunk.len() > cap {
+            return Err(BodyError::TooLarge { cap });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// A short, printable excerpt of a body for error messages (at most 200 characters).
+pub fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let trimmed = text.trim();
+    let mut out: String = trimmed.chars().take(200).collect();
+    if trimmed.chars().count() > 200 {
+        out.push('…');
+    }
+    out
+}
+
+/// The HTTP client adapters use: rustls, connections kept and reused across polls,
+/// the given per-request timeout and user agent.
+pub fn client(request_timeout: Duration, user_agent: &str) -> Result<reqwest::Client, ConfigError> {
+    reqwest::Client::builder()
+        .timeout(request_timeout)
+        .connect_timeout(request_timeout.min(Duration::from_secs(10)))
+        .pool_idle_timeout(Duration::from_secs(90))
+        .user_agent(user_agent)
+        .build()
+        .map_err(|e| ConfigError::Client(Transport::from(e).to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> BaseUrl {
+        BaseUrl::parse("http://127.0.0.1:8080/", false).unwrap()
+    }
+
+    #[test]
+    fn ids_stay_one_segment() {
+        let cases = [
+            ("6a1c0f7e-3b52", "/v1/tasks/6a1c0f7e-3b52"),
+            ("../subscriptions", "/v1/tasks/..%2Fsubscriptions"),
+            ("a/b?c=d", "/v1/tasks/a%2Fb%3Fc%3Dd"),
+            ("%2e%2e", "/v1/tasks/%252e%252e"),
+            ("a b#c", "/v1/tasks/a%20b%23c"),
+            ("...", "/v1/tasks/..."),
+        ];
+        for (id, path) in cases {
+            let url = base().join_id("v1/tasks", id).unwrap();
+            assert_eq!(url.path(), path, "id {id:?}");
+            assert_eq!(url.query(), None, "id {id:?}");
+        }
+    }
+
+    #[test]
+    fn relative_and_empty_ids_are_refused() {
+        for id in ["", ".", ".."] {
+            assert!(base().join_id("v1/tasks", id).is_err(), "id {id:?}");
+        }
+    }
+
+    #[test]
+    fn https_is_required_off_loopback() {
+        assert!(BaseUrl::parse("https://api.example.com", false).is_ok());
+        assert!(BaseUrl::parse("http://localhost:1", false).is_ok());
+        assert!(BaseUrl::parse("http://[::1]:1", false).is_ok());
+        assert!(BaseUrl::parse("http://127.8.0.1:1", false).is_ok());
+        assert!(matches!(
+            BaseUrl::parse("http://api.example.com", false),
+            Err(ConfigError::InsecureHttp { .. })
+        ));
+        assert!(BaseUrl::parse("http://api.example.com", true).is_ok());
+        assert!(BaseUrl::parse("ftp://x", true).is_err());
+        assert!(BaseUrl::parse("https://x/?a=b", true).is_err());
+    }
+
+    #[test]
+    fn base_path_is_kept() {
+        let b = BaseUrl::parse("https://api.redislabs.com/v1/", false).unwrap();
+        assert_eq!(b.join("tasks").as_str(), "https://api.redislabs.com/v1/tasks");
+        assert_eq!(b.to_string(), "https://api.redislabs.com/v1");
+    }
+
+    #[test]
+    fn retry_after_forms() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_225_600);
+        assert_eq!(parse_retry_after("2", now), Some(Duration::from_secs(2)));
+        assert_eq!(parse_retry_after(" , 7, 9", now), Some(Duration::from_secs(7)));
+        let later = httpdate::fmt_http_date(now + Duration::from_secs(30));
+        assert_eq!(parse_retry_after(&later, now), Some(Duration::from_secs(30)));
+        let earlier = httpdate::fmt_http_date(now - Duration::from_secs(30));
+        assert_eq!(parse_retry_after(&earlier, now), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("soon", now), None);
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let s = Secret::new("hunter2");
+        assert_eq!(format!("{s} {s:?}"), "*** Secret(***)");
+    }
+}

@@ -1,0 +1,2 @@
+//! The `taskpoll-sim` command (also `taskpoll sim`).
+//! Placeholder replaced below.

@@ -1,0 +1,2 @@
+//! `taskpoll-sim`: serves the loopback simulators until interrupted.
+fn main() {}

@@ -1,0 +1,1 @@
+//! The Redis Cloud simulator (being written).

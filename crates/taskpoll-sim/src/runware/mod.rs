@@ -1,0 +1,1 @@
+//! The Runware simulator (being written).

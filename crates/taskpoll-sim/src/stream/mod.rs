@@ -1,0 +1,243 @@
+//! The Stream simulator: `GET /api/v2/tasks/{id}` (integer-nanosecond timestamps), the
+//! legacy `GET /tasks/{id}` (RFC 3339), start endpoints, server-JWT auth, the full
+//! `APIError` body on every error and `X-RateLimit-*` on every response.
+//!
+//! Wire reference: `shared/vendors/stream.md` of the project's design notes; what this
+//! simulator does where Stream's documentation is silent is in `docs/vendors/stream.md`.
+
+mod auth;
+mod routes;
+mod wire;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::accounting::{Counts, RequestRecord};
+use crate::control::{Common, SimState};
+use crate::faults::FaultPlan;
+use crate::script::{Defaults, ScriptOutcome, TaskScript, Timeline};
+use crate::server::{SimServer, any_loopback_port};
+
+/// Settings of a Stream simulator.
+#[derive(Debug, Clone)]
+pub struct StreamSimConfig {
+    /// The API key accepted (`api_key` query parameter).
+    pub api_key: String,
+    /// The secret server JWTs must be signed with (HS256).
+    pub api_secret: String,
+    /// How start endpoints script their tasks.
+    pub defaults: Defaults,
+    /// Requests per minute per endpoint before 429 (code 9).
+    pub rate_limit_per_minute: u32,
+    /// Send `Retry-After` (seconds to the window reset) with rate-limit 429s.
+    pub send_retry_after: bool,
+}
+
+impl Default for StreamSimConfig {
+    fn default() -> Self {
+        StreamSimConfig {
+            api_key: "sim-stream-key".into(),
+            api_secret: "sim-stream-secret".into(),
+            defaults: Defaults::default(),
+            rate_limit_per_minute: 1_000_000,
+            send_retry_after: true,
+        }
+    }
+}
+
+/// What a start endpoint started (decides the shape of `result`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Operation {
+    ExportChannels,
+    DeleteChannels,
+    DeleteUsers,
+    ExportUsers,
+}
+
+#[derive(Debug)]
+pub(crate) struct Task {
+    pub(crate) id: String,
+    pub(crate) created: Instant,
+    pub(crate) timeline: Timeline,
+    pub(crate) outcome: ScriptOutcome,
+    pub(crate) last_status: String,
+    pub(crate) updated: Instant,
+}
+
+#[derive(Debug)]
+pub(crate) struct Window {
+    pub(crate) started: Instant,
+    pub(crate) used: HashMap<String, u32>,
+}
+
+/// Shared state of a Stream simulator.
+#[derive(Debug)]
+pub struct StreamState {
+    pub(crate) config: StreamSimConfig,
+    pub(crate) common: Common,
+    pub(crate) tasks: Mutex<HashMap<String, Task>>,
+    pub(crate) started: Mutex<u64>,
+    pub(crate) window: Mutex<Window>,
+    pub(crate) epoch: (Instant, std::time::SystemTime),
+}
+
+impl StreamState {
+    fn new(config: StreamSimConfig) -> Self {
+        StreamState {
+            config,
+            common: Common::default(),
+            tasks: Mutex::new(HashMap::new()),
+            started: Mutex::new(0),
+            window: Mutex::new(Window {
+                started: Instant::now(),
+                used: HashMap::new(),
+            }),
+            epoch: (Instant::now(), std::time::SystemTime::now()),
+        }
+    }
+
+    pub(crate) fn tasks(&self) -> MutexGuard<'_, HashMap<String, Task>> {
+        self.tasks.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Registers a task following `script`; returns its id.
+    pub(crate) fn add_task(&self, script: TaskScript) -> String {
+        let now = Instant::now();
+        let id = uuid::Uuid::new_v4().to_string();
+        let first = script.steps.first().map(|s| s.status.clone()).unwrap_or_else(|| "waiting".into());
+        let task = Task {
+            id: id.clone(),
+            created: now,
+            timeline: Timeline::new(script.steps, now),
+            outcome: script.outcome,
+            last_status: first,
+            updated: now,
+        };
+        self.tasks().insert(id.clone(), task);
+        id
+    }
+
+    /// The script a start endpoint gives its task.
+    pub(crate) fn default_script(&self, op: Operation, subjects: &[String]) -> TaskScript {
+        let n = {
+            let mut started = self.started.lock().unwrap_or_else(|e| e.into_inner());
+            *started += 1;
+            *started
+        };
+        let steps = self
+            .config
+            .defaults
+            .steps(&[("waiting", 1), ("pending", 2), ("running", 7)]);
+        let outcome = if self.config.defaults.fails(n) {
+            ScriptOutcome::Failure {
+                error: wire::default_failure(op, subjects),
+            }
+        } else {
+            ScriptOutcome::Success {
+                result: wire::default_result(op, subjects),
+            }
+        };
+        TaskScript { steps, outcome }
+    }
+
+    /// Nanoseconds since the Unix epoch at `at`.
+    pub(crate) fn unix_nanos(&self, at: Instant) -> i64 {
+        let (base_i, base_s) = self.epoch;
+        let wall = base_s + at.saturating_duration_since(base_i);
+        wall.duration_since(std::time::UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+            .unwrap_or(0)
+    }
+}
+
+impl SimState for StreamState {
+    fn common(&self) -> &Common {
+        &self.common
+    }
+
+    fn clear_tasks(&self) {
+        self.tasks().clear();
+    }
+}
+
+/// A running Stream simulator.
+#[derive(Debug)]
+pub struct StreamSim {
+    server: SimServer,
+    state: Arc<StreamState>,
+}
+
+impl StreamSim {
+    /// Starts on a free loopback port.
+    pub async fn start(config: StreamSimConfig) -> std::io::Result<Self> {
+        StreamSim::start_on(any_loopback_port(), config).await
+    }
+
+    /// Starts on `addr`.
+    pub async fn start_on(addr: SocketAddr, config: StreamSimConfig) -> std::io::Result<Self> {
+        let state = Arc::new(StreamState::new(config));
+        let server = SimServer::bind(addr, routes::router(Arc::clone(&state))).await?;
+        Ok(StreamSim { server, state })
+    }
+
+    /// The base URL (`http://127.0.0.1:PORT`).
+    pub fn base_url(&self) -> String {
+        self.server.base_url()
+    }
+
+    /// The API key accepted.
+    pub fn api_key(&self) -> &str {
+        &self.state.config.api_key
+    }
+
+    /// The API secret accepted.
+    pub fn api_secret(&self) -> &str {
+        &self.state.config.api_secret
+    }
+
+    /// Creates a task following `script`; returns its id.
+    pub fn create_task(&self, script: TaskScript) -> String {
+        self.state.add_task(script)
+    }
+
+    /// Sets the fault plan.
+    pub fn set_faults(&self, plan: FaultPlan) {
+        self.state.common.set_faults(plan);
+    }
+
+    /// Request counts.
+    pub fn counts(&self) -> Counts {
+        self.state.common.counts()
+    }
+
+    /// The request log.
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        self.state.common.requests()
+    }
+
+    /// When task `id` finished at the server, if it has.
+    pub fn finished_at(&self, id: &str) -> Option<Instant> {
+        let mut tasks = self.state.tasks();
+        let task = tasks.get_mut(id)?;
+        task.timeline.advance(Instant::now());
+        task.timeline.finished_at()
+    }
+
+    /// Forgets tasks, counts, log and faults.
+    pub fn reset(&self) {
+        self.state.common.reset();
+        self.state.clear_tasks();
+    }
+
+    /// Stops the server.
+    pub async fn shutdown(self) {
+        self.server.shutdown().await;
+    }
+}
+
+/// How long a rate-limit window lasts.
+pub(crate) const WINDOW: Duration = Duration::from_secs(60);

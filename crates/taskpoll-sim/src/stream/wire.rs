@@ -1,0 +1,104 @@
+//! Stream's JSON bodies: task responses, `APIError`, default results and failures.
+
+use serde_json::{Map, Value, json};
+
+use super::Operation;
+
+const ERRORS_DOC: &str = "https://getstream.io/chat/docs/api_errors_response";
+const RATE_DOC: &str = "https://getstream.io/chat/docs/rate_limits";
+
+/// An `APIError` body with all six required keys (and `unrecoverable` when set).
+pub(crate) fn api_error(code: i64, status: u16, operation: &str, detail: &str, unrecoverable: Option<bool>) -> Value {
+    let more_info = if code == 9 { RATE_DOC } else { ERRORS_DOC };
+    let mut body = json!({
+        "code": code,
+        "message": format!("{operation} failed with error: \"{detail}\""),
+        "exception_fields": {},
+        "StatusCode": status,
+        "duration": "0.35ms",
+        "more_info": more_info,
+        "details": [],
+    });
+    if let (Some(u), Some(obj)) = (unrecoverable, body.as_object_mut()) {
+        obj.insert("unrecoverable".into(), Value::Bool(u));
+    }
+    body
+}
+
+/// The result a task started by `op` completes with.
+pub(crate) fn default_result(op: Operation, subjects: &[String]) -> Value {
+    let id = uuid::Uuid::new_v4();
+    match op {
+        Operation::ExportChannels => json!({
+            "url": format!("https://stream-exports.example/exports/channels/1234/{id}.json?X-Amz-Expires=86400&X-Amz-Signature=3f9a0c"),
+            "path": format!("exports/channels/1234/{id}.json"),
+            "s3_bucket_name": "stream-chat-exports",
+        }),
+        Operation::ExportUsers => json!({
+            "url": format!("https://stream-exports.example/exports/users/1234/{id}.json?X-Amz-Expires=86400&X-Amz-Signature=a71c2e"),
+        }),
+        Operation::DeleteChannels | Operation::DeleteUsers => {
+            let map: Map<String, Value> = subjects
+                .iter()
+                .map(|s| (s.clone(), json!({"status": "ok"})))
+                .collect();
+            Value::Object(map)
+        }
+    }
+}
+
+/// The error a failing task started by `op` ends with.
+pub(crate) fn default_failure(op: Operation, subjects: &[String]) -> Value {
+    let (kind, what) = match op {
+        Operation::ExportChannels | Operation::ExportUsers => ("export_failed", "export"),
+        Operation::DeleteChannels => ("delete_failed", "channel delete"),
+        Operation::DeleteUsers => ("delete_failed", "user delete"),
+    };
+    let first = subjects.first().map(String::as_str).unwrap_or("unknown");
+    json!({
+        "type": kind,
+        "description": format!("{what} failed: {first} does not exist"),
+        "stacktrace": "goroutine 42 [running]:\nmain.runTask(...)\n\t/src/tasks.go:118 +0x1a4",
+        "version": "v6.112.0",
+    })
+}
+
+/// RFC 3339 in UTC with microseconds, as Stream's legacy endpoints write it.
+pub(crate) fn rfc3339(unix_nanos: i64) -> String {
+    let secs = unix_nanos.div_euclid(1_000_000_000);
+    let micros = unix_nanos.rem_euclid(1_000_000_000) / 1_000;
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (h, m, s) = (rem / 3600, (rem % 3600) / 60, rem % 60);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{micros:06}Z")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_matches_known_instants() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000000Z");
+        assert_eq!(rfc3339(1_767_225_604_555_000_000), "2026-01-01T00:00:04.555000Z");
+        assert_eq!(rfc3339(951_782_400_000_001_000), "2000-02-29T00:00:00.000001Z");
+    }
+
+    #[test]
+    fn api_error_has_the_six_required_keys() {
+        let e = api_error(16, 404, "GetTask", "Can't find task with id x", Some(false));
+        for key in ["code", "message", "StatusCode", "duration", "more_info", "details"] {
+            assert!(e.get(key).is_some(), "missing {key}");
+        }
+    }
+}

@@ -1,0 +1,303 @@
+//! The wait state machine: every decision of a wait, with no I/O and no clock of its
+//! own. The drivers ([`Watch`](crate::Watch), and the many-tasks scheduler) feed it
+//! instants and fetch results and carry out what it decides.
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::error::{ExhaustedReason, FetchGiveUp, WaitError};
+use crate::phase::{Phase, PhaseSummary};
+use crate::policy::PollPolicy;
+use crate::source::{ErrorClass, TaskSource};
+use crate::strategy::Delays;
+use crate::update::{Outcome, Update};
+
+/// What the driver does next.
+pub(crate) enum Step<S: TaskSource> {
+    /// Fetch again at this instant.
+    PollAt(Instant),
+    /// The wait is over.
+    Done(Outcome<S>),
+}
+
+/// One wait's state.
+pub(crate) struct WaitState<S: TaskSource> {
+    pub(crate) id: S::Id,
+    started: Instant,
+    deadline: Option<Instant>,
+    polls: u32,
+    delays: Delays,
+    consecutive_transient: u32,
+    transient_since: Option<Instant>,
+    not_visible: u32,
+    last: Option<PhaseSummary>,
+    partials_reported: usize,
+    /// The poll scheduled or in flight is the final one, at the deadline.
+    at_deadline: bool,
+}
+
+impl<S: TaskSource> WaitState<S> {
+    /// A wait that starts now; returns it with the instant of its first poll.
+    pub(crate) fn start(
+        id: S::Id,
+        source: &S,
+        policy: &PollPolicy,
+        salt: u64,
+        now: Instant,
+    ) -> (Self, Instant) {
+        let initial = policy
+            .initial_delay
+            .unwrap_or_else(|| source.initial_delay(&id));
+        let deadline = policy.deadline.map(|d| now + d);
+        let mut state = WaitState {
+            id,
+            started: now,
+            deadline,
+            polls: 0,
+            delays: policy.strategy.delays(salt),
+            consecutive_transient: 0,
+            transient_since: None,
+            not_visible: 0,
+            last: None,
+            partials_reported: 0,
+            at_deadline: false,
+        };
+        let first = state.clamp_to_deadline(now + initial);
+        (state, first)
+    }
+
+    /// Marks a fetch as started; returns the instant at which it is cut off, if any.
+    pub(crate) fn begin_poll(&mut self, now: Instant, policy: &PollPolicy) -> Option<Instant> {
+        self.polls = self.polls.saturating_add(1);
+        if self.at_deadline {
+            Some(now + policy.final_poll_timeout)
+        } else {
+            self.deadline
+        }
+    }
+
+    /// The fetch in flight was cut off at its cut-off instant.
+    pub(crate) fn on_cutoff(&mut self, now: Instant) -> Step<S> {
+        if self.at_deadline {
+            tracing::debug!(attempt = self.polls, "final poll cut off");
+            Step::Done(self.timed_out(now))
+        } else {
+            // A request was in flight at the deadline: it is cut off, and the final
+            // poll is made at once.
+            tracing::debug!(attempt = self.polls, "poll in flight at the deadline cut off");
+            self.at_deadline = true;
+            Step::PollAt(now)
+        }
+    }
+
+    /// A fetch returned.
+    pub(crate) fn on_result(
+        &mut self,
+        now: Instant,
+        result: Result<S::Status, S::Error>,
+        source: &S,
+        policy: &PollPolicy,
+        mut report: Option<&mut dyn FnMut(Update<S>)>,
+    ) -> Step<S> {
+        let elapsed = now.saturating_duration_since(self.started);
+        let attempt = self.polls;
+        match result {
+            Ok(status) => {
+                self.consecutive_transient = 0;
+                self.transient_since = None;
+                let phase = source.classify(status);
+                let summary = PhaseSummary::of(&phase);
+                tracing::debug!(
+                    attempt,
+                    elapsed_ms = elapsed.as_millis() as u64,
+                    phase = summary.kind.as_str(),
+                    status = summary.status.as_str(),
+                    "polled"
+                );
+                if !summary.recognized
+                    && self.last.as_ref().is_none_or(|l| l.status != summary.status)
+                {
+                    tracing::warn!(
+                        status = summary.status.as_str(),
+                        "unrecognized status: treating the task as still in progress"
+                    );
+                }
+                if let Some(r) = report.as_deref_mut() {
+                    r(Update::Polled {
+                        attempt,
+                        elapsed,
+                        phase: summary.clone(),
+                    });
+                }
+                match phase {
+                    Phase::Succeeded(output) => Step::Done(self.finish(now, Ok(output))),
+                    Phase::Failed(failure) => {
+                        let err = WaitError::Failed {
+                            task_id: self.id.to_string(),
+                            failure,
+                            polls: self.polls,
+                            elapsed,
+                        };
+                        Step::Done(self.finish(now, Err(err)))
+                    }
+                    Phase::Pending(progress) | Phase::Running(progress) => {
+                        let seen = progress.partials.len();
+                        if seen > self.partials_reported {
+                            if let Some(r) = report.as_deref_mut() {
+                                for (index, result) in progress
+                                    .partials
+                                    .into_iter()
+                                    .enumerate()
+                                    .skip(self.partials_reported)
+                                {
+                                    r(Update::Partial { index, result });
+                                }
+                            }
+                            self.partials_reported = seen;
+                        }
+                        self.last = Some(summary);
+                        self.schedule_next(now, None, policy)
+                    }
+                }
+            }
+            Err(error) => {
+                let class = source.error_class(&error);
+                let give_up = match class {
+                    ErrorClass::Permanent => Some(FetchGiveUp::Permanent),
+                    ErrorClass::NotYetVisible => {
+                        self.not_visible = self.not_visible.saturating_add(1);
+                        let grace = &policy.visibility;
+                        let within = grace.max_count.is_none_or(|m| self.not_visible <= m)
+                            && grace.max_elapsed.is_none_or(|m| elapsed <= m);
+                        (!within).then_some(FetchGiveUp::NotVisible {
+                            count: self.not_visible,
+                        })
+                    }
+                    ErrorClass::Transient { .. } => {
+                        self.consecutive_transient = self.consecutive_transient.saturating_add(1);
+                        let since = *self.transient_since.get_or_insert(now);
+                        let retry = &policy.transient;
+                        let within = retry
+                            .max_consecutive
+                            .is_none_or(|m| self.consecutive_transient <= m)
+                            && retry
+                                .max_duration
+                                .is_none_or(|m| now.saturating_duration_since(since) <= m);
+                        (!within).then_some(FetchGiveUp::RetriesExhausted {
+                            consecutive: self.consecutive_transient,
+                        })
+                    }
+                };
+                if let Some(give_up) = give_up {
+                    tracing::debug!(attempt, error = %error, "fetch failed; giving up");
+                    let err = WaitError::Fetch {
+                        task_id: self.id.to_string(),
+                        error,
+                        give_up,
+                        polls: self.polls,
+                        elapsed,
+                    };
+                    return Step::Done(self.finish(now, Err(err)));
+                }
+                let retry_after = match class {
+                    ErrorClass::Transient { retry_after } => retry_after,
+                    _ => None,
+                };
+                let step = self.schedule_next(now, retry_after, policy);
+                if let Step::PollAt(at) = &step {
+                    let delay = at.saturating_duration_since(now);
+                    tracing::info!(
+                        attempt,
+                        delay_ms = delay.as_millis() as u64,
+                        error = %error,
+                        "fetch failed; retrying"
+                    );
+                    if let Some(r) = report.as_deref_mut() {
+                        r(Update::Retrying {
+                            attempt,
+                            elapsed,
+                            error,
+                            class,
+                            delay,
+                        });
+                    }
+                }
+                step
+            }
+        }
+    }
+
+    fn schedule_next(
+        &mut self,
+        now: Instant,
+        retry_after: Option<Duration>,
+        policy: &PollPolicy,
+    ) -> Step<S> {
+        if self.at_deadline {
+            return Step::Done(self.timed_out(now));
+        }
+        if let Some(max) = policy.max_attempts
+            && self.polls >= max
+        {
+            return Step::Done(self.exhausted(now, ExhaustedReason::MaxAttempts(max)));
+        }
+        let Some(mut delay) = self.delays.next() else {
+            return Step::Done(self.exhausted(now, ExhaustedReason::StrategyEnded));
+        };
+        if let Some(asked) = retry_after {
+            let asked = asked.min(policy.retry_after_ceiling);
+            if self.deadline.is_some_and(|d| now + asked > d) {
+                // The server asks us not to come back before the deadline.
+                tracing::debug!(
+                    retry_after_ms = asked.as_millis() as u64,
+                    "Retry-After reaches past the deadline"
+                );
+                return Step::Done(self.timed_out(now));
+            }
+            delay = delay.max(asked);
+        }
+        Step::PollAt(self.clamp_to_deadline(now + delay))
+    }
+
+    /// Moves a poll due at or after the deadline to the deadline, as the final poll.
+    fn clamp_to_deadline(&mut self, at: Instant) -> Instant {
+        match self.deadline {
+            Some(d) if at >= d => {
+                self.at_deadline = true;
+                d
+            }
+            _ => at,
+        }
+    }
+
+    fn finish(&mut self, now: Instant, result: crate::update::WaitResult<S>) -> Outcome<S> {
+        Outcome::new(
+            self.id.clone(),
+            result,
+            self.polls,
+            now.saturating_duration_since(self.started),
+        )
+    }
+
+    fn timed_out(&mut self, now: Instant) -> Outcome<S> {
+        let err = WaitError::TimedOut {
+            task_id: self.id.to_string(),
+            elapsed: now.saturating_duration_since(self.started),
+            polls: self.polls,
+            last_phase: self.last.clone(),
+        };
+        self.finish(now, Err(err))
+    }
+
+    fn exhausted(&mut self, now: Instant, reason: ExhaustedReason) -> Outcome<S> {
+        let err = WaitError::Exhausted {
+            task_id: self.id.to_string(),
+            reason,
+            polls: self.polls,
+            elapsed: now.saturating_duration_since(self.started),
+            last_phase: self.last.clone(),
+        };
+        self.finish(now, Err(err))
+    }
+}

@@ -1,0 +1,400 @@
+//! An in-memory, scripted [`TaskSource`] for tests (feature `testing`).
+//!
+//! Each task follows a script: a list of [`Step`]s, each answering one or more polls,
+//! the last one repeating forever. Every fetch is recorded with its instant on
+//! tokio's clock, so tests under `tokio::time::pause` can assert exact poll times.
+//!
+//! ```
+//! use std::time::Duration;
+//! use taskpoll::testing::{ScriptedSource, Step};
+//! use taskpoll::{Poller, strategy::Fixed};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! tokio::time::pause();
+//! let source = ScriptedSource::new();
+//! source.script("t", [Step::pending().times(2), Step::transient("503"), Step::succeed("ok")]);
+//! let poller = Poller::new(source).interval(Fixed::new(Duration::from_secs(2)));
+//! let start = tokio::time::Instant::now();
+//! assert_eq!(poller.wait("t".into()).await.unwrap(), "ok");
+//! let offsets = poller.source().poll_offsets("t", start);
+//! assert_eq!(offsets, [0, 2, 4, 6].map(Duration::from_secs));
+//! # }
+//! ```
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::time::Instant;
+
+use crate::phase::{Phase, Progress};
+use crate::policy::PollPolicy;
+use crate::source::{BatchEntry, BatchTaskSource, ErrorClass, TaskSource};
+
+/// A scripted status.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum ScriptStatus {
+    /// Pending, with this status word.
+    Pending(String),
+    /// Running, with this status word, percentage and partial results so far.
+    Running {
+        /// Status word.
+        status: String,
+        /// Completion percentage.
+        percent: Option<f64>,
+        /// Partial results so far (cumulative).
+        partials: Vec<String>,
+    },
+    /// A status word the source does not recognise (kept non-terminal).
+    Unrecognized(String),
+    /// Succeeded with this output.
+    Succeeded(String),
+    /// Failed with this reason.
+    Failed(String),
+}
+
+/// A scripted fetch error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ScriptError {
+    /// A transient error (retried), optionally with a server-requested delay.
+    #[error("transient error: {message}")]
+    Transient {
+        /// What went wrong.
+        message: String,
+        /// The server's `Retry-After`.
+        retry_after: Option<Duration>,
+    },
+    /// A permanent error (ends the wait).
+    #[error("permanent error: {message}")]
+    Permanent {
+        /// What went wrong.
+        message: String,
+    },
+    /// The task is not known yet (tolerated within the visibility grace).
+    #[error("task not found")]
+    NotFound,
+    /// No script exists for this task id.
+    #[error("no script for task {0}")]
+    UnknownTask(String),
+}
+
+/// A scripted task failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScriptFailure(pub String);
+
+impl std::fmt::Display for ScriptFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Answer {
+    Status(ScriptStatus),
+    Error(ScriptError),
+}
+
+/// One step of a script: what the next poll(s) answer.
+#[derive(Debug, Clone)]
+pub struct Step {
+    answer: Answer,
+    polls: u32,
+    latency: Duration,
+}
+
+impl Step {
+    fn status(s: ScriptStatus) -> Self {
+        Step {
+            answer: Answer::Status(s),
+            polls: 1,
+            latency: Duration::ZERO,
+        }
+    }
+
+    fn error(e: ScriptError) -> Self {
+        Step {
+            answer: Answer::Error(e),
+            polls: 1,
+            latency: Duration::ZERO,
+        }
+    }
+
+    /// Pending (`"pending"`).
+    pub fn pending() -> Self {
+        Step::status(ScriptStatus::Pending("pending".into()))
+    }
+
+    /// Running (`"running"`).
+    pub fn running() -> Self {
+        Step::running_with(None, Vec::<String>::new())
+    }
+
+    /// Running with a percentage and the partial results finished so far.
+    pub fn running_with(percent: Option<f64>, partials: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        Step::status(ScriptStatus::Running {
+            status: "running".into(),
+            percent,
+            partials: partials.into_iter().map(Into::into).collect(),
+        })
+    }
+
+    /// A status the source does not recognise.
+    pub fn unrecognized(status: impl Into<String>) -> Self {
+        Step::status(ScriptStatus::Unrecognized(status.into()))
+    }
+
+    /// Succeeded with `output`.
+    pub fn succeed(output: impl Into<String>) -> Self {
+        Step::status(ScriptStatus::Succeeded(output.into()))
+    }
+
+    /// Failed with `reason`.
+    pub fn fail(reason: impl Into<String>) -> Self {
+        Step::status(ScriptStatus::Failed(reason.into()))
+    }
+
+    /// A transient fetch error.
+    pub fn transient(message: impl Into<String>) -> Self {
+        Step::error(ScriptError::Transient {
+            message: message.into(),
+            retry_after: None,
+        })
+    }
+
+    /// A transient fetch error whose server asks to retry after `delay`.
+    pub fn retry_after(delay: Duration) -> Self {
+        Step::error(ScriptError::Transient {
+            message: "429 too many requests".into(),
+            retry_after: Some(delay),
+        })
+    }
+
+    /// A permanent fetch error.
+    pub fn permanent(message: impl Into<String>) -> Self {
+        Step::error(ScriptError::Permanent {
+            message: message.into(),
+        })
+    }
+
+    /// A not-yet-visible error (the task is unknown for now).
+    pub fn not_found() -> Self {
+        Step::error(ScriptError::NotFound)
+    }
+
+    /// This step answers `n` polls (at least one).
+    pub fn times(mut self, n: u32) -> Self {
+        self.polls = n.max(1);
+        self
+    }
+
+    /// Each fetch of this step takes `latency` (on tokio's clock).
+    pub fn latency(mut self, latency: Duration) -> Self {
+        self.latency = latency;
+        self
+    }
+}
+
+#[derive(Debug)]
+struct Script {
+    steps: Vec<Step>,
+    step: usize,
+    used: u32,
+}
+
+impl Script {
+    fn next(&mut self) -> Option<Step> {
+        let current = self.steps.get(self.step)?.clone();
+        self.used += 1;
+        if self.used >= current.polls && self.step + 1 < self.steps.len() {
+            self.step += 1;
+            self.used = 0;
+        }
+        Some(current)
+    }
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    scripts: HashMap<String, Script>,
+    polls: Vec<(String, Instant)>,
+    batches: Vec<Vec<String>>,
+}
+
+/// A [`TaskSource`] (and [`BatchTaskSource`]) that answers from scripts. See the
+/// [module docs](self).
+#[derive(Debug)]
+pub struct ScriptedSource {
+    inner: Mutex<Inner>,
+    policy: PollPolicy,
+    max_batch: usize,
+}
+
+impl Default for ScriptedSource {
+    fn default() -> Self {
+        ScriptedSource::new()
+    }
+}
+
+impl ScriptedSource {
+    /// An empty source with [`PollPolicy::default`] and batches of up to 100 ids.
+    pub fn new() -> Self {
+        ScriptedSource {
+            inner: Mutex::new(Inner::default()),
+            policy: PollPolicy::default(),
+            max_batch: 100,
+        }
+    }
+
+    /// Sets the policy pollers over this source start from.
+    pub fn with_policy(mut self, policy: PollPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Sets the largest batch.
+    pub fn with_max_batch(mut self, max_batch: usize) -> Self {
+        self.max_batch = max_batch.max(1);
+        self
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Sets the script of task `id` (replacing any earlier one).
+    pub fn script(&self, id: impl Into<String>, steps: impl IntoIterator<Item = Step>) {
+        let script = Script {
+            steps: steps.into_iter().collect(),
+            step: 0,
+            used: 0,
+        };
+        self.lock().scripts.insert(id.into(), script);
+    }
+
+    /// The instants at which task `id` was fetched.
+    pub fn polls(&self, id: &str) -> Vec<Instant> {
+        self.lock()
+            .polls
+            .iter()
+            .filter(|(i, _)| i == id)
+            .map(|(_, at)| *at)
+            .collect()
+    }
+
+    /// The fetch instants of task `id`, as offsets from `origin`.
+    pub fn poll_offsets(&self, id: &str, origin: Instant) -> Vec<Duration> {
+        self.polls(id)
+            .into_iter()
+            .map(|at| at.saturating_duration_since(origin))
+            .collect()
+    }
+
+    /// Fetches of every task (a batch counts each of its ids).
+    pub fn total_polls(&self) -> usize {
+        self.lock().polls.len()
+    }
+
+    /// The ids of each batched request, in order.
+    pub fn batches(&self) -> Vec<Vec<String>> {
+        self.lock().batches.clone()
+    }
+
+    fn answer(&self, id: &str, now: Instant) -> Result<Step, ScriptError> {
+        let mut inner = self.lock();
+        inner.polls.push((id.to_owned(), now));
+        inner
+            .scripts
+            .get_mut(id)
+            .and_then(Script::next)
+            .ok_or_else(|| ScriptError::UnknownTask(id.to_owned()))
+    }
+}
+
+fn resolve(step: Step) -> Result<ScriptStatus, ScriptError> {
+    match step.answer {
+        Answer::Status(s) => Ok(s),
+        Answer::Error(e) => Err(e),
+    }
+}
+
+#[async_trait]
+impl TaskSource for ScriptedSource {
+    type Id = String;
+    type Status = ScriptStatus;
+    type Output = String;
+    type Partial = String;
+    type Failure = ScriptFailure;
+    type Error = ScriptError;
+
+    async fn fetch(&self, id: &String) -> Result<ScriptStatus, ScriptError> {
+        let step = self.answer(id, Instant::now())?;
+        if !step.latency.is_zero() {
+            tokio::time::sleep(step.latency).await;
+        }
+        resolve(step)
+    }
+
+    fn classify(&self, status: ScriptStatus) -> Phase<String, String, ScriptFailure> {
+        match status {
+            ScriptStatus::Pending(s) => Phase::Pending(Progress::new(s)),
+            ScriptStatus::Running {
+                status,
+                percent,
+                partials,
+            } => {
+                let mut p = Progress::new(status).with_partials(partials);
+                if let Some(pct) = percent {
+                    p = p.with_percent(pct);
+                }
+                Phase::Running(p)
+            }
+            ScriptStatus::Unrecognized(s) => Phase::Running(Progress::new(s).unrecognized()),
+            ScriptStatus::Succeeded(o) => Phase::Succeeded(o),
+            ScriptStatus::Failed(r) => Phase::Failed(ScriptFailure(r)),
+        }
+    }
+
+    fn error_class(&self, error: &ScriptError) -> ErrorClass {
+        match error {
+            ScriptError::Transient { retry_after, .. } => ErrorClass::Transient {
+                retry_after: *retry_after,
+            },
+            ScriptError::Permanent { .. } | ScriptError::UnknownTask(_) => ErrorClass::Permanent,
+            ScriptError::NotFound => ErrorClass::NotYetVisible,
+        }
+    }
+
+    fn name(&self) -> &str {
+        "scripted"
+    }
+
+    fn default_policy(&self) -> PollPolicy {
+        self.policy.clone()
+    }
+}
+
+#[async_trait]
+impl BatchTaskSource for ScriptedSource {
+    fn max_batch(&self) -> usize {
+        self.max_batch
+    }
+
+    async fn fetch_batch(&self, ids: &[String]) -> Result<Vec<BatchEntry<Self>>, ScriptError> {
+        let now = Instant::now();
+        self.lock().batches.push(ids.to_vec());
+        let steps: Vec<_> = ids.iter().map(|id| self.answer(id, now)).collect();
+        let latency = steps
+            .iter()
+            .filter_map(|s| s.as_ref().ok().map(|s| s.latency))
+            .max()
+            .unwrap_or_default();
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
+        Ok(steps.into_iter().map(|s| Some(s.and_then(resolve))).collect())
+    }
+}
