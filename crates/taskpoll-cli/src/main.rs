@@ -1,1 +1,2 @@
+//! The `taskpoll` command (being written).
 fn main() {}
