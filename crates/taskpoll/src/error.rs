@@ -52,7 +52,9 @@ impl fmt::Display for ExhaustedReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ExhaustedReason::MaxAttempts(n) => write!(f, "the limit of {n} polls was reached"),
-            ExhaustedReason::StrategyEnded => f.write_str("the interval strategy ran out of delays"),
+            ExhaustedReason::StrategyEnded => {
+                f.write_str("the interval strategy ran out of delays")
+            }
         }
     }
 }
@@ -78,9 +80,9 @@ pub enum FetchGiveUp {
 impl fmt::Display for FetchGiveUp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            FetchGiveUp::Permanent => {
-                f.write_str("the error is permanent: check the credentials, the base URL and the task id")
-            }
+            FetchGiveUp::Permanent => f.write_str(
+                "the error is permanent: check the credentials, the base URL and the task id",
+            ),
             FetchGiveUp::RetriesExhausted { consecutive } => write!(
                 f,
                 "it failed {consecutive} times in a row, past the retry policy: the service may be down; wait again later"
@@ -108,6 +110,18 @@ fn last_seen(p: &Option<PhaseSummary>) -> LastSeen<'_> {
     LastSeen(p)
 }
 
+/// "1 poll", "2 polls".
+struct Polls(u32);
+
+impl fmt::Display for Polls {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            1 => f.write_str("1 poll"),
+            n => write!(f, "{n} polls"),
+        }
+    }
+}
+
 /// Why a wait ended without the task's output. `F` is the source's failure type, `E`
 /// its fetch error type.
 ///
@@ -122,7 +136,8 @@ where
 {
     /// The task finished with a failure the vendor reported.
     #[error(
-        "task {task_id} failed: {failure} (reported after {polls} polls, {elapsed:?}); the task itself failed, so waiting again will not help: fix the cause and start a new task"
+        "task {task_id} failed: {failure} (reported after {}, {elapsed:?}); the task itself failed, so waiting again will not help: fix the cause and start a new task",
+        Polls(*polls)
     )]
     Failed {
         /// The task's id.
@@ -136,7 +151,8 @@ where
     },
     /// The deadline passed before the task finished. The task may still be running.
     #[error(
-        "timed out waiting for task {task_id} after {elapsed:?} and {polls} polls; last seen: {}; the task may still be running: wait again with a longer deadline",
+        "timed out waiting for task {task_id} after {elapsed:?} and {}; last seen: {}; the task may still be running: wait again with a longer deadline",
+        Polls(*polls),
         last_seen(.last_phase)
     )]
     TimedOut {
@@ -167,7 +183,10 @@ where
         last_phase: Option<PhaseSummary>,
     },
     /// The task's status could not be fetched.
-    #[error("could not fetch the status of task {task_id} (after {polls} polls, {elapsed:?}): {error}; {give_up}")]
+    #[error(
+        "could not fetch the status of task {task_id} (after {}, {elapsed:?}): {error}; {give_up}",
+        Polls(*polls)
+    )]
     Fetch {
         /// The task's id.
         task_id: String,

@@ -22,9 +22,8 @@
 //! use taskpoll::testing::{ScriptedSource, Step};
 //! use taskpoll::{ErrorKind, Poller, strategy::Fixed};
 //!
-//! # #[tokio::main(flavor = "current_thread")]
+//! # #[tokio::main(flavor = "current_thread", start_paused = true)]
 //! # async fn main() {
-//! # tokio::time::pause();
 //! let source = ScriptedSource::new();
 //! source.script("slow", [Step::running()]);
 //! let poller = Poller::new(source)

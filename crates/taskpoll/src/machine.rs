@@ -85,7 +85,10 @@ impl<S: TaskSource> WaitState<S> {
         } else {
             // A request was in flight at the deadline: it is cut off, and the final
             // poll is made at once.
-            tracing::debug!(attempt = self.polls, "poll in flight at the deadline cut off");
+            tracing::debug!(
+                attempt = self.polls,
+                "poll in flight at the deadline cut off"
+            );
             self.at_deadline = true;
             Step::PollAt(now)
         }
@@ -116,7 +119,10 @@ impl<S: TaskSource> WaitState<S> {
                     "polled"
                 );
                 if !summary.recognized
-                    && self.last.as_ref().is_none_or(|l| l.status != summary.status)
+                    && self
+                        .last
+                        .as_ref()
+                        .is_none_or(|l| l.status != summary.status)
                 {
                     tracing::warn!(
                         status = summary.status.as_str(),
@@ -213,7 +219,7 @@ impl<S: TaskSource> WaitState<S> {
                         error = %error,
                         "fetch failed; retrying"
                     );
-                    if let Some(r) = report.as_deref_mut() {
+                    if let Some(r) = report {
                         r(Update::Retrying {
                             attempt,
                             elapsed,

@@ -183,8 +183,10 @@ impl fmt::Display for PhaseSummary {
         if let Some(p) = self.percent {
             write!(f, ", {p:.0}%")?;
         }
-        if self.partials > 0 {
-            write!(f, ", {} partial results", self.partials)?;
+        match self.partials {
+            0 => {}
+            1 => f.write_str(", 1 partial result")?,
+            n => write!(f, ", {n} partial results")?,
         }
         f.write_str(")")
     }

@@ -21,9 +21,8 @@ use crate::watch::Watch;
 /// use taskpoll::testing::{ScriptedSource, Step};
 /// use taskpoll::{Poller, strategy::Fixed};
 ///
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() {
-/// # tokio::time::pause();
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let source = ScriptedSource::new();
 /// source.script("export-1", [Step::pending(), Step::running(), Step::succeed("s3://bucket/export.json")]);
 ///
@@ -32,7 +31,7 @@ use crate::watch::Watch;
 ///     .deadline(Duration::from_secs(60));
 /// let output = poller.wait("export-1".into()).await?;
 /// assert_eq!(output, "s3://bucket/export.json");
-/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # Ok(())
 /// # }
 /// ```
 #[derive(Debug)]
@@ -162,6 +161,12 @@ impl<S: TaskSource> Poller<S> {
 
     fn make_watch(&self, id: S::Id, report: bool) -> Watch<S> {
         let salt = self.salts.fetch_add(1, Ordering::Relaxed);
-        Watch::new(Arc::clone(&self.source), self.policy.clone(), salt, id, report)
+        Watch::new(
+            Arc::clone(&self.source),
+            self.policy.clone(),
+            salt,
+            id,
+            report,
+        )
     }
 }

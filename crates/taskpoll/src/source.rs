@@ -87,9 +87,8 @@ pub type SourcePhase<S> =
 ///     }
 /// }
 ///
-/// # #[tokio::main(flavor = "current_thread")]
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
 /// # async fn main() {
-/// # tokio::time::pause();
 /// let poller = taskpoll::Poller::new(Countdown(Default::default()));
 /// assert_eq!(poller.wait("t-1".to_owned()).await.unwrap(), "done");
 /// # }
@@ -140,8 +139,7 @@ pub trait TaskSource: Send + Sync + 'static {
 
 /// The result of one batched fetch for one id: `None` when the response did not answer
 /// for that id (it is polled again later, not failed).
-pub type BatchEntry<S> =
-    Option<Result<<S as TaskSource>::Status, <S as TaskSource>::Error>>;
+pub type BatchEntry<S> = Option<Result<<S as TaskSource>::Status, <S as TaskSource>::Error>>;
 
 /// A source that can fetch many tasks' statuses in one request (Runware: several
 /// `getResponse` objects in one POST; Redis Cloud: `GET /v1/tasks`).

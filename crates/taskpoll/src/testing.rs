@@ -9,9 +9,8 @@
 //! use taskpoll::testing::{ScriptedSource, Step};
 //! use taskpoll::{Poller, strategy::Fixed};
 //!
-//! # #[tokio::main(flavor = "current_thread")]
+//! # #[tokio::main(flavor = "current_thread", start_paused = true)]
 //! # async fn main() {
-//! tokio::time::pause();
 //! let source = ScriptedSource::new();
 //! source.script("t", [Step::pending().times(2), Step::transient("503"), Step::succeed("ok")]);
 //! let poller = Poller::new(source).interval(Fixed::new(Duration::from_secs(2)));
@@ -134,7 +133,10 @@ impl Step {
     }
 
     /// Running with a percentage and the partial results finished so far.
-    pub fn running_with(percent: Option<f64>, partials: impl IntoIterator<Item = impl Into<String>>) -> Self {
+    pub fn running_with(
+        percent: Option<f64>,
+        partials: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
         Step::status(ScriptStatus::Running {
             status: "running".into(),
             percent,
@@ -262,7 +264,9 @@ impl ScriptedSource {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Sets the script of task `id` (replacing any earlier one).
@@ -395,6 +399,9 @@ impl BatchTaskSource for ScriptedSource {
         if !latency.is_zero() {
             tokio::time::sleep(latency).await;
         }
-        Ok(steps.into_iter().map(|s| Some(s.and_then(resolve))).collect())
+        Ok(steps
+            .into_iter()
+            .map(|s| Some(s.and_then(resolve)))
+            .collect())
     }
 }

@@ -56,7 +56,13 @@ pub struct Watch<S: TaskSource> {
 impl<S: TaskSource> Unpin for Watch<S> {}
 
 impl<S: TaskSource> Watch<S> {
-    pub(crate) fn new(source: Arc<S>, policy: PollPolicy, salt: u64, id: S::Id, report: bool) -> Self {
+    pub(crate) fn new(
+        source: Arc<S>,
+        policy: PollPolicy,
+        salt: u64,
+        id: S::Id,
+        report: bool,
+    ) -> Self {
         let span = tracing::info_span!("taskpoll.wait", vendor = source.name(), task_id = %id);
         Watch {
             source,
@@ -142,7 +148,8 @@ impl<S: TaskSource> Stream for Watch<S> {
             match &mut this.stage {
                 Stage::Done => return Poll::Ready(None),
                 Stage::Idle(_) => {
-                    let Stage::Idle(id) = std::mem::replace(&mut this.stage, Stage::Sleeping) else {
+                    let Stage::Idle(id) = std::mem::replace(&mut this.stage, Stage::Sleeping)
+                    else {
                         continue;
                     };
                     let now = Instant::now();
@@ -168,7 +175,8 @@ impl<S: TaskSource> Stream for Watch<S> {
                             let mut push = |u: Update<S>| queue.push_back(u);
                             let report: Option<&mut dyn FnMut(Update<S>)> =
                                 if this.report { Some(&mut push) } else { None };
-                            let step = state.on_result(now, result, &*this.source, &this.policy, report);
+                            let step =
+                                state.on_result(now, result, &*this.source, &this.policy, report);
                             (step, now)
                         }
                         Poll::Pending => {

@@ -23,22 +23,34 @@ impl SplitMix {
         z ^ (z >> 31)
     }
 
-    /// Uniform in `lo..=hi` (in nanoseconds), `lo` when `hi <= lo`.
+    /// Uniform over the whole milliseconds in `lo..=hi` (tokio's timer resolution);
+    /// `lo` when that range holds no whole millisecond.
     pub(crate) fn between(&mut self, lo: Duration, hi: Duration) -> Duration {
-        if hi <= lo {
+        const MS: u128 = 1_000_000;
+        let lo_ms = lo.as_nanos().div_ceil(MS);
+        let hi_ms = hi.as_nanos() / MS;
+        if hi <= lo || hi_ms < lo_ms {
             return lo;
         }
-        let span = (hi - lo).as_nanos();
+        let span = hi_ms - lo_ms;
         let r = u128::from(self.next_u64());
-        // (r * (span + 1)) >> 64 is uniform in 0..=span for span < 2^64 ns (584 years).
-        let offset = (r * (span.saturating_add(1))) >> 64;
-        lo.saturating_add(Duration::from_nanos(u64::try_from(offset).unwrap_or(u64::MAX)))
+        // (r * (span + 1)) >> 64 is uniform in 0..=span.
+        let offset = (r * (span + 1)) >> 64;
+        Duration::from_millis(saturating_u64(lo_ms + offset))
     }
+}
+
+fn saturating_u64(v: u128) -> u64 {
+    u64::try_from(v).unwrap_or(u64::MAX)
 }
 
 /// A seed for one wait: the user's seed (or a per-process random one) mixed with the salt.
 fn wait_seed(seed: Option<u64>, salt: u64) -> u64 {
-    let base = seed.unwrap_or_else(|| std::collections::hash_map::RandomState::new().build_hasher().finish());
+    let base = seed.unwrap_or_else(|| {
+        std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish()
+    });
     let mut mix = SplitMix::new(base ^ salt.wrapping_mul(0xD6E8_FEB8_6659_FD93));
     mix.next_u64()
 }
@@ -122,7 +134,12 @@ impl IntervalStrategy for Jitter {
     }
 
     fn describe(&self) -> String {
-        format!("{:?} jitter (max {:?}) over {}", self.kind, self.max, self.inner.describe())
+        format!(
+            "{:?} jitter (max {:?}) over {}",
+            self.kind,
+            self.max,
+            self.inner.describe()
+        )
     }
 }
 

@@ -34,11 +34,11 @@ use std::time::Duration;
 mod bridge;
 mod jitter;
 
+#[cfg(feature = "backon")]
+pub use bridge::ViaBackon;
 #[cfg(feature = "backoff")]
 pub use bridge::{BackoffBridge, from_backoff};
 pub use jitter::{Decorrelated, Jitter, JitterKind};
-#[cfg(feature = "backon")]
-pub use bridge::ViaBackon;
 
 /// One wait's sequence of delays. `None` ends the wait with
 /// [`WaitError::Exhausted`](crate::WaitError::Exhausted).
@@ -148,7 +148,11 @@ impl Exponential {
     /// Starts at `initial`, multiplies by `factor` (values below 1 are taken as 1, NaN
     /// as 1), capped at `max`.
     pub fn new(initial: Duration, factor: f64, max: Duration) -> Self {
-        let factor = if factor.is_nan() { 1.0 } else { factor.max(1.0) };
+        let factor = if factor.is_nan() {
+            1.0
+        } else {
+            factor.max(1.0)
+        };
         Exponential {
             next: initial.min(max),
             factor,
