@@ -45,6 +45,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod error;
+mod group;
 mod machine;
 mod phase;
 mod policy;
@@ -57,9 +58,10 @@ mod update;
 mod watch;
 
 pub use error::{ErrorKind, ExhaustedReason, FetchGiveUp, WaitError};
+pub use group::{Budget, WaitAll, WaitCheckpoint};
 pub use phase::{Phase, PhaseKind, PhaseSummary, Progress};
 pub use policy::{PollPolicy, RetryPolicy, VisibilityGrace};
 pub use poller::Poller;
-pub use source::{BatchEntry, BatchTaskSource, ErrorClass, SourcePhase, TaskSource};
+pub use source::{BatchEntry, BatchTaskSource, ErrorClass, RateLimitHint, SourcePhase, TaskSource};
 pub use update::{Outcome, SourceWaitError, Update, WaitResult};
 pub use watch::Watch;

@@ -7,6 +7,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::error::{ExhaustedReason, FetchGiveUp, WaitError};
+use crate::group::checkpoint::{Clock, WaitCheckpoint};
 use crate::phase::{Phase, PhaseSummary};
 use crate::policy::PollPolicy;
 use crate::source::{ErrorClass, TaskSource};
@@ -28,6 +29,7 @@ pub(crate) struct WaitState<S: TaskSource> {
     deadline: Option<Instant>,
     polls: u32,
     delays: Delays,
+    delays_used: u32,
     consecutive_transient: u32,
     transient_since: Option<Instant>,
     not_visible: u32,
@@ -56,6 +58,7 @@ impl<S: TaskSource> WaitState<S> {
             deadline,
             polls: 0,
             delays: policy.strategy.delays(salt),
+            delays_used: 0,
             consecutive_transient: 0,
             transient_since: None,
             not_visible: 0,
@@ -67,9 +70,67 @@ impl<S: TaskSource> WaitState<S> {
         (state, first)
     }
 
+    /// Resumes a checkpointed wait; returns it with the instant of its next poll.
+    pub(crate) fn resume(
+        cp: WaitCheckpoint<S::Id>,
+        policy: &PollPolicy,
+        salt: u64,
+        clock: Clock,
+    ) -> (Self, Instant) {
+        let mut delays = policy.strategy.delays(salt);
+        for _ in 0..cp.delays_used {
+            if delays.next().is_none() {
+                break;
+            }
+        }
+        let deadline = cp.deadline_unix_ms.map(|ms| clock.to_instant(ms));
+        let mut state = WaitState {
+            id: cp.id,
+            started: clock.to_instant(cp.started_unix_ms),
+            deadline,
+            polls: cp.polls,
+            delays,
+            delays_used: cp.delays_used,
+            consecutive_transient: cp.consecutive_transient,
+            transient_since: None,
+            not_visible: cp.not_visible,
+            last: cp.last_phase,
+            partials_reported: cp.partials_reported,
+            at_deadline: false,
+        };
+        let next = clock.to_instant(cp.next_poll_unix_ms).max(clock.instant());
+        let next = state.clamp_to_deadline(next);
+        (state, next)
+    }
+
+    /// Writes the wait down, with its next poll due at `next_poll`.
+    pub(crate) fn checkpoint(&self, next_poll: Instant, clock: Clock) -> WaitCheckpoint<S::Id> {
+        WaitCheckpoint {
+            id: self.id.clone(),
+            started_unix_ms: clock.to_unix_ms(self.started),
+            deadline_unix_ms: self.deadline.map(|d| clock.to_unix_ms(d)),
+            next_poll_unix_ms: clock.to_unix_ms(next_poll),
+            polls: self.polls,
+            delays_used: self.delays_used,
+            consecutive_transient: self.consecutive_transient,
+            not_visible: self.not_visible,
+            partials_reported: self.partials_reported,
+            last_phase: self.last.clone(),
+        }
+    }
+
+    /// A batched request did not answer for this wait: poll again after the next delay.
+    pub(crate) fn on_unanswered(&mut self, now: Instant, policy: &PollPolicy) -> Step<S> {
+        self.schedule_next(now, None, policy)
+    }
+
     /// Marks a fetch as started; returns the instant at which it is cut off, if any.
     pub(crate) fn begin_poll(&mut self, now: Instant, policy: &PollPolicy) -> Option<Instant> {
         self.polls = self.polls.saturating_add(1);
+        // A poll delayed past the deadline (by a shared request budget) is the final one.
+        if self.deadline.is_some_and(|d| now >= d) {
+            self.at_deadline = true;
+        }
         if self.at_deadline {
             Some(now + policy.final_poll_timeout)
         } else {
@@ -180,7 +241,7 @@ impl<S: TaskSource> WaitState<S> {
                             count: self.not_visible,
                         })
                     }
-                    ErrorClass::Transient { .. } => {
+                    ErrorClass::Transient { .. } | ErrorClass::RateLimited { .. } => {
                         self.consecutive_transient = self.consecutive_transient.saturating_add(1);
                         let since = *self.transient_since.get_or_insert(now);
                         let retry = &policy.transient;
@@ -206,10 +267,7 @@ impl<S: TaskSource> WaitState<S> {
                     };
                     return Step::Done(self.finish(now, Err(err)));
                 }
-                let retry_after = match class {
-                    ErrorClass::Transient { retry_after } => retry_after,
-                    _ => None,
-                };
+                let retry_after = class.retry_after_hint();
                 let step = self.schedule_next(now, retry_after, policy);
                 if let Step::PollAt(at) = &step {
                     let delay = at.saturating_duration_since(now);
@@ -248,6 +306,7 @@ impl<S: TaskSource> WaitState<S> {
         {
             return Step::Done(self.exhausted(now, ExhaustedReason::MaxAttempts(max)));
         }
+        self.delays_used = self.delays_used.saturating_add(1);
         let Some(mut delay) = self.delays.next() else {
             return Step::Done(self.exhausted(now, ExhaustedReason::StrategyEnded));
         };

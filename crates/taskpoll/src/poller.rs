@@ -4,7 +4,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use crate::group::budget::SharedBudget;
+use crate::group::{Budget, FetchMode, WaitAll, WaitCheckpoint};
 use crate::policy::{PollPolicy, RetryPolicy, VisibilityGrace};
+use crate::source::BatchTaskSource;
 use crate::source::TaskSource;
 use crate::strategy::IntoStrategy;
 use crate::update::{Outcome, WaitResult};
@@ -34,11 +37,25 @@ use crate::watch::Watch;
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Debug)]
 pub struct Poller<S: TaskSource> {
     source: Arc<S>,
     policy: PollPolicy,
     salts: Arc<AtomicU64>,
+    budget: Arc<SharedBudget>,
+    coalesce_window: Duration,
+    max_batch: Option<usize>,
+}
+
+impl<S: TaskSource + std::fmt::Debug> std::fmt::Debug for Poller<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Poller")
+            .field("source", &self.source)
+            .field("policy", &self.policy)
+            .field("budget", &self.budget.limits())
+            .field("coalesce_window", &self.coalesce_window)
+            .field("max_batch", &self.max_batch)
+            .finish()
+    }
 }
 
 impl<S: TaskSource> Clone for Poller<S> {
@@ -47,6 +64,9 @@ impl<S: TaskSource> Clone for Poller<S> {
             source: Arc::clone(&self.source),
             policy: self.policy.clone(),
             salts: Arc::clone(&self.salts),
+            budget: Arc::clone(&self.budget),
+            coalesce_window: self.coalesce_window,
+            max_batch: self.max_batch,
         }
     }
 }
@@ -64,6 +84,9 @@ impl<S: TaskSource> Poller<S> {
             source,
             policy,
             salts: Arc::new(AtomicU64::new(0)),
+            budget: SharedBudget::new(Budget::default()),
+            coalesce_window: Duration::from_millis(100),
+            max_batch: None,
         }
     }
 
@@ -159,6 +182,81 @@ impl<S: TaskSource> Poller<S> {
         self.make_watch(id, true)
     }
 
+    /// Sets the request budget every [`wait_all`](Poller::wait_all) group of this poller
+    /// (and of its clones made afterwards) draws from.
+    pub fn budget(mut self, budget: Budget) -> Self {
+        self.budget = SharedBudget::new(budget);
+        self
+    }
+
+    /// How far ahead a batched group looks for waits to fetch together (100 ms by default).
+    pub fn coalesce_window(mut self, window: Duration) -> Self {
+        self.coalesce_window = window;
+        self
+    }
+
+    /// Caps batches below the source's own `max_batch`.
+    pub fn max_batch(mut self, max: usize) -> Self {
+        self.max_batch = Some(max.max(1));
+        self
+    }
+
+    /// Waits on many tasks at once, one request per task per poll, under the poller's
+    /// budget. The stream yields each outcome as its task finishes.
+    ///
+    /// ```
+    /// use futures_util::StreamExt;
+    /// use taskpoll::testing::{ScriptedSource, Step};
+    /// use taskpoll::Poller;
+    ///
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// let source = ScriptedSource::new();
+    /// source.script("slow", [Step::running().times(3), Step::succeed("slow done")]);
+    /// source.script("fast", [Step::succeed("fast done")]);
+    /// let poller = Poller::new(source);
+    /// let outcomes: Vec<String> = poller
+    ///     .wait_all(["slow".to_string(), "fast".to_string()])
+    ///     .map(|o| o.result.unwrap())
+    ///     .collect()
+    ///     .await;
+    /// assert_eq!(outcomes, ["fast done", "slow done"]);
+    /// # }
+    /// ```
+    pub fn wait_all(&self, ids: impl IntoIterator<Item = S::Id>) -> WaitAll<S> {
+        self.group(FetchMode::single(), ids.into_iter().collect(), Vec::new())
+    }
+
+    /// Resumes checkpointed waits (see [`WaitAll::checkpoint`]) with their original
+    /// deadlines, one request per task per poll.
+    pub fn resume_all(
+        &self,
+        checkpoints: impl IntoIterator<Item = WaitCheckpoint<S::Id>>,
+    ) -> WaitAll<S> {
+        self.group(
+            FetchMode::single(),
+            Vec::new(),
+            checkpoints.into_iter().collect(),
+        )
+    }
+
+    fn group(
+        &self,
+        mode: FetchMode<S>,
+        ids: Vec<S::Id>,
+        resumed: Vec<WaitCheckpoint<S::Id>>,
+    ) -> WaitAll<S> {
+        WaitAll::new(
+            Arc::clone(&self.source),
+            self.policy.clone(),
+            Arc::clone(&self.salts),
+            Arc::clone(&self.budget),
+            mode,
+            ids,
+            resumed,
+        )
+    }
+
     fn make_watch(&self, id: S::Id, report: bool) -> Watch<S> {
         let salt = self.salts.fetch_add(1, Ordering::Relaxed);
         Watch::new(
@@ -168,5 +266,35 @@ impl<S: TaskSource> Poller<S> {
             id,
             report,
         )
+    }
+}
+
+impl<S> Poller<S>
+where
+    S: BatchTaskSource,
+    S::Error: Clone,
+{
+    /// Waits on many tasks at once, fetching the waits that fall due within the
+    /// coalescing window together, up to the source's `max_batch` per request.
+    pub fn wait_all_batched(&self, ids: impl IntoIterator<Item = S::Id>) -> WaitAll<S> {
+        self.group(self.batch_mode(), ids.into_iter().collect(), Vec::new())
+    }
+
+    /// Resumes checkpointed waits, batched.
+    pub fn resume_all_batched(
+        &self,
+        checkpoints: impl IntoIterator<Item = WaitCheckpoint<S::Id>>,
+    ) -> WaitAll<S> {
+        self.group(
+            self.batch_mode(),
+            Vec::new(),
+            checkpoints.into_iter().collect(),
+        )
+    }
+
+    fn batch_mode(&self) -> FetchMode<S> {
+        let max = self.source.max_batch().max(1);
+        let max = self.max_batch.map_or(max, |m| m.min(max));
+        FetchMode::batched(max, self.coalesce_window)
     }
 }

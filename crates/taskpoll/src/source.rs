@@ -19,6 +19,13 @@ pub enum ErrorClass {
         /// The server's requested delay before the next request.
         retry_after: Option<Duration>,
     },
+    /// The service refused the request for its rate limit (429). Retried like
+    /// [`Transient`](ErrorClass::Transient), and a many-tasks scheduler also pauses every
+    /// wait of the source until `retry_after` (or a default pause) has passed.
+    RateLimited {
+        /// The server's requested delay before the next request.
+        retry_after: Option<Duration>,
+    },
     /// Retrying will not help (bad credentials, malformed request, unknown task): the
     /// wait ends at once.
     Permanent,
@@ -39,9 +46,22 @@ impl ErrorClass {
         }
     }
 
-    /// Whether the poller may retry after this error.
+    /// Whether the poller may retry after this error (transient or rate limited).
     pub fn is_transient(self) -> bool {
-        matches!(self, ErrorClass::Transient { .. })
+        matches!(
+            self,
+            ErrorClass::Transient { .. } | ErrorClass::RateLimited { .. }
+        )
+    }
+
+    /// The delay the server asked for, if any.
+    pub fn retry_after_hint(self) -> Option<Duration> {
+        match self {
+            ErrorClass::Transient { retry_after } | ErrorClass::RateLimited { retry_after } => {
+                retry_after
+            }
+            ErrorClass::Permanent | ErrorClass::NotYetVisible => None,
+        }
     }
 }
 
@@ -134,6 +154,33 @@ pub trait TaskSource: Send + Sync + 'static {
     fn initial_delay(&self, id: &Self::Id) -> Duration {
         let _ = id;
         Duration::ZERO
+    }
+
+    /// What the vendor's last response said about its rate limit (for example Stream's
+    /// `X-RateLimit-Remaining` and `X-RateLimit-Reset`), if the source tracks it. A
+    /// many-tasks scheduler pauses the source while nothing remains.
+    fn rate_limit(&self) -> Option<RateLimitHint> {
+        None
+    }
+}
+
+/// A vendor's rate-limit state, as its last response reported it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RateLimitHint {
+    /// Requests left in the current window.
+    pub remaining: u64,
+    /// When the window resets (on tokio's clock).
+    pub resets_at: tokio::time::Instant,
+}
+
+impl RateLimitHint {
+    /// A hint: `remaining` requests until `resets_at`.
+    pub fn new(remaining: u64, resets_at: tokio::time::Instant) -> Self {
+        RateLimitHint {
+            remaining,
+            resets_at,
+        }
     }
 }
 

@@ -30,7 +30,7 @@ use tokio::time::Instant;
 
 use crate::phase::{Phase, Progress};
 use crate::policy::PollPolicy;
-use crate::source::{BatchEntry, BatchTaskSource, ErrorClass, TaskSource};
+use crate::source::{BatchEntry, BatchTaskSource, ErrorClass, RateLimitHint, TaskSource};
 
 /// A scripted status.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,9 +73,19 @@ pub enum ScriptError {
         /// What went wrong.
         message: String,
     },
+    /// The service refused the request for its rate limit (429).
+    #[error("429 too many requests")]
+    RateLimited {
+        /// The server's `Retry-After`.
+        retry_after: Option<Duration>,
+    },
     /// The task is not known yet (tolerated within the visibility grace).
     #[error("task not found")]
     NotFound,
+    /// A batched response said nothing about this task (in a single fetch: a transient
+    /// error).
+    #[error("no answer for this task")]
+    Unanswered,
     /// No script exists for this task id.
     #[error("no script for task {0}")]
     UnknownTask(String),
@@ -175,6 +185,17 @@ impl Step {
         })
     }
 
+    /// A rate-limit refusal (429), with or without `Retry-After`.
+    pub fn rate_limited(retry_after: Option<Duration>) -> Self {
+        Step::error(ScriptError::RateLimited { retry_after })
+    }
+
+    /// No answer for this task in a batched response (a transient error when fetched
+    /// alone).
+    pub fn unanswered() -> Self {
+        Step::error(ScriptError::Unanswered)
+    }
+
     /// A permanent fetch error.
     pub fn permanent(message: impl Into<String>) -> Self {
         Step::error(ScriptError::Permanent {
@@ -224,6 +245,9 @@ struct Inner {
     scripts: HashMap<String, Script>,
     polls: Vec<(String, Instant)>,
     batches: Vec<Vec<String>>,
+    in_flight: usize,
+    max_in_flight: usize,
+    rate_limit: Option<RateLimitHint>,
 }
 
 /// A [`TaskSource`] (and [`BatchTaskSource`]) that answers from scripts. See the
@@ -302,6 +326,16 @@ impl ScriptedSource {
         self.lock().polls.len()
     }
 
+    /// Sets the rate-limit hint the source reports (as if from response headers).
+    pub fn set_rate_limit(&self, hint: Option<RateLimitHint>) {
+        self.lock().rate_limit = hint;
+    }
+
+    /// The most fetches that were in flight at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.lock().max_in_flight
+    }
+
     /// The ids of each batched request, in order.
     pub fn batches(&self) -> Vec<Vec<String>> {
         self.lock().batches.clone()
@@ -315,6 +349,26 @@ impl ScriptedSource {
             .get_mut(id)
             .and_then(Script::next)
             .ok_or_else(|| ScriptError::UnknownTask(id.to_owned()))
+    }
+}
+
+/// Counts a fetch in flight while alive.
+struct Flight<'a>(&'a ScriptedSource);
+
+impl Drop for Flight<'_> {
+    fn drop(&mut self) {
+        let mut inner = self.0.lock();
+        inner.in_flight = inner.in_flight.saturating_sub(1);
+    }
+}
+
+impl ScriptedSource {
+    fn enter(&self) -> Flight<'_> {
+        let mut inner = self.lock();
+        inner.in_flight += 1;
+        inner.max_in_flight = inner.max_in_flight.max(inner.in_flight);
+        drop(inner);
+        Flight(self)
     }
 }
 
@@ -336,6 +390,7 @@ impl TaskSource for ScriptedSource {
 
     async fn fetch(&self, id: &String) -> Result<ScriptStatus, ScriptError> {
         let step = self.answer(id, Instant::now())?;
+        let _flight = self.enter();
         if !step.latency.is_zero() {
             tokio::time::sleep(step.latency).await;
         }
@@ -368,12 +423,20 @@ impl TaskSource for ScriptedSource {
                 retry_after: *retry_after,
             },
             ScriptError::Permanent { .. } | ScriptError::UnknownTask(_) => ErrorClass::Permanent,
+            ScriptError::RateLimited { retry_after } => ErrorClass::RateLimited {
+                retry_after: *retry_after,
+            },
+            ScriptError::Unanswered => ErrorClass::TRANSIENT,
             ScriptError::NotFound => ErrorClass::NotYetVisible,
         }
     }
 
     fn name(&self) -> &str {
         "scripted"
+    }
+
+    fn rate_limit(&self) -> Option<RateLimitHint> {
+        self.lock().rate_limit
     }
 
     fn default_policy(&self) -> PollPolicy {
@@ -390,6 +453,7 @@ impl BatchTaskSource for ScriptedSource {
     async fn fetch_batch(&self, ids: &[String]) -> Result<Vec<BatchEntry<Self>>, ScriptError> {
         let now = Instant::now();
         self.lock().batches.push(ids.to_vec());
+        let _flight = self.enter();
         let steps: Vec<_> = ids.iter().map(|id| self.answer(id, now)).collect();
         let latency = steps
             .iter()
