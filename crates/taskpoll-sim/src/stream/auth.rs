@@ -25,7 +25,11 @@ fn refuse(code: i64, detail: &str) -> Refused {
 }
 
 /// Checks a request's credentials.
-pub(crate) fn check(config: &StreamSimConfig, api_key: Option<&str>, headers: &HeaderMap) -> Result<(), Refused> {
+pub(crate) fn check(
+    config: &StreamSimConfig,
+    api_key: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<(), Refused> {
     match api_key {
         Some(k) if k == config.api_key => {}
         _ => return Err(refuse(2, "api_key not valid")),
@@ -35,7 +39,10 @@ pub(crate) fn check(config: &StreamSimConfig, api_key: Option<&str>, headers: &H
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     if !auth_type.eq_ignore_ascii_case("jwt") {
-        return Err(refuse(5, "stream-auth-type header must be jwt for server-side requests"));
+        return Err(refuse(
+            5,
+            "stream-auth-type header must be jwt for server-side requests",
+        ));
     }
     let Some(token) = headers.get("authorization").and_then(|v| v.to_str().ok()) else {
         return Err(refuse(5, "Authorization header is missing"));

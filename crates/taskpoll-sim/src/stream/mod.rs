@@ -108,7 +108,11 @@ impl StreamState {
     pub(crate) fn add_task(&self, script: TaskScript) -> String {
         let now = Instant::now();
         let id = uuid::Uuid::new_v4().to_string();
-        let first = script.steps.first().map(|s| s.status.clone()).unwrap_or_else(|| "waiting".into());
+        let first = script
+            .steps
+            .first()
+            .map(|s| s.status.clone())
+            .unwrap_or_else(|| "waiting".into());
         let task = Task {
             id: id.clone(),
             created: now,

@@ -58,7 +58,11 @@ async fn handle(
     let (limit, remaining, reset_in) = take_rate(state, call.endpoint);
     let mut retry_after = None;
     let mut fault_hit = false;
-    let (status, mut response) = if let Err(refused) = auth::check(&state.config, query.get("api_key").map(String::as_str), headers) {
+    let (status, mut response) = if let Err(refused) = auth::check(
+        &state.config,
+        query.get("api_key").map(String::as_str),
+        headers,
+    ) {
         let body = api_error(refused.code, 401, call.operation, &refused.detail, None);
         json_response(StatusCode::UNAUTHORIZED, &body)
     } else if remaining.is_none() {
@@ -75,7 +79,8 @@ async fn handle(
                 json_response(status, &with_duration(body, began))
             }
             Some(Fault::ServerError { status }) => {
-                let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                let code =
+                    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
                 let body = api_error(-1, status, call.operation, "internal server error", None);
                 json_response(code, &body)
             }
@@ -108,7 +113,10 @@ async fn handle(
         .unwrap_or(0)
         + reset_in.as_secs();
     h.insert("x-ratelimit-limit", HeaderValue::from(limit));
-    h.insert("x-ratelimit-remaining", HeaderValue::from(remaining.unwrap_or(0)));
+    h.insert(
+        "x-ratelimit-remaining",
+        HeaderValue::from(remaining.unwrap_or(0)),
+    );
     h.insert("x-ratelimit-reset", HeaderValue::from(reset_epoch));
     if let Some(ra) = retry_after {
         h.insert(header::RETRY_AFTER, HeaderValue::from(ra.as_secs()));
@@ -193,7 +201,13 @@ fn task_body(state: &StreamState, id: &str, ts: Timestamps) -> (StatusCode, Valu
         drop(tasks);
         return (
             StatusCode::NOT_FOUND,
-            api_error(16, 404, "GetTask", &format!("Can't find task with id {id}"), Some(false)),
+            api_error(
+                16,
+                404,
+                "GetTask",
+                &format!("Can't find task with id {id}"),
+                Some(false),
+            ),
         );
     };
     let (status, finished) = match task.timeline.poll(now) {
@@ -255,7 +269,10 @@ async fn get_task_v2(
         task_ids: vec![id.clone()],
         is_status: true,
     };
-    handle(&s, call, &q, &headers, |s| task_body(s, &id, Timestamps::Nanos)).await
+    handle(&s, call, &q, &headers, |s| {
+        task_body(s, &id, Timestamps::Nanos)
+    })
+    .await
 }
 
 async fn get_task_legacy(
@@ -274,7 +291,10 @@ async fn get_task_legacy(
         task_ids: vec![id.clone()],
         is_status: true,
     };
-    handle(&s, call, &q, &headers, |s| task_body(s, &id, Timestamps::Rfc3339)).await
+    handle(&s, call, &q, &headers, |s| {
+        task_body(s, &id, Timestamps::Rfc3339)
+    })
+    .await
 }
 
 /// Reads the subjects (channel cids, user ids) a start request names, or says what is
@@ -291,7 +311,11 @@ fn subjects(op: Operation, body: &[u8]) -> Result<Vec<String>, String> {
         }
         items
             .iter()
-            .map(|i| i.as_str().map(str::to_owned).ok_or_else(|| format!("{key} must be a list of strings")))
+            .map(|i| {
+                i.as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| format!("{key} must be a list of strings"))
+            })
             .collect()
     };
     match op {
@@ -309,7 +333,10 @@ fn subjects(op: Operation, body: &[u8]) -> Result<Vec<String>, String> {
                     if let Some(cid) = c.get("cid").and_then(Value::as_str) {
                         Ok(cid.to_owned())
                     } else {
-                        match (c.get("type").and_then(Value::as_str), c.get("id").and_then(Value::as_str)) {
+                        match (
+                            c.get("type").and_then(Value::as_str),
+                            c.get("id").and_then(Value::as_str),
+                        ) {
                             (Some(t), Some(i)) => Ok(format!("{t}:{i}")),
                             _ => Err("each channel needs a cid or a type and an id".to_owned()),
                         }
@@ -341,33 +368,97 @@ async fn start(
         Ok(subjects) => {
             let script = s.default_script(op, &subjects);
             let id = s.add_task(script);
-            (StatusCode::CREATED, json!({"task_id": id, "duration": "0.00ms"}))
+            (
+                StatusCode::CREATED,
+                json!({"task_id": id, "duration": "0.00ms"}),
+            )
         }
-        Err(detail) => (StatusCode::BAD_REQUEST, api_error(4, 400, operation, &detail, None)),
+        Err(detail) => (
+            StatusCode::BAD_REQUEST,
+            api_error(4, 400, operation, &detail, None),
+        ),
     })
     .await
 }
 
 type StartParts = (Query_, Method, Uri, HeaderMap, Bytes);
 
-fn parts((Query(q), m, u, h, b): StartParts) -> (HashMap<String, String>, Method, Uri, HeaderMap, Bytes) {
+fn parts(
+    (Query(q), m, u, h, b): StartParts,
+) -> (HashMap<String, String>, Method, Uri, HeaderMap, Bytes) {
     (q, m, u, h, b)
 }
 
-async fn export_channels(State(s): State<Arc<StreamState>>, q: Query_, m: Method, u: Uri, h: HeaderMap, b: Bytes) -> Response {
-    start(s, Operation::ExportChannels, "POST /api/v2/chat/export_channels", "ExportChannels", parts((q, m, u, h, b))).await
+async fn export_channels(
+    State(s): State<Arc<StreamState>>,
+    q: Query_,
+    m: Method,
+    u: Uri,
+    h: HeaderMap,
+    b: Bytes,
+) -> Response {
+    start(
+        s,
+        Operation::ExportChannels,
+        "POST /api/v2/chat/export_channels",
+        "ExportChannels",
+        parts((q, m, u, h, b)),
+    )
+    .await
 }
 
-async fn delete_channels(State(s): State<Arc<StreamState>>, q: Query_, m: Method, u: Uri, h: HeaderMap, b: Bytes) -> Response {
-    start(s, Operation::DeleteChannels, "POST /api/v2/chat/channels/delete", "DeleteChannels", parts((q, m, u, h, b))).await
+async fn delete_channels(
+    State(s): State<Arc<StreamState>>,
+    q: Query_,
+    m: Method,
+    u: Uri,
+    h: HeaderMap,
+    b: Bytes,
+) -> Response {
+    start(
+        s,
+        Operation::DeleteChannels,
+        "POST /api/v2/chat/channels/delete",
+        "DeleteChannels",
+        parts((q, m, u, h, b)),
+    )
+    .await
 }
 
-async fn delete_users(State(s): State<Arc<StreamState>>, q: Query_, m: Method, u: Uri, h: HeaderMap, b: Bytes) -> Response {
-    start(s, Operation::DeleteUsers, "POST /api/v2/users/delete", "DeleteUsers", parts((q, m, u, h, b))).await
+async fn delete_users(
+    State(s): State<Arc<StreamState>>,
+    q: Query_,
+    m: Method,
+    u: Uri,
+    h: HeaderMap,
+    b: Bytes,
+) -> Response {
+    start(
+        s,
+        Operation::DeleteUsers,
+        "POST /api/v2/users/delete",
+        "DeleteUsers",
+        parts((q, m, u, h, b)),
+    )
+    .await
 }
 
-async fn export_users(State(s): State<Arc<StreamState>>, q: Query_, m: Method, u: Uri, h: HeaderMap, b: Bytes) -> Response {
-    start(s, Operation::ExportUsers, "POST /api/v2/export/users", "ExportUsers", parts((q, m, u, h, b))).await
+async fn export_users(
+    State(s): State<Arc<StreamState>>,
+    q: Query_,
+    m: Method,
+    u: Uri,
+    h: HeaderMap,
+    b: Bytes,
+) -> Response {
+    start(
+        s,
+        Operation::ExportUsers,
+        "POST /api/v2/export/users",
+        "ExportUsers",
+        parts((q, m, u, h, b)),
+    )
+    .await
 }
 
 /// `POST /_sim/tasks`: body a [`TaskScript`]; answers `{"task_id": ...}`.

@@ -8,7 +8,13 @@ const ERRORS_DOC: &str = "https://getstream.io/chat/docs/api_errors_response";
 const RATE_DOC: &str = "https://getstream.io/chat/docs/rate_limits";
 
 /// An `APIError` body with all six required keys (and `unrecoverable` when set).
-pub(crate) fn api_error(code: i64, status: u16, operation: &str, detail: &str, unrecoverable: Option<bool>) -> Value {
+pub(crate) fn api_error(
+    code: i64,
+    status: u16,
+    operation: &str,
+    detail: &str,
+    unrecoverable: Option<bool>,
+) -> Value {
     let more_info = if code == 9 { RATE_DOC } else { ERRORS_DOC };
     let mut body = json!({
         "code": code,
@@ -90,14 +96,27 @@ mod tests {
     #[test]
     fn rfc3339_matches_known_instants() {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000000Z");
-        assert_eq!(rfc3339(1_767_225_604_555_000_000), "2026-01-01T00:00:04.555000Z");
-        assert_eq!(rfc3339(951_782_400_000_001_000), "2000-02-29T00:00:00.000001Z");
+        assert_eq!(
+            rfc3339(1_767_225_604_555_000_000),
+            "2026-01-01T00:00:04.555000Z"
+        );
+        assert_eq!(
+            rfc3339(951_782_400_000_001_000),
+            "2000-02-29T00:00:00.000001Z"
+        );
     }
 
     #[test]
     fn api_error_has_the_six_required_keys() {
         let e = api_error(16, 404, "GetTask", "Can't find task with id x", Some(false));
-        for key in ["code", "message", "StatusCode", "duration", "more_info", "details"] {
+        for key in [
+            "code",
+            "message",
+            "StatusCode",
+            "duration",
+            "more_info",
+            "details",
+        ] {
             assert!(e.get(key).is_some(), "missing {key}");
         }
     }
