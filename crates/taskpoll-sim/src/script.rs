@@ -210,7 +210,7 @@ impl Default for Defaults {
 impl Defaults {
     /// Whether the `n`-th started task (from 1) fails.
     pub fn fails(&self, n: u64) -> bool {
-        self.fail_every.is_some_and(|k| k > 0 && n % k == 0)
+        self.fail_every.is_some_and(|k| k > 0 && n.is_multiple_of(k))
     }
 
     /// Splits [`task_time`](Defaults::task_time) over statuses by weight.
