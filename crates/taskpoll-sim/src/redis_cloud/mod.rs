@@ -1,1 +1,642 @@
-//! The Redis Cloud simulator (being written).
+//! The Redis Cloud simulator: `GET /v1/tasks/{taskId}`, `GET /v1/tasks`, the start
+//! endpoints `POST /v1/subscriptions`, `POST /v1/subscriptions/{id}/databases`,
+//! `DELETE /v1/subscriptions/{id}`, and `GET /v1/subscriptions/{id}` for the
+//! provisioning phase that follows a task.
+//!
+//! Faithful to the wire, quirks included: both key headers required (401 as Spring
+//! JSON or as the gateway's nginx page), `received` start replies without `response`,
+//! `response: {}` while a task runs, the fixed `description` texts, timestamps with a
+//! varying number of fractional digits, `response.error` as an object (or a plain
+//! string, as an option), optional 404s for a task just created, one task processed
+//! at a time per account (the others wait in `received`), 400 requests per minute per
+//! key with `X-Rate-Limit-Remaining` on every response, and Spring Boot error bodies.
+//!
+//! Wire reference: `shared/vendors/redis-cloud.md` of the project's design notes; what
+//! this simulator does where Redis Cloud's documentation is silent is in
+//! `docs/vendors/redis-cloud.md`.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> std::io::Result<()> {
+//! use taskpoll_sim::redis_cloud::{RedisCloudSim, RedisCloudSimConfig};
+//! use taskpoll_sim::script::{ScriptOutcome, ScriptStep, TaskScript};
+//!
+//! let sim = RedisCloudSim::start(RedisCloudSimConfig::default()).await?;
+//! assert!(sim.base_url().ends_with("/v1"));
+//! let id = sim.create_task(TaskScript {
+//!     steps: vec![ScriptStep::for_polls("processing-in-progress", 2)],
+//!     outcome: ScriptOutcome::Success { result: serde_json::json!({"resourceId": 77899}) },
+//! });
+//! assert_eq!(id.len(), 36);
+//! sim.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+mod auth;
+mod routes;
+mod wire;
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use tokio::time::Instant;
+
+use crate::accounting::{Counts, RequestRecord};
+use crate::control::{Common, SimState};
+use crate::faults::FaultPlan;
+use crate::script::{Defaults, Lasting, Position, ScriptOutcome, ScriptStep, TaskScript, Timeline};
+use crate::server::{SimServer, any_loopback_port};
+
+/// The body of an error response that can be sent empty or Spring-style.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorBody {
+    /// Spring Boot's `{timestamp, status, error, message, path}`.
+    #[default]
+    Spring,
+    /// No body at all.
+    Empty,
+}
+
+/// What a request without valid keys gets.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthFailure {
+    /// 401 with a Spring Boot JSON body.
+    #[default]
+    Spring,
+    /// 401 with the API gateway's nginx HTML page ("401 Authorization Required").
+    NginxHtml,
+}
+
+/// The shape of `GET /v1/tasks`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ListForm {
+    /// `{"tasks": [...]}`, and `{}` when there are no tasks (the current API).
+    #[default]
+    Wrapper,
+    /// A bare array (the historical form).
+    BareArray,
+}
+
+/// Settings of a Redis Cloud simulator.
+#[derive(Debug, Clone)]
+pub struct RedisCloudSimConfig {
+    /// The account key accepted (`x-api-key`).
+    pub api_key: String,
+    /// The user secret key accepted (`x-api-secret-key`).
+    pub secret_key: String,
+    /// How start endpoints script their tasks (the whole script is the processing
+    /// time: `received`, then `processing-in-progress`).
+    pub defaults: Defaults,
+    /// Requests per minute per account key (fixed one-minute window) before 429.
+    pub rate_limit_per_minute: u32,
+    /// Send `Retry-After` (seconds to the window reset) with rate-limit 429s. Off by
+    /// default: there is no evidence Redis Cloud sends it.
+    pub send_retry_after: bool,
+    /// Body of 429 responses (rate limit, concurrent changes, injected faults).
+    pub rate_limit_body: ErrorBody,
+    /// Body of 401 responses.
+    pub auth_failure: AuthFailure,
+    /// Body of 404 responses for unknown tasks and resources.
+    pub not_found_body: ErrorBody,
+    /// How many `GET /v1/tasks/{taskId}` requests a new task answers with 404 before
+    /// the task service knows it (it is also missing from `GET /v1/tasks` until then).
+    pub not_found_polls: u32,
+    /// Send `response.error` as the bare error code string instead of the object.
+    pub string_errors: bool,
+    /// Shape of `GET /v1/tasks`.
+    pub list_form: ListForm,
+    /// One task processed at a time per account: a task's script starts only when
+    /// the task created before it has finished; until then it shows `received`.
+    pub serial_processing: bool,
+    /// Default scripts show `initialized` before `received`.
+    pub initialized_first: bool,
+    /// How long a subscription stays `pending` after the task that created it
+    /// completed (and `deleting` after its delete task completed).
+    pub provisioning: Lasting,
+    /// Most subscriptions that may be changing (`pending`, `deleting`) at once: one
+    /// more `POST /v1/subscriptions` gets 429 (`None`: no limit).
+    pub max_pending_subscriptions: Option<u32>,
+}
+
+impl Default for RedisCloudSimConfig {
+    fn default() -> Self {
+        RedisCloudSimConfig {
+            api_key: "sim-redis-cloud-key".into(),
+            secret_key: "sim-redis-cloud-secret".into(),
+            defaults: Defaults::default(),
+            rate_limit_per_minute: 400,
+            send_retry_after: false,
+            rate_limit_body: ErrorBody::Spring,
+            auth_failure: AuthFailure::Spring,
+            not_found_body: ErrorBody::Spring,
+            not_found_polls: 0,
+            string_errors: false,
+            list_form: ListForm::Wrapper,
+            serial_processing: true,
+            initialized_first: false,
+            provisioning: Lasting::Millis(1_000),
+            max_pending_subscriptions: Some(3),
+        }
+    }
+}
+
+/// Per-task settings of a scripted task (the body of `POST /_sim/tasks` may carry
+/// them beside the script, as `command_type` and `not_found_polls`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TaskOptions {
+    /// `commandType` shown (default `subscriptionCreateRequest`).
+    pub command_type: Option<String>,
+    /// 404s before the task is known (default: the config's `not_found_polls`).
+    pub not_found_polls: Option<u32>,
+}
+
+/// A task's link to the resource it made, for `links[rel=resource]`.
+#[derive(Debug, Clone)]
+pub(crate) struct ResourceLink {
+    pub(crate) path: String,
+    pub(crate) title: Option<&'static str>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Task {
+    pub(crate) id: String,
+    pub(crate) command_type: String,
+    pub(crate) created: Instant,
+    /// The script, until the task's turn to be processed comes.
+    pub(crate) steps: Option<Vec<ScriptStep>>,
+    /// The script's progress, once started.
+    pub(crate) timeline: Option<Timeline>,
+    pub(crate) outcome: ScriptOutcome,
+    pub(crate) hidden_polls: u32,
+    pub(crate) last_status: String,
+    pub(crate) updated: Instant,
+    pub(crate) updates: u32,
+    pub(crate) resource: Option<ResourceLink>,
+}
+
+impl Task {
+    /// When the task finished and whether it succeeded, if it has finished.
+    fn ended(&self) -> Option<(Instant, bool)> {
+        let at = self.timeline.as_ref()?.finished_at()?;
+        Some((at, matches!(self.outcome, ScriptOutcome::Success { .. })))
+    }
+}
+
+/// The status word and body parts of one look at a task.
+pub(crate) struct Look {
+    pub(crate) status: String,
+    pub(crate) terminal: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct Subscription {
+    pub(crate) name: String,
+    pub(crate) created_by: String,
+    pub(crate) deleted_by: Option<String>,
+    pub(crate) provision_polls: u32,
+    pub(crate) deleting_polls: u32,
+}
+
+/// Where a subscription stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SubStage {
+    Pending,
+    Active,
+    Deleting,
+    /// Never made (its create failed) or deleted.
+    Gone,
+}
+
+impl SubStage {
+    pub(crate) fn word(self) -> &'static str {
+        match self {
+            SubStage::Pending => "pending",
+            SubStage::Active => "active",
+            SubStage::Deleting => "deleting",
+            SubStage::Gone => "gone",
+        }
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct Database {
+    pub(crate) subscription: i64,
+    pub(crate) created_by: String,
+}
+
+#[derive(Debug)]
+pub(crate) struct Window {
+    pub(crate) started: Instant,
+    pub(crate) used: HashMap<String, u32>,
+}
+
+/// Everything that changes: tasks (in creation order), resources, the rate window.
+#[derive(Debug)]
+pub(crate) struct World {
+    pub(crate) tasks: HashMap<String, Task>,
+    pub(crate) order: Vec<String>,
+    pub(crate) subscriptions: BTreeMap<i64, Subscription>,
+    pub(crate) databases: BTreeMap<i64, Database>,
+    pub(crate) next_subscription: i64,
+    pub(crate) next_database: i64,
+    pub(crate) started: u64,
+    pub(crate) window: Window,
+}
+
+impl World {
+    fn new() -> Self {
+        World {
+            tasks: HashMap::new(),
+            order: Vec::new(),
+            subscriptions: BTreeMap::new(),
+            databases: BTreeMap::new(),
+            next_subscription: 77_899,
+            next_database: 51_055_029,
+            started: 0,
+            window: Window {
+                started: Instant::now(),
+                used: HashMap::new(),
+            },
+        }
+    }
+
+    /// Starts the scripts whose turn has come and advances time-based steps. With
+    /// serial processing a task starts when the one created before it finished (or at
+    /// its creation, if later).
+    pub(crate) fn settle(&mut self, now: Instant, serial: bool) {
+        // `Some(t)`: the account is free since `t` (`None`: since always).
+        let mut free_since: Option<Option<Instant>> = Some(None);
+        for id in &self.order {
+            let Some(task) = self.tasks.get_mut(id) else {
+                continue;
+            };
+            if task.timeline.is_none() {
+                let start = if serial {
+                    match free_since {
+                        Some(since) => since.map_or(task.created, |s| s.max(task.created)),
+                        None => break,
+                    }
+                } else {
+                    task.created
+                };
+                let steps = task.steps.take().unwrap_or_default();
+                task.timeline = Some(Timeline::new(steps, start));
+            }
+            if let Some(tl) = task.timeline.as_mut() {
+                tl.advance(now);
+                if serial {
+                    free_since = tl.finished_at().map(Some);
+                }
+            }
+        }
+    }
+
+    /// One status poll of a visible task: counts it against poll-counted steps.
+    pub(crate) fn poll(&mut self, id: &str, now: Instant) -> Option<Look> {
+        let task = self.tasks.get_mut(id)?;
+        let look = match task.timeline.as_mut() {
+            None => Look {
+                status: "received".into(),
+                terminal: false,
+            },
+            Some(tl) => match tl.poll(now) {
+                Position::Step(s) => Look {
+                    status: s.to_owned(),
+                    terminal: false,
+                },
+                Position::Finished(_) => Look {
+                    status: match task.outcome {
+                        ScriptOutcome::Success { .. } => "processing-completed".into(),
+                        ScriptOutcome::Failure { .. } => "processing-error".into(),
+                    },
+                    terminal: true,
+                },
+            },
+        };
+        if look.status != task.last_status {
+            task.last_status = look.status.clone();
+            task.updated = task.ended().map_or(now, |(at, _)| at);
+            task.updates += 1;
+        }
+        Some(look)
+    }
+
+    fn task_ended(&self, id: &str) -> Option<(Instant, bool)> {
+        self.tasks.get(id).and_then(Task::ended)
+    }
+
+    /// Whether task `id` has finished with a failure.
+    pub(crate) fn task_failed(&self, id: &str) -> bool {
+        self.task_ended(id).is_some_and(|(_, ok)| !ok)
+    }
+
+    /// Where subscription `id` stands; `count_poll` counts a `GET` of it against
+    /// poll-counted provisioning.
+    pub(crate) fn stage(
+        &mut self,
+        id: i64,
+        now: Instant,
+        provisioning: Lasting,
+        count_poll: bool,
+    ) -> SubStage {
+        let Some(sub) = self.subscriptions.get(&id) else {
+            return SubStage::Gone;
+        };
+        let created = self.task_ended(&sub.created_by);
+        let deleted = sub.deleted_by.as_deref().and_then(|t| self.task_ended(t));
+        let Some(sub) = self.subscriptions.get_mut(&id) else {
+            return SubStage::Gone;
+        };
+        let lasted = |since: Instant, polls: &mut u32| match provisioning {
+            Lasting::Millis(ms) => now >= since + Duration::from_millis(ms),
+            Lasting::Polls(n) => {
+                if *polls >= n {
+                    true
+                } else {
+                    if count_poll {
+                        *polls += 1;
+                    }
+                    false
+                }
+            }
+        };
+        match (created, deleted) {
+            (None, _) => SubStage::Pending,
+            (Some((_, false)), _) => SubStage::Gone,
+            (Some(_), Some((at, true))) => {
+                if lasted(at, &mut sub.deleting_polls) {
+                    SubStage::Gone
+                } else {
+                    SubStage::Deleting
+                }
+            }
+            (Some((at, true)), _) => {
+                if lasted(at, &mut sub.provision_polls) {
+                    SubStage::Active
+                } else {
+                    SubStage::Pending
+                }
+            }
+        }
+    }
+
+    /// Databases of subscription `id` whose create task completed.
+    pub(crate) fn database_count(&self, id: i64) -> usize {
+        self.databases
+            .values()
+            .filter(|d| {
+                d.subscription == id && self.task_ended(&d.created_by).is_some_and(|(_, ok)| ok)
+            })
+            .count()
+    }
+}
+
+/// Shared state of a Redis Cloud simulator.
+#[derive(Debug)]
+pub struct RedisCloudState {
+    pub(crate) config: RedisCloudSimConfig,
+    pub(crate) common: Common,
+    pub(crate) world: Mutex<World>,
+    pub(crate) base: OnceLock<String>,
+    pub(crate) epoch: (Instant, SystemTime),
+}
+
+impl RedisCloudState {
+    fn new(config: RedisCloudSimConfig) -> Self {
+        RedisCloudState {
+            config,
+            common: Common::default(),
+            world: Mutex::new(World::new()),
+            base: OnceLock::new(),
+            epoch: (Instant::now(), SystemTime::now()),
+        }
+    }
+
+    pub(crate) fn world(&self) -> MutexGuard<'_, World> {
+        self.world.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The base URL links point to (`http://127.0.0.1:PORT/v1`).
+    pub(crate) fn base(&self) -> &str {
+        self.base
+            .get()
+            .map_or("http://127.0.0.1/v1", String::as_str)
+    }
+
+    /// Wall-clock time at `at`.
+    pub(crate) fn wall(&self, at: Instant) -> SystemTime {
+        let (base_i, base_s) = self.epoch;
+        base_s + at.saturating_duration_since(base_i)
+    }
+
+    /// Registers a task following `script`; returns its id.
+    pub(crate) fn add_task(
+        &self,
+        world: &mut World,
+        script: TaskScript,
+        command_type: &str,
+        not_found_polls: Option<u32>,
+        resource: Option<ResourceLink>,
+    ) -> String {
+        let now = Instant::now();
+        let id = uuid::Uuid::new_v4().to_string();
+        let task = Task {
+            id: id.clone(),
+            command_type: command_type.to_owned(),
+            created: now,
+            steps: Some(script.steps),
+            timeline: None,
+            outcome: script.outcome,
+            hidden_polls: not_found_polls.unwrap_or(self.config.not_found_polls),
+            last_status: "received".into(),
+            updated: now,
+            updates: 0,
+            resource,
+        };
+        world.tasks.insert(id.clone(), task);
+        world.order.push(id.clone());
+        world.settle(now, self.config.serial_processing);
+        id
+    }
+
+    /// The steps a start endpoint gives its task.
+    pub(crate) fn default_steps(&self) -> Vec<ScriptStep> {
+        if self.config.initialized_first {
+            self.config.defaults.steps(&[
+                ("initialized", 1),
+                ("received", 1),
+                ("processing-in-progress", 8),
+            ])
+        } else {
+            self.config
+                .defaults
+                .steps(&[("received", 2), ("processing-in-progress", 8)])
+        }
+    }
+
+    /// A start endpoint's script: `failure` when this start is one of the
+    /// `fail_every`-th (or `forced_failure` is given), else success with `result`.
+    pub(crate) fn default_script(
+        &self,
+        world: &mut World,
+        result: Value,
+        failure: Value,
+        forced_failure: Option<Value>,
+    ) -> TaskScript {
+        world.started += 1;
+        let outcome = match forced_failure {
+            Some(error) => ScriptOutcome::Failure { error },
+            None if self.config.defaults.fails(world.started) => {
+                ScriptOutcome::Failure { error: failure }
+            }
+            None => ScriptOutcome::Success { result },
+        };
+        TaskScript {
+            steps: self.default_steps(),
+            outcome,
+        }
+    }
+
+    /// The body of one look at a task.
+    pub(crate) fn task_json(&self, task: &Task, look: &Look, start_reply: bool) -> Value {
+        let response = if look.terminal {
+            Some(match &task.outcome {
+                ScriptOutcome::Success { result } => {
+                    if result.is_null() {
+                        json!({})
+                    } else {
+                        result.clone()
+                    }
+                }
+                ScriptOutcome::Failure { error } => {
+                    wire::failure_response(error, self.config.string_errors)
+                }
+            })
+        } else {
+            None
+        };
+        // Vary the precision per task and update: 9, 6, 3, 9, ... digits (trailing
+        // zeros dropped), as captured timestamps vary.
+        let digits = [9, 6, 3][(task.updates as usize + task.id.len()) % 3];
+        wire::task_body(&wire::TaskView {
+            base: self.base(),
+            id: &task.id,
+            command_type: &task.command_type,
+            status: &look.status,
+            timestamp: wire::task_timestamp(self.wall(task.updated), digits),
+            response,
+            resource: task.resource.as_ref().map(|r| (r.path.as_str(), r.title)),
+            start_reply,
+        })
+    }
+}
+
+impl SimState for RedisCloudState {
+    fn common(&self) -> &Common {
+        &self.common
+    }
+
+    fn clear_tasks(&self) {
+        *self.world() = World::new();
+    }
+}
+
+/// A running Redis Cloud simulator.
+#[derive(Debug)]
+pub struct RedisCloudSim {
+    server: SimServer,
+    state: Arc<RedisCloudState>,
+}
+
+impl RedisCloudSim {
+    /// Starts on a free loopback port.
+    pub async fn start(config: RedisCloudSimConfig) -> std::io::Result<Self> {
+        RedisCloudSim::start_on(any_loopback_port(), config).await
+    }
+
+    /// Starts on `addr`.
+    pub async fn start_on(addr: SocketAddr, config: RedisCloudSimConfig) -> std::io::Result<Self> {
+        let state = Arc::new(RedisCloudState::new(config));
+        let server = SimServer::bind(addr, routes::router(Arc::clone(&state))).await?;
+        let _ = state.base.set(format!("{}/v1", server.base_url()));
+        Ok(RedisCloudSim { server, state })
+    }
+
+    /// The base URL (`http://127.0.0.1:PORT/v1`; production is
+    /// `https://api.redislabs.com/v1`).
+    pub fn base_url(&self) -> String {
+        format!("{}/v1", self.server.base_url())
+    }
+
+    /// The account key accepted (`x-api-key`).
+    pub fn api_key(&self) -> &str {
+        &self.state.config.api_key
+    }
+
+    /// The user secret key accepted (`x-api-secret-key`).
+    pub fn secret_key(&self) -> &str {
+        &self.state.config.secret_key
+    }
+
+    /// Creates a task following `script` (steps in Redis Cloud's status words; the
+    /// outcome's `result` is the `response` object, its `error` the `response.error`
+    /// object or string); returns its id.
+    pub fn create_task(&self, script: TaskScript) -> String {
+        self.create_task_with(script, TaskOptions::default())
+    }
+
+    /// Creates a task with per-task options; returns its id.
+    pub fn create_task_with(&self, script: TaskScript, options: TaskOptions) -> String {
+        let mut world = self.state.world();
+        let command = options
+            .command_type
+            .as_deref()
+            .unwrap_or("subscriptionCreateRequest");
+        self.state
+            .add_task(&mut world, script, command, options.not_found_polls, None)
+    }
+
+    /// Sets the fault plan.
+    pub fn set_faults(&self, plan: FaultPlan) {
+        self.state.common.set_faults(plan);
+    }
+
+    /// Request counts.
+    pub fn counts(&self) -> Counts {
+        self.state.common.counts()
+    }
+
+    /// The request log.
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        self.state.common.requests()
+    }
+
+    /// When task `id` finished processing at the server, if it has.
+    pub fn finished_at(&self, id: &str) -> Option<Instant> {
+        let mut world = self.state.world();
+        world.settle(Instant::now(), self.state.config.serial_processing);
+        world.tasks.get(id)?.timeline.as_ref()?.finished_at()
+    }
+
+    /// Forgets tasks, resources, counts, log and faults.
+    pub fn reset(&self) {
+        self.state.common.reset();
+        self.state.clear_tasks();
+    }
+
+    /// Stops the server.
+    pub async fn shutdown(self) {
+        self.server.shutdown().await;
+    }
+}
+
+/// How long a rate-limit window lasts.
+pub(crate) const WINDOW: Duration = Duration::from_secs(60);
