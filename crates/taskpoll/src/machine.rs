@@ -197,6 +197,16 @@ impl<S: TaskSource> WaitState<S> {
                         phase: summary.clone(),
                     });
                 }
+                if phase.is_terminal()
+                    && let Some(r) = report.as_deref_mut()
+                {
+                    // Pieces that finished in the poll that ended the task.
+                    let all = source.terminal_partials(&phase);
+                    for (index, result) in all.into_iter().enumerate().skip(self.partials_reported)
+                    {
+                        r(Update::Partial { index, result });
+                    }
+                }
                 match phase {
                     Phase::Succeeded(output) => Step::Done(self.finish(now, Ok(output))),
                     Phase::Failed(failure) => {

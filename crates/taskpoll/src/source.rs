@@ -162,6 +162,20 @@ pub trait TaskSource: Send + Sync + 'static {
     fn rate_limit(&self) -> Option<RateLimitHint> {
         None
     }
+
+    /// The partial results a terminal phase carries (none by default).
+    ///
+    /// A task's last pieces often finish in the very poll that ends it (the fourth of
+    /// four results makes the task succeed), so a [`Phase::Succeeded`] or
+    /// [`Phase::Failed`] can hold partials no earlier poll showed. Return every partial
+    /// of `phase`, cumulative and in the same stable order as
+    /// [`Progress::partials`](crate::Progress::partials): a
+    /// [`watch`](crate::Poller::watch) reports those past the ones it already reported
+    /// as [`Update::Partial`](crate::Update::Partial) before the final update.
+    fn terminal_partials(&self, phase: &SourcePhase<Self>) -> Vec<Self::Partial> {
+        let _ = phase;
+        Vec::new()
+    }
 }
 
 /// A vendor's rate-limit state, as its last response reported it.
