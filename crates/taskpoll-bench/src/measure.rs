@@ -1,0 +1,115 @@
+//! Measuring a run: CPU time of named threads, resident memory, percentiles.
+
+use std::time::Duration;
+
+/// Linux's fixed user-space clock tick (`USER_HZ`): `/proc` CPU times count these.
+const TICKS_PER_SECOND: u64 = 100;
+
+/// CPU time (user + system) spent so far by this process's threads whose name starts
+/// with `prefix` (10 ms resolution per thread). Zero where `/proc` is unavailable.
+pub fn thread_cpu(prefix: &str) -> Duration {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return Duration::ZERO;
+    };
+    let mut ticks = 0u64;
+    for task in tasks.flatten() {
+        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
+            continue;
+        };
+        // pid (comm) state ... utime stime: comm may hold spaces, so split after ')'.
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let comm = stat.get(open + 1..close).unwrap_or_default();
+        if !comm.starts_with(prefix) {
+            continue;
+        }
+        let fields: Vec<&str> = stat
+            .get(close + 2..)
+            .unwrap_or_default()
+            .split_whitespace()
+            .collect();
+        // After the state field, utime and stime are the 12th and 13th fields.
+        let field = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|f| f.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        ticks += field(11) + field(12);
+    }
+    Duration::from_millis(ticks * 1000 / TICKS_PER_SECOND)
+}
+
+fn status_kib(key: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(key))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Resident memory now, in KiB.
+pub fn rss_kib() -> u64 {
+    status_kib("VmRSS:")
+}
+
+/// Peak resident memory, in KiB.
+pub fn peak_rss_kib() -> u64 {
+    status_kib("VmHWM:")
+}
+
+/// The `p`-th percentile (0 to 100) of `values`, nearest rank; zero when empty.
+pub fn percentile(values: &mut [Duration], p: f64) -> Duration {
+    if values.is_empty() {
+        return Duration::ZERO;
+    }
+    values.sort_unstable();
+    let rank = ((p / 100.0) * values.len() as f64).ceil() as usize;
+    values
+        .get(rank.clamp(1, values.len()) - 1)
+        .copied()
+        .unwrap_or_default()
+}
+
+/// Milliseconds with one decimal.
+pub fn ms(d: Duration) -> String {
+    format!("{:.1}", d.as_secs_f64() * 1000.0)
+}
+
+/// A runtime whose worker threads are named `name-N`, so their CPU can be measured.
+pub fn runtime(name: &'static str, threads: usize) -> std::io::Result<tokio::runtime::Runtime> {
+    let counter = std::sync::atomic::AtomicUsize::new(0);
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads.max(1))
+        .thread_name_fn(move || {
+            let n = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            format!("{name}-{n}")
+        })
+        .enable_all()
+        .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_by_nearest_rank() {
+        let mut v: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
+        assert_eq!(percentile(&mut v, 50.0), Duration::from_millis(50));
+        assert_eq!(percentile(&mut v, 99.0), Duration::from_millis(99));
+        assert_eq!(percentile(&mut v, 100.0), Duration::from_millis(100));
+        assert_eq!(percentile(&mut [], 50.0), Duration::ZERO);
+    }
+
+    #[test]
+    fn this_process_has_memory() {
+        assert!(rss_kib() > 0);
+        assert!(peak_rss_kib() >= rss_kib());
+    }
+}
