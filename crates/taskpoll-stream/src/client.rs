@@ -1,0 +1,326 @@
+//! [`StreamClient`]: the HTTP client for Stream's task endpoints and the start
+//! endpoints that create tasks.
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use crate::StreamWaitError;
+use crate::auth;
+use crate::config::{STREAM_CLIENT, StreamClientBuilder};
+use crate::error::{RateLimit, StreamError};
+use crate::models::{
+    ChannelRef, DeleteChannelsRequest, DeleteUsersRequest, ExportChannelsRequest, StartResponse,
+    TaskResponse,
+};
+use crate::outcome::StreamOutput;
+use crate::response::{self, Answer, GET_TASK};
+use crate::source::{DEFAULT_POLL_INTERVAL, StreamSource};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use reqwest::{Method, Url};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use taskpoll::strategy::Fixed;
+use taskpoll::{Poller, RateLimitHint};
+use taskpoll_http::{BaseUrl, Secret, Transport, read_capped};
+
+/// A client of Stream's server-side API: task status and the start endpoints.
+///
+/// Cheap to clone (clones share one connection pool, so connections are reused across
+/// polls). Every request carries the `api_key` query parameter, a fresh server token in
+/// `Authorization` and `stream-auth-type: jwt`. The key and secret never appear in
+/// `Debug`, `Display`, errors or logs.
+#[derive(Clone)]
+pub struct StreamClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base: BaseUrl,
+    api_key: Secret,
+    api_secret: Secret,
+    request_timeout: Duration,
+    max_response_bytes: usize,
+    /// The rate-limit headers of the last `GetTask` answer, and when that window resets
+    /// on tokio's clock.
+    rate: Mutex<Option<(RateLimit, RateLimitHint)>>,
+}
+
+impl fmt::Debug for StreamClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StreamClient")
+            .field("base_url", &self.base_url())
+            .field("api_key", &self.inner.api_key)
+            .field("api_secret", &self.inner.api_secret)
+            .field("request_timeout", &self.inner.request_timeout)
+            .field("max_response_bytes", &self.inner.max_response_bytes)
+            .finish()
+    }
+}
+
+/// What one call sends.
+struct Call {
+    operation: &'static str,
+    method: Method,
+    url: Url,
+    body: Option<Vec<u8>>,
+    expected: &'static str,
+    /// Remember the answer's rate-limit headers (the `GetTask` window).
+    track_rate: bool,
+}
+
+impl StreamClient {
+    /// A builder with these credentials and every default.
+    pub fn builder(
+        api_key: impl Into<String>,
+        api_secret: impl Into<String>,
+    ) -> StreamClientBuilder {
+        StreamClientBuilder::new(api_key, api_secret)
+    }
+
+    /// A client of Stream's production API with these credentials.
+    pub fn new(
+        api_key: impl Into<String>,
+        api_secret: impl Into<String>,
+    ) -> Result<StreamClient, StreamError> {
+        StreamClient::builder(api_key, api_secret).build()
+    }
+
+    pub(crate) fn from_parts(b: StreamClientBuilder, base: BaseUrl, http: reqwest::Client) -> Self {
+        StreamClient {
+            inner: Arc::new(Inner {
+                http,
+                base,
+                api_key: b.api_key,
+                api_secret: b.api_secret,
+                request_timeout: b.request_timeout,
+                max_response_bytes: b.max_response_bytes,
+                rate: Mutex::new(None),
+            }),
+        }
+    }
+
+    /// The base URL requests go to.
+    pub fn base_url(&self) -> String {
+        self.inner.base.to_string()
+    }
+
+    /// The per-request timeout.
+    pub fn request_timeout(&self) -> Duration {
+        self.inner.request_timeout
+    }
+
+    /// The rate-limit headers of the last `GetTask` answer, if it sent all three.
+    pub fn last_rate_limit(&self) -> Option<RateLimit> {
+        self.rate().map(|(r, _)| r)
+    }
+
+    pub(crate) fn rate_limit_hint(&self) -> Option<RateLimitHint> {
+        self.rate().map(|(_, h)| h)
+    }
+
+    fn rate(&self) -> Option<(RateLimit, RateLimitHint)> {
+        *self.inner.rate.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Fetches a task's status: `GET /api/v2/tasks/{id}` (one request, no retry).
+    ///
+    /// The id is sent as exactly one percent-encoded path segment.
+    pub async fn get_task(&self, id: &str) -> Result<TaskResponse, StreamError> {
+        let url = self.inner.base.join_id("api/v2/tasks", id)?;
+        self.call(Call {
+            operation: GET_TASK,
+            method: Method::GET,
+            url,
+            body: None,
+            expected: "a task response",
+            track_rate: true,
+        })
+        .await
+    }
+
+    /// Fetches a task's status from the legacy chat endpoint `GET /tasks/{id}` (same
+    /// body, RFC 3339 timestamps). Prefer [`get_task`](StreamClient::get_task).
+    pub async fn get_task_legacy(&self, id: &str) -> Result<TaskResponse, StreamError> {
+        let url = self.inner.base.join_id("tasks", id)?;
+        self.call(Call {
+            operation: GET_TASK,
+            method: Method::GET,
+            url,
+            body: None,
+            expected: "a task response",
+            track_rate: false,
+        })
+        .await
+    }
+
+    /// Starts an export of channels (`POST /api/v2/chat/export_channels`); returns the
+    /// task id. On completion the task's `result` is `{url, path, s3_bucket_name}`.
+    pub async fn export_channels(&self, channels: &[ChannelRef]) -> Result<String, StreamError> {
+        let body = ExportChannelsRequest {
+            channels: channels.to_vec(),
+        };
+        self.start("ExportChannels", "api/v2/chat/export_channels", &body)
+            .await
+    }
+
+    /// Deletes channels by cid (`POST /api/v2/chat/channels/delete`), for good when
+    /// `hard`; returns the task id. On completion `result` maps each cid to
+    /// `{"status": "ok"}`.
+    pub async fn delete_channels(
+        &self,
+        cids: &[String],
+        hard: bool,
+    ) -> Result<String, StreamError> {
+        let body = DeleteChannelsRequest {
+            cids: cids.to_vec(),
+            hard_delete: hard,
+        };
+        self.start("DeleteChannels", "api/v2/chat/channels/delete", &body)
+            .await
+    }
+
+    /// Soft-deletes users (`POST /api/v2/users/delete` with `"user": "soft"`, their
+    /// messages and conversations kept); returns the task id. On completion `result`
+    /// maps each user id to `{"status": "ok"}`. For hard deletes and messages, use
+    /// [`delete_users_with`](StreamClient::delete_users_with).
+    pub async fn delete_users(&self, user_ids: &[String]) -> Result<String, StreamError> {
+        self.delete_users_with(&DeleteUsersRequest::soft(user_ids))
+            .await
+    }
+
+    /// Deletes users as `request` says (`POST /api/v2/users/delete`); returns the task id.
+    pub async fn delete_users_with(
+        &self,
+        request: &DeleteUsersRequest,
+    ) -> Result<String, StreamError> {
+        self.start("DeleteUsers", "api/v2/users/delete", request)
+            .await
+    }
+
+    /// The [`TaskSource`](taskpoll::TaskSource) over this client.
+    pub fn source(&self) -> StreamSource {
+        StreamSource::new(self.clone())
+    }
+
+    /// A poller with Stream's SDK defaults: first poll at once, then every 1 s, for at
+    /// most 60 s. Override any of them with the poller's builder methods.
+    pub fn poller(&self) -> Poller<StreamSource> {
+        Poller::new(self.source())
+    }
+
+    /// Waits for a task like Stream's SDKs' `wait_for_task`: polls at once and then every
+    /// second for 60 s. Returns the task's `result` (and the whole response) once it is
+    /// `completed`; a [`WaitError`](taskpoll::WaitError) of kind `failed` with Stream's
+    /// error fields once it is `failed`; of kind `timeout` (the task may still be
+    /// running) after 60 s; of kind `fetch` when the status cannot be fetched.
+    pub async fn wait_for_task(&self, id: &str) -> Result<StreamOutput, StreamWaitError> {
+        self.poller().wait(id.to_owned()).await
+    }
+
+    /// [`wait_for_task`](StreamClient::wait_for_task) with another poll interval and
+    /// timeout. A zero interval means the 1 s default (as in the Go and .NET SDKs); a
+    /// zero timeout allows one poll.
+    pub async fn wait_for_task_with(
+        &self,
+        id: &str,
+        interval: Duration,
+        timeout: Duration,
+    ) -> Result<StreamOutput, StreamWaitError> {
+        let interval = if interval.is_zero() {
+            DEFAULT_POLL_INTERVAL
+        } else {
+            interval
+        };
+        self.poller()
+            .interval(Fixed::new(interval))
+            .deadline(timeout)
+            .wait(id.to_owned())
+            .await
+    }
+
+    async fn start(
+        &self,
+        operation: &'static str,
+        path: &str,
+        body: &impl Serialize,
+    ) -> Result<String, StreamError> {
+        // These request types are plain structs of strings: serializing cannot fail.
+        let body = serde_json::to_vec(body).unwrap_or_default();
+        let reply: StartResponse = self
+            .call(Call {
+                operation,
+                method: Method::POST,
+                url: self.inner.base.join(path),
+                body: Some(body),
+                expected: "a start response",
+                track_rate: false,
+            })
+            .await?;
+        match reply.task_id {
+            Some(id) if !id.is_empty() => Ok(id),
+            _ => Err(StreamError::MissingTaskId { operation }),
+        }
+    }
+
+    async fn call<T: DeserializeOwned>(&self, call: Call) -> Result<T, StreamError> {
+        let Call {
+            operation,
+            method,
+            mut url,
+            body,
+            expected,
+            track_rate,
+        } = call;
+        let inner = &*self.inner;
+        url.query_pairs_mut()
+            .append_pair("api_key", inner.api_key.expose());
+        let token = auth::server_token(&inner.api_secret, SystemTime::now())?;
+        let mut token = HeaderValue::from_str(&token).map_err(|e| StreamError::Token {
+            reason: e.to_string(),
+        })?;
+        token.set_sensitive(true);
+        let mut request = inner
+            .http
+            .request(method, url)
+            .header(AUTHORIZATION, token)
+            .header("stream-auth-type", "jwt")
+            .header("x-stream-client", STREAM_CLIENT)
+            .header(ACCEPT, "application/json");
+        if let Some(body) = body {
+            request = request.header(CONTENT_TYPE, "application/json").body(body);
+        }
+        let started = tokio::time::Instant::now();
+        let response = request.send().await.map_err(|e| {
+            let source = Transport::from(e);
+            tracing::debug!(operation, error = %source, "stream request failed");
+            StreamError::Transport { operation, source }
+        })?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = read_capped(response, inner.max_response_bytes).await;
+        tracing::debug!(
+            operation,
+            status = status.as_u16(),
+            elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            "stream answered"
+        );
+        if track_rate && let Some(limit) = response::rate_limit(&headers) {
+            let until = response::until_reset(&headers, SystemTime::now()).unwrap_or_default();
+            let hint = RateLimitHint::new(limit.remaining, tokio::time::Instant::now() + until);
+            *inner.rate.lock().unwrap_or_else(|e| e.into_inner()) = Some((limit, hint));
+        }
+        let secrets = [inner.api_key.expose(), inner.api_secret.expose()];
+        response::decode(
+            Answer {
+                operation,
+                status,
+                headers: &headers,
+                body,
+            },
+            expected,
+            &secrets,
+        )
+    }
+}
