@@ -1,0 +1,431 @@
+//! [`RedisCloudClient`]: the HTTP calls (task status, task list, subscription) and the
+//! start endpoints the demo uses.
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue};
+use reqwest::{Method, Url};
+use serde_json::Value;
+use taskpoll::{Budget, Poller, RateLimitHint, SourceWaitError};
+use taskpoll_http::{
+    BaseUrl, BodyError, ConfigError, Secret, Transport, excerpt, header_u64, read_capped,
+};
+use tokio::time::Instant;
+
+use crate::config::{RedisCloudClientBuilder, Settings};
+use crate::error::{ErrorBody, Operation, RedisCloudError};
+use crate::models::{Subscription, TaskStateUpdate, parse_task_list};
+use crate::source::{RedisCloudSource, TaskCompleted};
+use crate::subscription::SubscriptionSource;
+
+/// The rate-limit header Redis Cloud sends on every response (undocumented; the Go
+/// client reads it).
+const REMAINING: &str = "x-rate-limit-remaining";
+
+/// Redis Cloud's fixed rate-limit window.
+const WINDOW: Duration = Duration::from_secs(60);
+
+/// A Redis Cloud API client: account key + user secret key, one connection pool.
+/// Cheap to clone. `Debug` never shows the keys.
+///
+/// Every request sends `x-api-key`, `x-api-secret-key`, `Accept: application/json` and
+/// `Content-Type: application/json` (on `GET`s too, as the Go client does).
+#[derive(Clone)]
+pub struct RedisCloudClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base: BaseUrl,
+    api_key: Secret,
+    secret_key: Secret,
+    key_header: HeaderValue,
+    secret_header: HeaderValue,
+    request_timeout: Duration,
+    max_response_bytes: usize,
+    settings: Settings,
+    /// The last `X-Rate-Limit-Remaining` and when it was read.
+    remaining: Mutex<Option<(u64, Instant)>>,
+}
+
+/// One HTTP answer, body read.
+struct Answer {
+    status: u16,
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+fn sensitive(value: &Secret, name: &'static str) -> Result<HeaderValue, RedisCloudError> {
+    let mut v = HeaderValue::from_str(value.expose())
+        .map_err(|_| RedisCloudError::InvalidCredential { name })?;
+    v.set_sensitive(true);
+    Ok(v)
+}
+
+impl RedisCloudClient {
+    /// A builder from the account key (`x-api-key`) and the user secret key
+    /// (`x-api-secret-key`).
+    pub fn builder(
+        api_key: impl Into<Secret>,
+        secret_key: impl Into<Secret>,
+    ) -> RedisCloudClientBuilder {
+        RedisCloudClientBuilder::new(api_key.into(), secret_key.into())
+    }
+
+    /// A client for the production API with default settings.
+    pub fn new(
+        api_key: impl Into<Secret>,
+        secret_key: impl Into<Secret>,
+    ) -> Result<Self, RedisCloudError> {
+        RedisCloudClient::builder(api_key, secret_key).build()
+    }
+
+    pub(crate) fn from_builder(b: RedisCloudClientBuilder) -> Result<Self, RedisCloudError> {
+        if b.api_key.is_empty() {
+            return Err(ConfigError::MissingCredential {
+                name: "the Redis Cloud account key (x-api-key)",
+            }
+            .into());
+        }
+        if b.secret_key.is_empty() {
+            return Err(ConfigError::MissingCredential {
+                name: "the Redis Cloud secret key (x-api-secret-key)",
+            }
+            .into());
+        }
+        let base = BaseUrl::parse(&b.base_url, b.allow_http)?;
+        let http = taskpoll_http::client(b.request_timeout, &b.user_agent)?;
+        Ok(RedisCloudClient {
+            inner: Arc::new(Inner {
+                http,
+                base,
+                key_header: sensitive(&b.api_key, "account key (x-api-key)")?,
+                secret_header: sensitive(&b.secret_key, "secret key (x-api-secret-key)")?,
+                api_key: b.api_key,
+                secret_key: b.secret_key,
+                request_timeout: b.request_timeout,
+                max_response_bytes: b.max_response_bytes,
+                settings: b.settings,
+                remaining: Mutex::new(None),
+            }),
+        })
+    }
+
+    /// The API base URL, without a trailing slash.
+    pub fn base_url(&self) -> String {
+        self.inner.base.to_string()
+    }
+
+    /// Requests per minute the client's pollers spend (see
+    /// [`RedisCloudClientBuilder::requests_per_minute`]).
+    pub fn requests_per_minute(&self) -> u32 {
+        self.inner.settings.requests_per_minute
+    }
+
+    /// The least wait after a 429 without `Retry-After`.
+    pub fn rate_limit_floor(&self) -> Duration {
+        self.inner.settings.rate_limit_floor
+    }
+
+    pub(crate) fn settings(&self) -> &Settings {
+        &self.inner.settings
+    }
+
+    /// What the last response said was left of the key's rate limit: the remaining
+    /// requests, with the latest instant the window can reset (one window after it was
+    /// read: Redis Cloud does not say when its window started).
+    pub fn rate_limit(&self) -> Option<RateLimitHint> {
+        let seen = *self
+            .inner
+            .remaining
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        seen.map(|(remaining, at)| RateLimitHint::new(remaining, at + WINDOW))
+    }
+
+    async fn call(
+        &self,
+        operation: Operation,
+        method: Method,
+        url: Url,
+        body: Option<&Value>,
+    ) -> Result<Answer, RedisCloudError> {
+        let transport = |e: reqwest::Error| RedisCloudError::Transport {
+            operation,
+            source: Arc::new(Transport::from(e)),
+        };
+        let mut request = self
+            .inner
+            .http
+            .request(method, url)
+            .header("x-api-key", self.inner.key_header.clone())
+            .header("x-api-secret-key", self.inner.secret_header.clone())
+            .header(ACCEPT, "application/json")
+            .header(CONTENT_TYPE, "application/json");
+        if let Some(b) = body {
+            request = request.body(b.to_string());
+        }
+        let response = request.send().await.map_err(transport)?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        if let Some(remaining) = header_u64(&headers, REMAINING) {
+            *self
+                .inner
+                .remaining
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()) = Some((remaining, Instant::now()));
+        }
+        tracing::debug!(
+            operation = operation.as_str(),
+            status,
+            "redis-cloud response"
+        );
+        let body = read_capped(response, self.inner.max_response_bytes)
+            .await
+            .map_err(|e| match e {
+                BodyError::TooLarge { cap } => RedisCloudError::TooLarge { operation, cap },
+                BodyError::Transport(t) => RedisCloudError::Transport {
+                    operation,
+                    source: Arc::new(t),
+                },
+                other => RedisCloudError::Decode {
+                    operation,
+                    reason: other.to_string(),
+                    excerpt: String::new(),
+                },
+            })?;
+        Ok(Answer {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    fn http_error(operation: Operation, a: &Answer) -> RedisCloudError {
+        RedisCloudError::Http {
+            operation,
+            status: a.status,
+            retry_after: taskpoll_http::retry_after(&a.headers, SystemTime::now()),
+            body: Box::new(ErrorBody::parse(&a.body)),
+        }
+    }
+
+    fn json(operation: Operation, a: &Answer) -> Result<Value, RedisCloudError> {
+        serde_json::from_slice(&a.body).map_err(|e| RedisCloudError::Decode {
+            operation,
+            reason: e.to_string(),
+            excerpt: excerpt(&a.body),
+        })
+    }
+
+    /// `GET /v1/tasks/{taskId}`: one task's state. The id is sent as one
+    /// percent-encoded path segment. A 404 is [`RedisCloudError::UnknownTask`].
+    pub async fn get_task(&self, task_id: &str) -> Result<TaskStateUpdate, RedisCloudError> {
+        let op = Operation::GetTask;
+        let url = self.inner.base.join_id("tasks", task_id)?;
+        let a = self.call(op, Method::GET, url, None).await?;
+        if a.status == 404 {
+            return Err(RedisCloudError::UnknownTask {
+                task_id: task_id.to_owned(),
+                body: Box::new(ErrorBody::parse(&a.body)),
+            });
+        }
+        if !(200..300).contains(&a.status) {
+            return Err(Self::http_error(op, &a));
+        }
+        let v = Self::json(op, &a)?;
+        let mut task = TaskStateUpdate::from_value(&v).ok_or_else(|| RedisCloudError::Decode {
+            operation: op,
+            reason: "the task is not a JSON object".into(),
+            excerpt: excerpt(&a.body),
+        })?;
+        if task.task_id.is_none() {
+            task.task_id = Some(task_id.to_owned());
+        }
+        Ok(task)
+    }
+
+    /// `GET /v1/tasks`: every recent task of the account (`{"tasks": [...]}`, `{}`,
+    /// `null` and a bare array are all read).
+    pub async fn list_tasks(&self) -> Result<Vec<TaskStateUpdate>, RedisCloudError> {
+        let op = Operation::ListTasks;
+        let a = self
+            .call(op, Method::GET, self.inner.base.join("tasks"), None)
+            .await?;
+        if !(200..300).contains(&a.status) {
+            return Err(Self::http_error(op, &a));
+        }
+        let v = if a.body.iter().all(u8::is_ascii_whitespace) {
+            Value::Null
+        } else {
+            Self::json(op, &a)?
+        };
+        parse_task_list(&v).map_err(|reason| RedisCloudError::Decode {
+            operation: op,
+            reason,
+            excerpt: excerpt(&a.body),
+        })
+    }
+
+    /// `GET /v1/subscriptions/{subscriptionId}`. A 404 is
+    /// [`RedisCloudError::UnknownSubscription`].
+    pub async fn get_subscription(
+        &self,
+        subscription_id: i64,
+    ) -> Result<Subscription, RedisCloudError> {
+        let op = Operation::GetSubscription;
+        let url = self
+            .inner
+            .base
+            .join(&format!("subscriptions/{subscription_id}"));
+        let a = self.call(op, Method::GET, url, None).await?;
+        if a.status == 404 {
+            return Err(RedisCloudError::UnknownSubscription {
+                subscription_id,
+                body: Box::new(ErrorBody::parse(&a.body)),
+            });
+        }
+        if !(200..300).contains(&a.status) {
+            return Err(Self::http_error(op, &a));
+        }
+        let v = Self::json(op, &a)?;
+        Subscription::from_value(&v).ok_or_else(|| RedisCloudError::Decode {
+            operation: op,
+            reason: "the subscription is not a JSON object".into(),
+            excerpt: excerpt(&a.body),
+        })
+    }
+
+    /// Sends a start call and reads the task id of its reply (any 2xx, 204 with a
+    /// body included).
+    async fn start(
+        &self,
+        op: Operation,
+        method: Method,
+        url: Url,
+        body: Option<&Value>,
+    ) -> Result<String, RedisCloudError> {
+        let a = self.call(op, method, url, body).await?;
+        if !(200..300).contains(&a.status) {
+            return Err(Self::http_error(op, &a));
+        }
+        let no_id = || RedisCloudError::NoTaskId {
+            operation: op,
+            status: a.status,
+            excerpt: excerpt(&a.body),
+        };
+        let v: Value = serde_json::from_slice(&a.body).map_err(|_| no_id())?;
+        let task = TaskStateUpdate::from_value(&v).ok_or_else(no_id)?;
+        let id = task.task_id.filter(|id| !id.is_empty()).ok_or_else(no_id)?;
+        tracing::debug!(operation = op.as_str(), task_id = %id, "task started");
+        Ok(id)
+    }
+
+    /// `POST /v1/subscriptions` with `body` (Redis Cloud's subscription request);
+    /// returns the task id.
+    pub async fn create_subscription(&self, body: Value) -> Result<String, RedisCloudError> {
+        let url = self.inner.base.join("subscriptions");
+        self.start(
+            Operation::CreateSubscription,
+            Method::POST,
+            url,
+            Some(&body),
+        )
+        .await
+    }
+
+    /// `POST /v1/subscriptions/{subscriptionId}/databases` with `body`; returns the
+    /// task id. When it completes, `resource_id` is the database and
+    /// `additional_resource_id` the subscription.
+    pub async fn create_database(
+        &self,
+        subscription_id: i64,
+        body: Value,
+    ) -> Result<String, RedisCloudError> {
+        let url = self
+            .inner
+            .base
+            .join(&format!("subscriptions/{subscription_id}/databases"));
+        self.start(Operation::CreateDatabase, Method::POST, url, Some(&body))
+            .await
+    }
+
+    /// `DELETE /v1/subscriptions/{subscriptionId}` (its databases must be deleted
+    /// first); returns the task id.
+    pub async fn delete_subscription(
+        &self,
+        subscription_id: i64,
+    ) -> Result<String, RedisCloudError> {
+        let url = self
+            .inner
+            .base
+            .join(&format!("subscriptions/{subscription_id}"));
+        self.start(Operation::DeleteSubscription, Method::DELETE, url, None)
+            .await
+    }
+
+    /// The task source over this client.
+    pub fn source(&self) -> RedisCloudSource {
+        RedisCloudSource::new(self.clone())
+    }
+
+    /// The source that waits for a subscription to become `active`.
+    pub fn subscription_source(&self) -> SubscriptionSource {
+        SubscriptionSource::new(self.clone())
+    }
+
+    /// The budget this client's pollers share: [`requests_per_minute`] requests per
+    /// minute, and a pause of [`rate_limit_floor`] after a bare 429.
+    ///
+    /// [`requests_per_minute`]: RedisCloudClient::requests_per_minute
+    /// [`rate_limit_floor`]: RedisCloudClient::rate_limit_floor
+    pub fn budget(&self) -> Budget {
+        Budget::default()
+            .per_minute(self.requests_per_minute())
+            .rate_limit_pause(self.rate_limit_floor())
+    }
+
+    /// A poller over [`source`](RedisCloudClient::source) with Redis Cloud's defaults
+    /// (see [`RedisCloudSource::default_policy`](taskpoll::TaskSource::default_policy))
+    /// and the client's [`budget`](RedisCloudClient::budget) for many-task waits.
+    pub fn poller(&self) -> Poller<RedisCloudSource> {
+        Poller::new(self.source()).budget(self.budget())
+    }
+
+    /// A poller over [`subscription_source`](RedisCloudClient::subscription_source).
+    pub fn subscription_poller(&self) -> Poller<SubscriptionSource> {
+        Poller::new(self.subscription_source()).budget(self.budget())
+    }
+
+    /// Waits for a task with the default settings.
+    pub async fn wait_for_task(
+        &self,
+        task_id: &str,
+    ) -> Result<TaskCompleted, SourceWaitError<RedisCloudSource>> {
+        self.poller().wait(task_id.to_owned()).await
+    }
+
+    /// Waits for a subscription to become `active` with the default settings.
+    pub async fn wait_for_subscription(
+        &self,
+        subscription_id: i64,
+    ) -> Result<Subscription, SourceWaitError<SubscriptionSource>> {
+        self.subscription_poller().wait(subscription_id).await
+    }
+}
+
+impl fmt::Debug for RedisCloudClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisCloudClient")
+            .field("base_url", &self.inner.base)
+            .field("api_key", &self.inner.api_key)
+            .field("secret_key", &self.inner.secret_key)
+            .field("request_timeout", &self.inner.request_timeout)
+            .field("max_response_bytes", &self.inner.max_response_bytes)
+            .field("settings", &self.inner.settings)
+            .finish()
+    }
+}

@@ -1,0 +1,178 @@
+//! [`RedisCloudClientBuilder`]: credentials, base URL, HTTP limits and poll settings.
+
+use std::fmt;
+use std::time::Duration;
+
+use taskpoll::VisibilityGrace;
+use taskpoll_http::{DEFAULT_MAX_RESPONSE_BYTES, Secret};
+
+use crate::client::RedisCloudClient;
+use crate::error::RedisCloudError;
+
+/// Redis Cloud's production API.
+pub const DEFAULT_BASE_URL: &str = "https://api.redislabs.com/v1";
+
+/// Requests per minute the client's pollers spend by default: below the 400 per minute
+/// and per key Redis Cloud allows, leaving room for other callers of the same key.
+pub const DEFAULT_REQUESTS_PER_MINUTE: u32 = 300;
+
+/// Settings the sources read (poll policy, batching, rate limiting).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Settings {
+    pub(crate) requests_per_minute: u32,
+    pub(crate) rate_limit_floor: Duration,
+    pub(crate) visibility_grace: VisibilityGrace,
+    pub(crate) deadline: Duration,
+    pub(crate) max_batch: usize,
+    pub(crate) batch_fallback: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            requests_per_minute: DEFAULT_REQUESTS_PER_MINUTE,
+            rate_limit_floor: Duration::from_secs(30),
+            visibility_grace: VisibilityGrace::for_duration(Duration::from_secs(30)),
+            deadline: Duration::from_secs(30 * 60),
+            max_batch: 1000,
+            batch_fallback: 10,
+        }
+    }
+}
+
+/// Builds a [`RedisCloudClient`].
+///
+/// ```
+/// use std::time::Duration;
+/// use taskpoll_redis_cloud::RedisCloudClient;
+///
+/// let client = RedisCloudClient::builder("account-key", "secret-key")
+///     .request_timeout(Duration::from_secs(10))
+///     .requests_per_minute(200)
+///     .build()?;
+/// assert_eq!(client.base_url(), "https://api.redislabs.com/v1");
+/// assert!(!format!("{client:?}").contains("secret-key"));
+/// # Ok::<(), taskpoll_redis_cloud::RedisCloudError>(())
+/// ```
+#[derive(Clone)]
+#[must_use = "a builder does nothing until built"]
+pub struct RedisCloudClientBuilder {
+    pub(crate) api_key: Secret,
+    pub(crate) secret_key: Secret,
+    pub(crate) base_url: String,
+    pub(crate) allow_http: bool,
+    pub(crate) request_timeout: Duration,
+    pub(crate) max_response_bytes: usize,
+    pub(crate) user_agent: String,
+    pub(crate) settings: Settings,
+}
+
+impl RedisCloudClientBuilder {
+    pub(crate) fn new(api_key: Secret, secret_key: Secret) -> Self {
+        RedisCloudClientBuilder {
+            api_key,
+            secret_key,
+            base_url: DEFAULT_BASE_URL.to_owned(),
+            allow_http: false,
+            request_timeout: Duration::from_secs(30),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            user_agent: format!("taskpoll-redis-cloud/{}", env!("CARGO_PKG_VERSION")),
+            settings: Settings::default(),
+        }
+    }
+
+    /// The API base, `https://api.redislabs.com/v1` by default (the simulator's
+    /// `base_url()` in tests). Plain `http` only to loopback unless
+    /// [`allow_http`](RedisCloudClientBuilder::allow_http).
+    pub fn base_url(mut self, url: &str) -> Self {
+        self.base_url = url.to_owned();
+        self
+    }
+
+    /// Allows plain `http` to hosts that are not loopback (the keys then cross the
+    /// network unencrypted).
+    pub fn allow_http(mut self, allow: bool) -> Self {
+        self.allow_http = allow;
+        self
+    }
+
+    /// The timeout of each request (30 s by default, as the `redis-cloud` crate).
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// The largest response body read (16 MiB by default); larger ones are an error.
+    pub fn max_response_bytes(mut self, cap: usize) -> Self {
+        self.max_response_bytes = cap;
+        self
+    }
+
+    /// The `User-Agent` sent (`taskpoll-redis-cloud/<version>` by default).
+    pub fn user_agent(mut self, user_agent: &str) -> Self {
+        self.user_agent = user_agent.to_owned();
+        self
+    }
+
+    /// Requests per minute the client's pollers spend, all waits together (300 by
+    /// default; Redis Cloud allows 400 per key). Used as the
+    /// [`Budget`](taskpoll::Budget) of [`poller`](RedisCloudClient::poller)'s
+    /// many-task waits; give every poller of one key a share of the 400.
+    pub fn requests_per_minute(mut self, n: u32) -> Self {
+        self.settings.requests_per_minute = n.max(1);
+        self
+    }
+
+    /// The least wait after a 429 without `Retry-After` (30 s by default, as Redis
+    /// Cloud support advises).
+    pub fn rate_limit_floor(mut self, floor: Duration) -> Self {
+        self.settings.rate_limit_floor = floor;
+        self
+    }
+
+    /// How long a task id answering 404 is tolerated after the wait starts (the first
+    /// 30 s by default; Redis Cloud's task service learns of new tasks after a delay).
+    pub fn visibility_grace(mut self, grace: VisibilityGrace) -> Self {
+        self.settings.visibility_grace = grace;
+        self
+    }
+
+    /// The default deadline of each wait (30 minutes).
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.settings.deadline = deadline;
+        self
+    }
+
+    /// Most task ids one batched fetch covers (1000 by default: `GET /v1/tasks` shows
+    /// every task of the account in one request).
+    pub fn max_batch(mut self, n: usize) -> Self {
+        self.settings.max_batch = n.max(1);
+        self
+    }
+
+    /// Most `GET /v1/tasks/{taskId}` requests one batched fetch adds for ids the list
+    /// does not show (10 by default); the others are polled again in a later round.
+    pub fn batch_fallback_limit(mut self, n: usize) -> Self {
+        self.settings.batch_fallback = n;
+        self
+    }
+
+    /// Checks the settings and builds the client.
+    pub fn build(self) -> Result<RedisCloudClient, RedisCloudError> {
+        RedisCloudClient::from_builder(self)
+    }
+}
+
+impl fmt::Debug for RedisCloudClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisCloudClientBuilder")
+            .field("api_key", &self.api_key)
+            .field("secret_key", &self.secret_key)
+            .field("base_url", &self.base_url)
+            .field("allow_http", &self.allow_http)
+            .field("request_timeout", &self.request_timeout)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .field("settings", &self.settings)
+            .finish()
+    }
+}
