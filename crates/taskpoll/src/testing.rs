@@ -248,6 +248,7 @@ struct Inner {
     in_flight: usize,
     max_in_flight: usize,
     rate_limit: Option<RateLimitHint>,
+    injected: std::collections::VecDeque<ScriptError>,
 }
 
 /// A [`TaskSource`] (and [`BatchTaskSource`]) that answers from scripts. See the
@@ -326,6 +327,17 @@ impl ScriptedSource {
         self.lock().polls.len()
     }
 
+    /// The next fetches (of any task) fail with these errors, in order, before scripts
+    /// answer again (a fault injected in front of the whole service).
+    pub fn fail_next(&self, errors: impl IntoIterator<Item = ScriptError>) {
+        self.lock().injected = errors.into_iter().collect();
+    }
+
+    /// Forgets errors queued by [`fail_next`](ScriptedSource::fail_next).
+    pub fn clear_injected(&self) {
+        self.lock().injected.clear();
+    }
+
     /// Sets the rate-limit hint the source reports (as if from response headers).
     pub fn set_rate_limit(&self, hint: Option<RateLimitHint>) {
         self.lock().rate_limit = hint;
@@ -344,6 +356,9 @@ impl ScriptedSource {
     fn answer(&self, id: &str, now: Instant) -> Result<Step, ScriptError> {
         let mut inner = self.lock();
         inner.polls.push((id.to_owned(), now));
+        if let Some(e) = inner.injected.pop_front() {
+            return Ok(Step::error(e));
+        }
         inner
             .scripts
             .get_mut(id)
