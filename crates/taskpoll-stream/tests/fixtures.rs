@@ -1,0 +1,105 @@
+//! Every Stream fixture, parsed and classified as the adapter does, pinned with insta:
+//! status bodies as the model and the phase they mean; error bodies as the `APIError`
+//! and the error (message and class) they become; start replies and request bodies as
+//! the models they read as.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::{fixture_names, fixture_path};
+use reqwest::header::{HeaderMap, HeaderValue};
+use serde_json::{Value, json};
+use taskpoll::{Phase, SourcePhase, TaskSource};
+use taskpoll_stream::models::{
+    DeleteChannelsRequest, DeleteUsersRequest, ExportChannelsRequest, StartResponse,
+};
+use taskpoll_stream::{ApiError, StreamClient, StreamSource, TaskResponse};
+
+fn phase(p: SourcePhase<StreamSource>) -> Value {
+    match p {
+        Phase::Pending(p) => {
+            json!({"kind": "pending", "status": p.status, "recognized": p.recognized})
+        }
+        Phase::Running(p) => {
+            json!({"kind": "running", "status": p.status, "recognized": p.recognized})
+        }
+        Phase::Succeeded(out) => json!({"kind": "succeeded", "output": out}),
+        Phase::Failed(f) => json!({"kind": "failed", "failure": f, "display": f.to_string()}),
+    }
+}
+
+/// The rate-limit headers of Stream's documented 429 example.
+fn headers_429() -> HeaderMap {
+    let mut h = HeaderMap::new();
+    h.insert("x-ratelimit-limit", HeaderValue::from_static("60"));
+    h.insert("x-ratelimit-remaining", HeaderValue::from_static("0"));
+    h.insert("x-ratelimit-reset", HeaderValue::from_static("1767225660"));
+    h.insert("retry-after", HeaderValue::from_static("2"));
+    h
+}
+
+/// Reads a request body into its model and checks it writes back the same JSON.
+fn request<T>(raw: &Value) -> Value
+where
+    T: serde::de::DeserializeOwned + serde::Serialize + std::fmt::Debug,
+{
+    let parsed: T = serde_json::from_value(raw.clone()).unwrap();
+    assert_eq!(&serde_json::to_value(&parsed).unwrap(), raw);
+    json!({"model": format!("{parsed:?}")})
+}
+
+fn read(name: &str, source: &StreamSource) -> Value {
+    let bytes = std::fs::read(fixture_path(name)).unwrap();
+    let raw: Value = serde_json::from_slice(&bytes).unwrap();
+    if name.starts_with("task-") {
+        let task = TaskResponse::decode(200, &HeaderMap::new(), &bytes).unwrap();
+        let instants = json!({
+            "created_at": task.created_at.as_ref().and_then(|t| t.unix_nanos()),
+            "updated_at": task.updated_at.as_ref().and_then(|t| t.unix_nanos()),
+        });
+        json!({
+            "parsed": task,
+            "unix_nanos": instants,
+            "phase": phase(source.classify(task.clone())),
+        })
+    } else if name.starts_with("error-") {
+        let parsed: ApiError = serde_json::from_slice(&bytes).unwrap();
+        let status = u16::try_from(raw["StatusCode"].as_u64().unwrap()).unwrap();
+        let headers = if status == 429 {
+            headers_429()
+        } else {
+            HeaderMap::new()
+        };
+        let err = TaskResponse::decode(status, &headers, &bytes).unwrap_err();
+        assert_eq!(err.api_error(), Some(&parsed));
+        json!({
+            "parsed": parsed,
+            "error": err.to_string(),
+            "class": format!("{:?}", source.error_class(&err)),
+            "code": err.code(),
+        })
+    } else if name.starts_with("start-") {
+        let parsed: StartResponse = serde_json::from_slice(&bytes).unwrap();
+        json!({"parsed": parsed})
+    } else if name == "request-export-channels.json" {
+        request::<ExportChannelsRequest>(&raw)
+    } else if name == "request-delete-channels.json" {
+        request::<DeleteChannelsRequest>(&raw)
+    } else if name == "request-delete-users.json" {
+        request::<DeleteUsersRequest>(&raw)
+    } else {
+        panic!("no reading for fixture {name}: add one");
+    }
+}
+
+#[test]
+fn every_fixture_parsed_and_classified() {
+    let source = StreamClient::new("k", "s").unwrap().source();
+    let names = fixture_names();
+    assert_eq!(names.len(), 20, "{names:?}");
+    for name in names {
+        let value = read(&name, &source);
+        let snapshot = name.trim_end_matches(".json").to_owned();
+        insta::assert_json_snapshot!(snapshot, value);
+    }
+}
