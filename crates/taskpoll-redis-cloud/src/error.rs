@@ -116,6 +116,27 @@ impl fmt::Display for ErrorBody {
     }
 }
 
+/// `": <what the body says>"` for an error message, without repeating the reason
+/// phrase Spring puts in `error`; empty when the body says nothing more.
+fn detail(body: &ErrorBody, status: u16) -> String {
+    let spring_error = body
+        .error
+        .as_deref()
+        .filter(|e| !e.eq_ignore_ascii_case(reason(status)));
+    let said = match (spring_error, &body.message) {
+        (Some(e), Some(m)) => format!("{e}: {m}"),
+        (None, Some(m)) => m.clone(),
+        (Some(e), None) => e.to_owned(),
+        (None, None) if body.error.is_some() => String::new(),
+        (None, None) => body.text.clone(),
+    };
+    if said.is_empty() {
+        String::new()
+    } else {
+        format!(": {said}")
+    }
+}
+
 fn reason(status: u16) -> &'static str {
     reqwest::StatusCode::from_u16(status)
         .ok()
@@ -185,7 +206,8 @@ pub enum RedisCloudError {
     /// this is normal for a few seconds; the poller tolerates it for its visibility
     /// grace window.
     #[error(
-        "task {task_id} is unknown to Redis Cloud (HTTP 404: {body}); a task just created can answer 404 for a few seconds, past that check the task id and that it belongs to this account"
+        "task {task_id} is unknown to Redis Cloud (HTTP 404 Not Found{}); a task just created can answer 404 for a few seconds, past that check the task id and that it belongs to this account",
+        detail(.body, 404)
     )]
     UnknownTask {
         /// The task id asked for.
@@ -195,7 +217,8 @@ pub enum RedisCloudError {
     },
     /// Redis Cloud does not know this subscription (HTTP 404).
     #[error(
-        "subscription {subscription_id} is unknown to Redis Cloud (HTTP 404: {body}); check the id and that it belongs to this account"
+        "subscription {subscription_id} is unknown to Redis Cloud (HTTP 404 Not Found{}); check the id and that it belongs to this account",
+        detail(.body, 404)
     )]
     UnknownSubscription {
         /// The subscription id asked for.
@@ -204,7 +227,12 @@ pub enum RedisCloudError {
         body: Box<ErrorBody>,
     },
     /// Any other HTTP error status.
-    #[error("could not {operation}: HTTP {status} {}: {body}; {}", reason(*.status), advice(*.status))]
+    #[error(
+        "could not {operation}: HTTP {status} {}{}; {}",
+        reason(*.status),
+        detail(.body, *.status),
+        advice(*.status)
+    )]
     Http {
         /// The call.
         operation: Operation,
@@ -367,7 +395,7 @@ mod tests {
         let e = http(401, None);
         assert_eq!(
             e.to_string(),
-            "could not get task: HTTP 401 Unauthorized: empty body; check the account key (x-api-key) and the user secret key (x-api-secret-key)"
+            "could not get task: HTTP 401 Unauthorized; check the account key (x-api-key) and the user secret key (x-api-secret-key)"
         );
         let e = RedisCloudError::UnknownTask {
             task_id: "t-1".into(),
@@ -375,7 +403,7 @@ mod tests {
         };
         assert!(
             e.to_string()
-                .starts_with("task t-1 is unknown to Redis Cloud (HTTP 404: empty body)")
+                .starts_with("task t-1 is unknown to Redis Cloud (HTTP 404 Not Found); ")
         );
     }
 

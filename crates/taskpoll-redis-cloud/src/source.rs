@@ -31,6 +31,7 @@ pub struct TaskCompleted {
     /// database create: the database id).
     pub resource_id: Option<i64>,
     /// Database tasks: the subscription id.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub additional_resource_id: Option<i64>,
     /// The payload of read-like tasks.
     #[serde(skip_serializing_if = "Option::is_none")]
