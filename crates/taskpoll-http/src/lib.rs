@@ -243,7 +243,8 @@ pub fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
 }
 
 /// A transport failure, with the request URL removed (it may carry credentials).
-#[derive(Debug, thiserror::Error)]
+/// `Clone`, so that one failed batched request can be reported to every wait in it.
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("{kind}: {message}")]
 pub struct Transport {
     /// What kind of failure.
