@@ -474,6 +474,7 @@ async fn every_fault_kind_hits_its_exact_request_number() {
     assert_eq!(r.status, 429);
     assert_api_error(&r.json(), 429, 9);
     assert_eq!(r.header("retry-after"), Some("3"));
+    assert_eq!(r.header("x-ratelimit-remaining"), Some("0"));
     assert_rate_headers(&r);
 
     let reset = Api::read(api.request(reqwest::Method::GET, &format!("/api/v2/tasks/{id}"))).await;

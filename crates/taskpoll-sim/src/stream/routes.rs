@@ -113,10 +113,12 @@ async fn handle(
         .unwrap_or(0)
         + reset_in.as_secs();
     h.insert("x-ratelimit-limit", HeaderValue::from(limit));
-    h.insert(
-        "x-ratelimit-remaining",
-        HeaderValue::from(remaining.unwrap_or(0)),
-    );
+    // A 429 (the window's or an injected one) always says nothing remains, as Stream's do.
+    let remaining = match status {
+        StatusCode::TOO_MANY_REQUESTS => 0,
+        _ => remaining.unwrap_or(0),
+    };
+    h.insert("x-ratelimit-remaining", HeaderValue::from(remaining));
     h.insert("x-ratelimit-reset", HeaderValue::from(reset_epoch));
     if let Some(ra) = retry_after {
         h.insert(header::RETRY_AFTER, HeaderValue::from(ra.as_secs()));
