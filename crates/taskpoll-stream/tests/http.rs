@@ -832,3 +832,24 @@ async fn clones_share_one_client_and_source_works_as_a_trait_object() {
     assert_eq!(other.classify(status).kind(), PhaseKind::Succeeded);
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_zero_timeout_allows_exactly_one_poll() {
+    let sim = sim(StreamSimConfig::default()).await;
+    let client = client(&sim);
+    let running = sim.create_task(succeeds(&[("running", 100)], json!({})));
+    let err = client
+        .wait_for_task_with(&running, Duration::ZERO, Duration::ZERO)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout);
+    assert_eq!(err.polls(), 1);
+    let done = sim.create_task(succeeds(&[], json!({"ok": 1})));
+    let out = client
+        .wait_for_task_with(&done, Duration::ZERO, Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(out.result, json!({"ok": 1}));
+    assert_eq!(sim.counts().total, 2);
+    sim.shutdown().await;
+}
