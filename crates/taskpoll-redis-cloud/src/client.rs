@@ -47,8 +47,9 @@ struct Inner {
     request_timeout: Duration,
     max_response_bytes: usize,
     settings: Settings,
-    /// The last `X-Rate-Limit-Remaining` and when it was read.
-    remaining: Mutex<Option<(u64, Instant)>>,
+    /// The last `X-Rate-Limit-Remaining`, when it was read, and the `Retry-After` of
+    /// that response when it was a 429.
+    remaining: Mutex<Option<(u64, Instant, Option<Duration>)>>,
 }
 
 /// One HTTP answer, body read.
@@ -135,15 +136,18 @@ impl RedisCloudClient {
     }
 
     /// What the last response said was left of the key's rate limit: the remaining
-    /// requests, with the latest instant the window can reset (one window after it was
-    /// read: Redis Cloud does not say when its window started).
+    /// requests, and when the window resets: as a 429's `Retry-After` says, else the
+    /// latest instant it can (one window after the answer: Redis Cloud does not say when
+    /// its fixed window started).
     pub fn rate_limit(&self) -> Option<RateLimitHint> {
         let seen = *self
             .inner
             .remaining
             .lock()
             .unwrap_or_else(|e| e.into_inner());
-        seen.map(|(remaining, at)| RateLimitHint::new(remaining, at + WINDOW))
+        seen.map(|(remaining, at, retry_after)| {
+            RateLimitHint::new(remaining, at + retry_after.unwrap_or(WINDOW))
+        })
     }
 
     async fn call(
@@ -172,11 +176,15 @@ impl RedisCloudClient {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         if let Some(remaining) = header_u64(&headers, REMAINING) {
+            let retry_after = (status == 429)
+                .then(|| taskpoll_http::retry_after(&headers, SystemTime::now()))
+                .flatten();
             *self
                 .inner
                 .remaining
                 .lock()
-                .unwrap_or_else(|e| e.into_inner()) = Some((remaining, Instant::now()));
+                .unwrap_or_else(|e| e.into_inner()) =
+                Some((remaining, Instant::now(), retry_after));
         }
         tracing::debug!(
             operation = operation.as_str(),

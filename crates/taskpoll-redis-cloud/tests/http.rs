@@ -646,6 +646,21 @@ async fn rate_limit_remaining_is_tracked() {
     let hint = client.source().rate_limit().unwrap();
     assert_eq!(hint.remaining, 8);
     assert!(hint.resets_at > tokio::time::Instant::now());
+    // A 429 with Retry-After: nothing remains, until Retry-After says.
+    sim.set_faults(FaultPlan::default().at(
+        1,
+        Fault::RateLimited {
+            retry_after_secs: Some(2),
+        },
+    ));
+    client.list_tasks().await.unwrap_err();
+    let hint = client.rate_limit().unwrap();
+    assert_eq!(hint.remaining, 0);
+    let left = hint.resets_at - tokio::time::Instant::now();
+    assert!(
+        left <= Duration::from_secs(2) && left > Duration::from_secs(1),
+        "{left:?}"
+    );
     let budget = client.budget();
     assert_eq!(budget.requests_per_minute, Some(300));
     assert_eq!(budget.rate_limit_pause, Duration::from_secs(30));

@@ -602,6 +602,7 @@ async fn every_fault_kind_the_redis_way() {
     let r = api.task(&id).await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(r.header("retry-after"), Some("2"));
+    assert_eq!(r.header("x-rate-limit-remaining"), Some("0"));
     same_shape(&r.body, "error-429-spring.json");
 
     let err = api

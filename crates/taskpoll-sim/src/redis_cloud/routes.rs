@@ -156,6 +156,12 @@ async fn handle(
                         body_response(status, body)
                     }
                 };
+                // A rate-limit answer, injected ones too, leaves nothing remaining.
+                let remaining = if matches!(fault, Some(Fault::RateLimited { .. })) {
+                    0
+                } else {
+                    remaining
+                };
                 (status, response, remaining)
             }
         },
