@@ -26,11 +26,16 @@ pub(crate) struct Answer<'a> {
     pub(crate) body: Result<Vec<u8>, BodyError>,
 }
 
+/// Credentials shorter than this are not scrubbed: they cannot be told apart from
+/// ordinary words, and replacing them would mangle every message (Stream's keys and
+/// secrets are far longer).
+const SCRUB_MIN_LEN: usize = 6;
+
 /// Replaces every occurrence of a credential in text that came from the network.
 pub(crate) fn scrub(text: &str, secrets: &[&str]) -> String {
     secrets
         .iter()
-        .filter(|s| !s.is_empty())
+        .filter(|s| s.len() >= SCRUB_MIN_LEN)
         .fold(text.to_owned(), |t, s| t.replace(s, "***"))
 }
 
@@ -278,6 +283,12 @@ mod tests {
         assert!(!format!("{err} {err:?}").contains("SECRET-456"));
         let err = task(200, &h, b"SECRET-456").unwrap_err();
         assert!(!format!("{err} {err:?}").contains("SECRET-456"));
+    }
+
+    #[test]
+    fn only_credentials_of_a_real_length_are_scrubbed() {
+        assert_eq!(scrub("a key abc123 here", &["abc123"]), "a key *** here");
+        assert_eq!(scrub("it is ok", &["s", "k", ""]), "it is ok");
     }
 
     #[test]

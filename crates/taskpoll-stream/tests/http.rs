@@ -853,3 +853,96 @@ async fn a_zero_timeout_allows_exactly_one_poll() {
     assert_eq!(sim.counts().total, 2);
     sim.shutdown().await;
 }
+
+/// A loopback HTTP server that answers every request with `status` and `body` (for
+/// answers the simulator never gives).
+async fn canned(status: &'static str, body: &'static str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut conn, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                // Headers, then the body its Content-Length announces.
+                loop {
+                    let n = conn.read(&mut buf).await.unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    request.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&request).to_lowercase();
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let length = text
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:"))
+                            .map_or(0, |v| v.trim().parse::<usize>().unwrap());
+                        if request.len() >= end + 4 + length {
+                            break;
+                        }
+                    }
+                }
+                let answer = format!(
+                    "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = conn.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_reply_without_a_task_id_is_a_clear_error() {
+    for (status, body) in [
+        ("200 OK", r#"{"task_id":null,"duration":"1ms"}"#),
+        ("201 Created", r#"{"duration":"1ms","result":{}}"#),
+        ("202 Accepted", r#"{"task_id":""}"#),
+    ] {
+        let base = canned(status, body).await;
+        let client = StreamClient::builder("k", "s")
+            .base_url(&base)
+            .build()
+            .unwrap();
+        let err = client
+            .delete_channels(&["messaging:general".to_owned()], false)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                StreamError::MissingTaskId {
+                    operation: "DeleteChannels"
+                }
+            ),
+            "{body}: {err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "Stream answered DeleteChannels without a task_id (it was missing or null): no task was started to wait on"
+        );
+    }
+    // Any 2xx with a task id is accepted.
+    let base = canned("200 OK", r#"{"task_id":"t-9","duration":"1ms"}"#).await;
+    let client = StreamClient::builder("k", "s")
+        .base_url(&base)
+        .build()
+        .unwrap();
+    assert_eq!(client.delete_users(&["u".to_owned()]).await.unwrap(), "t-9");
+    // A start reply that is not JSON is malformed.
+    let base = canned("201 Created", "<html>ok</html>").await;
+    let client = StreamClient::builder("k", "s")
+        .base_url(&base)
+        .build()
+        .unwrap();
+    let err = client
+        .export_channels(&[ChannelRef::cid("a:b")])
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().starts_with("Stream answered ExportChannels with HTTP 201 but the body is not a start response: it is not valid JSON"),
+        "{err}"
+    );
+}
