@@ -18,8 +18,8 @@ use std::fmt;
 use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
 
-use url::Url;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
+use url::Url;
 
 /// The default cap on a response body: 16 MiB.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
@@ -189,7 +189,11 @@ impl BaseUrl {
             return Err(refuse("it is a relative path segment"));
         }
         let mut url = self.join(path);
-        let joined = format!("{}/{}", url.path().trim_end_matches('/'), encode_segment(id));
+        let joined = format!(
+            "{}/{}",
+            url.path().trim_end_matches('/'),
+            encode_segment(id)
+        );
         url.set_path(&joined);
         // Defensive: the encoded segment must have survived parsing unchanged.
         if !url.path().ends_with(&encode_segment(id)) {
@@ -239,7 +243,11 @@ pub fn parse_retry_after(raw: &str, now: SystemTime) -> Option<Duration> {
 /// The first non-empty item of a possibly comma-separated header, as an integer.
 pub fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
     let raw = headers.get(name)?.to_str().ok()?;
-    raw.split(',').map(str::trim).find(|s| !s.is_empty())?.parse().ok()
+    raw.split(',')
+        .map(str::trim)
+        .find(|s| !s.is_empty())?
+        .parse()
+        .ok()
 }
 
 /// A transport failure, with the request URL removed (it may carry credentials).
@@ -312,7 +320,9 @@ impl From<reqwest::Error> for Transport {
 #[non_exhaustive]
 pub enum BodyError {
     /// It is larger than the cap.
-    #[error("response body larger than the {cap}-byte cap (raise the adapter's max response size if this is expected)")]
+    #[error(
+        "response body larger than the {cap}-byte cap (raise the adapter's max response size if this is expected)"
+    )]
     TooLarge {
         /// The cap.
         cap: usize,
@@ -324,7 +334,10 @@ pub enum BodyError {
 
 /// Reads a response body, refusing it as soon as it passes `cap` bytes (at once when
 /// `Content-Length` says so).
-pub async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<u8>, BodyError> {
+pub async fn read_capped(
+    mut response: reqwest::Response,
+    cap: usize,
+) -> Result<Vec<u8>, BodyError> {
     if response
         .content_length()
         .is_some_and(|len| len > u64::try_from(cap).unwrap_or(u64::MAX))
@@ -414,7 +427,10 @@ mod tests {
     #[test]
     fn base_path_is_kept() {
         let b = BaseUrl::parse("https://api.redislabs.com/v1/", false).unwrap();
-        assert_eq!(b.join("tasks").as_str(), "https://api.redislabs.com/v1/tasks");
+        assert_eq!(
+            b.join("tasks").as_str(),
+            "https://api.redislabs.com/v1/tasks"
+        );
         assert_eq!(b.to_string(), "https://api.redislabs.com/v1");
     }
 
@@ -422,9 +438,15 @@ mod tests {
     fn retry_after_forms() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_225_600);
         assert_eq!(parse_retry_after("2", now), Some(Duration::from_secs(2)));
-        assert_eq!(parse_retry_after(" , 7, 9", now), Some(Duration::from_secs(7)));
+        assert_eq!(
+            parse_retry_after(" , 7, 9", now),
+            Some(Duration::from_secs(7))
+        );
         let later = httpdate::fmt_http_date(now + Duration::from_secs(30));
-        assert_eq!(parse_retry_after(&later, now), Some(Duration::from_secs(30)));
+        assert_eq!(
+            parse_retry_after(&later, now),
+            Some(Duration::from_secs(30))
+        );
         let earlier = httpdate::fmt_http_date(now - Duration::from_secs(30));
         assert_eq!(parse_retry_after(&earlier, now), Some(Duration::ZERO));
         assert_eq!(parse_retry_after("soon", now), None);
