@@ -276,7 +276,7 @@ fn rfc3339_nanos(s: &str) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn export_channels_runs_waiting_pending_running_completed() {
-    let (sim, api) = boot(quick(300)).await;
+    let (sim, api) = boot(quick(600)).await;
     let start = api
         .post(
             "/api/v2/chat/export_channels",
