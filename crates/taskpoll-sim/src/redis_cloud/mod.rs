@@ -243,6 +243,10 @@ pub(crate) struct Window {
 pub(crate) struct World {
     pub(crate) tasks: HashMap<String, Task>,
     pub(crate) order: Vec<String>,
+    /// How many tasks at the head of `order` have finished (they need no more work).
+    pub(crate) done_prefix: usize,
+    /// When the last of those finished.
+    pub(crate) done_at: Option<Instant>,
     pub(crate) subscriptions: BTreeMap<i64, Subscription>,
     pub(crate) databases: BTreeMap<i64, Database>,
     pub(crate) next_subscription: i64,
@@ -256,6 +260,8 @@ impl World {
         World {
             tasks: HashMap::new(),
             order: Vec::new(),
+            done_prefix: 0,
+            done_at: None,
             subscriptions: BTreeMap::new(),
             databases: BTreeMap::new(),
             next_subscription: 77_899,
@@ -273,8 +279,10 @@ impl World {
     /// its creation, if later).
     pub(crate) fn settle(&mut self, now: Instant, serial: bool) {
         // `Some(t)`: the account is free since `t` (`None`: since always).
-        let mut free_since: Option<Option<Instant>> = Some(None);
-        for id in &self.order {
+        let mut free_since: Option<Option<Instant>> = Some(self.done_at);
+        // Finished tasks at the head of the queue need no more work: skip them.
+        let mut prefix = true;
+        for (i, id) in self.order.iter().enumerate().skip(self.done_prefix) {
             let Some(task) = self.tasks.get_mut(id) else {
                 continue;
             };
@@ -292,8 +300,16 @@ impl World {
             }
             if let Some(tl) = task.timeline.as_mut() {
                 tl.advance(now);
+                let finished = tl.finished_at();
                 if serial {
-                    free_since = tl.finished_at().map(Some);
+                    free_since = finished.map(Some);
+                }
+                match finished {
+                    Some(at) if prefix => {
+                        self.done_prefix = i + 1;
+                        self.done_at = Some(at);
+                    }
+                    _ => prefix = false,
                 }
             }
         }
