@@ -307,7 +307,15 @@ impl StreamClient {
             "stream answered"
         );
         if track_rate && let Some(limit) = response::rate_limit(&headers) {
-            let until = response::until_reset(&headers, SystemTime::now()).unwrap_or_default();
+            // On a 429, `Retry-After` says when to come back (as for the error's class);
+            // otherwise the window's reset does.
+            let now = SystemTime::now();
+            let retry = (status == reqwest::StatusCode::TOO_MANY_REQUESTS)
+                .then(|| taskpoll_http::retry_after(&headers, now))
+                .flatten();
+            let until = retry
+                .or_else(|| response::until_reset(&headers, now))
+                .unwrap_or_default();
             let hint = RateLimitHint::new(limit.remaining, tokio::time::Instant::now() + until);
             *inner.rate.lock().unwrap_or_else(|e| e.into_inner()) = Some((limit, hint));
         }

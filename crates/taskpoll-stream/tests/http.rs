@@ -279,6 +279,32 @@ async fn a_429_with_retry_after_is_honoured_before_the_next_poll() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_429_the_rate_limit_hint_follows_retry_after() {
+    let sim = sim(StreamSimConfig::default()).await;
+    let client = client(&sim);
+    let id = sim.create_task(succeeds(&[("running", 10)], json!({})));
+    sim.set_faults(FaultPlan::default().at(
+        1,
+        Fault::RateLimited {
+            retry_after_secs: Some(2),
+        },
+    ));
+    let before = tokio::time::Instant::now();
+    client.get_task(&id).await.unwrap_err();
+    let hint = client.source().rate_limit().unwrap();
+    assert_eq!(hint.remaining, 0);
+    let wait = hint.resets_at - before;
+    assert!(
+        (Duration::from_secs(2)..Duration::from_secs(3)).contains(&wait),
+        "{wait:?}: Retry-After wins over the window reset"
+    );
+    // The next answer replaces it.
+    client.get_task(&id).await.unwrap();
+    assert!(client.source().rate_limit().unwrap().remaining > 0);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_429_without_retry_after_waits_for_the_window_reset() {
     let sim = sim(StreamSimConfig {
         rate_limit_per_minute: 1,
