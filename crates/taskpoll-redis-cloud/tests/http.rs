@@ -666,3 +666,23 @@ async fn rate_limit_remaining_is_tracked() {
     assert_eq!(budget.rate_limit_pause, Duration::from_secs(30));
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_answers_past_the_request_timeout_are_retried() {
+    let sim = sim(quick()).await;
+    let client = builder(&sim)
+        .request_timeout(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    let id = sim.create_task(success(vec![], json!({"resourceId": 5})));
+    sim.set_faults(FaultPlan::default().at(1, Fault::Slow { millis: 400 }));
+    let e = client.get_task(&id).await.unwrap_err();
+    assert!(matches!(e, RedisCloudError::Transport { .. }), "{e}");
+    assert!(e.is_transient());
+    assert!(e.to_string().contains("timed out"), "{e}");
+    sim.set_faults(FaultPlan::default().at(1, Fault::Slow { millis: 400 }));
+    let outcome = fast(client.poller()).wait_outcome(id).await;
+    assert_eq!(outcome.result.unwrap().resource_id, Some(5));
+    assert_eq!(outcome.polls, 2);
+    sim.shutdown().await;
+}
