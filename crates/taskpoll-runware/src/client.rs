@@ -1,0 +1,251 @@
+//! [`RunwareClient`]: the HTTP client, async submissions and `getResponse`.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use serde_json::{Map, Value, json};
+use taskpoll::{Poller, WaitResult};
+use taskpoll_http::{BaseUrl, BodyError, Secret, Transport};
+
+use crate::answer::{self, Answer};
+use crate::config::RunwareClientBuilder;
+use crate::error::RunwareError;
+use crate::models::Envelope;
+use crate::request::{self, AsyncTask, ImageInference, VideoInference};
+use crate::source::RunwareSource;
+use crate::task::{RunwareTaskId, TaskKind};
+
+pub(crate) struct Inner {
+    pub(crate) http: reqwest::Client,
+    pub(crate) base: BaseUrl,
+    pub(crate) api_key: Secret,
+    pub(crate) auth: HeaderValue,
+    pub(crate) max_response_bytes: usize,
+    pub(crate) max_batch: usize,
+    pub(crate) submit_retries: u32,
+    pub(crate) submit_retry_delay: Duration,
+}
+
+/// A Runware REST client: async submissions, `getResponse`, and a
+/// [`TaskSource`](taskpoll::TaskSource) to wait on tasks with. Cheap to clone.
+///
+/// The API key is sent as `Authorization: Bearer <key>` and never shows in `Debug`,
+/// `Display` or errors.
+#[derive(Clone)]
+pub struct RunwareClient {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for RunwareClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RunwareClient")
+            .field("base_url", &self.inner.base)
+            .field("api_key", &self.inner.api_key)
+            .field("max_response_bytes", &self.inner.max_response_bytes)
+            .field("max_batch", &self.inner.max_batch)
+            .finish()
+    }
+}
+
+impl RunwareClient {
+    /// A builder with `api_key` and the defaults.
+    pub fn builder(api_key: impl Into<Secret>) -> RunwareClientBuilder {
+        RunwareClientBuilder::new(api_key.into())
+    }
+
+    /// A client for the production endpoint with the defaults.
+    pub fn new(api_key: impl Into<Secret>) -> Result<Self, RunwareError> {
+        RunwareClient::builder(api_key).build()
+    }
+
+    pub(crate) fn from_inner(inner: Inner) -> Self {
+        RunwareClient {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The endpoint requests go to.
+    pub fn base_url(&self) -> String {
+        self.inner.base.to_string()
+    }
+
+    /// The most `getResponse` objects one batched POST carries.
+    pub fn max_batch(&self) -> usize {
+        self.inner.max_batch
+    }
+
+    /// Submits a `videoInference` task with `deliveryMethod: "async"`.
+    pub async fn submit_video(&self, task: VideoInference) -> Result<RunwareTaskId, RunwareError> {
+        let params = request::params(&task)?;
+        let task = request::async_task(
+            "videoInference",
+            params,
+            task.number_results,
+            task.task_uuid,
+        )?;
+        self.submit(task).await
+    }
+
+    /// Submits an `imageInference` task with `deliveryMethod: "async"`.
+    pub async fn submit_image(&self, task: ImageInference) -> Result<RunwareTaskId, RunwareError> {
+        let params = request::params(&task)?;
+        let task = request::async_task(
+            "imageInference",
+            params,
+            task.number_results,
+            task.task_uuid,
+        )?;
+        self.submit(task).await
+    }
+
+    /// Submits any other task type with `deliveryMethod: "async"`, a fresh
+    /// `taskUUID` and `numberResults`; `params` are its other parameters.
+    pub async fn submit_async(
+        &self,
+        task_type: &str,
+        params: Map<String, Value>,
+        number_results: u32,
+    ) -> Result<RunwareTaskId, RunwareError> {
+        self.submit(request::async_task(
+            task_type,
+            params,
+            number_results,
+            None,
+        )?)
+        .await
+    }
+
+    /// Sends a submission, retrying transient failures with the same `taskUUID`. An
+    /// answer of `conflictTaskUUID` for it (a task with this UUID exists: an earlier
+    /// attempt went through) counts as accepted.
+    async fn submit(&self, task: AsyncTask) -> Result<RunwareTaskId, RunwareError> {
+        let body = [Value::Object(task.object.clone())];
+        let mut attempt: u32 = 0;
+        loop {
+            let result = match self.post(&body).await {
+                Ok(answer) => answer::read_submission(&answer, &task.uuid, &task.task_type),
+                Err(e) => Err(e),
+            };
+            match result {
+                Ok(()) => {
+                    return Ok(RunwareTaskId {
+                        uuid: task.uuid,
+                        expected_results: task.number_results,
+                        kind: TaskKind::of_task_type(&task.task_type),
+                    });
+                }
+                Err(e) if e.is_transient() && attempt < self.inner.submit_retries => {
+                    let backoff = self
+                        .inner
+                        .submit_retry_delay
+                        .saturating_mul(2u32.saturating_pow(attempt))
+                        .min(Duration::from_secs(30));
+                    let wait = backoff.max(
+                        e.retry_after()
+                            .unwrap_or_default()
+                            .min(Duration::from_secs(60)),
+                    );
+                    tracing::info!(
+                        task_uuid = task.uuid.as_str(),
+                        attempt = attempt + 1,
+                        delay_ms = wait.as_millis() as u64,
+                        error = %e,
+                        "submission failed; retrying with the same taskUUID"
+                    );
+                    tokio::time::sleep(wait).await;
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// One `getResponse` for task `uuid`: the envelope as Runware sent it (task
+    /// failures and unknown-task answers are in its errors).
+    pub async fn get_response(&self, uuid: &str) -> Result<Envelope, RunwareError> {
+        self.get_responses(&[uuid]).await
+    }
+
+    /// Several `getResponse` objects in one POST; the answer holds the union of the
+    /// tasks' items, told apart by `taskUUID`.
+    pub async fn get_responses(&self, uuids: &[&str]) -> Result<Envelope, RunwareError> {
+        Ok(self.poll(uuids).await?.envelope)
+    }
+
+    pub(crate) async fn poll(&self, uuids: &[&str]) -> Result<Answer, RunwareError> {
+        if uuids.is_empty() {
+            return Err(RunwareError::InvalidRequest("no task UUID to poll".into()));
+        }
+        let mut body = Vec::with_capacity(uuids.len());
+        for uuid in uuids {
+            if uuid::Uuid::parse_str(uuid).is_err() {
+                return Err(RunwareError::InvalidRequest(format!(
+                    "task id {uuid:?} is not a UUID: Runware's taskUUIDs are UUIDs"
+                )));
+            }
+            body.push(json!({"taskType": "getResponse", "taskUUID": uuid}));
+        }
+        self.post(&body).await
+    }
+
+    /// A source to wait on this client's tasks with.
+    pub fn source(&self) -> RunwareSource {
+        RunwareSource::new(self.clone())
+    }
+
+    /// A poller with Runware's defaults (see [`RunwareSource`]).
+    pub fn poller(&self) -> Poller<RunwareSource> {
+        Poller::new(self.source())
+    }
+
+    /// Waits for a task with Runware's defaults.
+    pub async fn wait_for_task(&self, id: RunwareTaskId) -> WaitResult<RunwareSource> {
+        self.poller().wait(id).await
+    }
+
+    /// POSTs a task array and reads the answer.
+    async fn post(&self, tasks: &[Value]) -> Result<Answer, RunwareError> {
+        let body = serde_json::to_vec(tasks).map_err(|e| {
+            RunwareError::InvalidRequest(format!("the request could not be serialized: {e}"))
+        })?;
+        let response = self
+            .inner
+            .http
+            .post(self.inner.base.as_url().clone())
+            .header(AUTHORIZATION, self.inner.auth.clone())
+            .header(CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await
+            .map_err(Transport::from)?;
+        let status = response.status().as_u16();
+        let retry_after = taskpoll_http::retry_after(response.headers(), SystemTime::now());
+        let bytes = taskpoll_http::read_capped(response, self.inner.max_response_bytes)
+            .await
+            .map_err(|e| match e {
+                BodyError::TooLarge { cap } => RunwareError::TooLarge { cap },
+                BodyError::Transport(t) => RunwareError::Transport(t),
+                other => RunwareError::InvalidRequest(other.to_string()),
+            })?;
+        answer::read_body(status, retry_after, &bytes).map_err(|e| self.scrub(e))
+    }
+
+    /// Removes the API key from text of an error that came from the network.
+    fn scrub(&self, mut error: RunwareError) -> RunwareError {
+        let key = self.inner.api_key.expose();
+        let clean = |text: &mut String| {
+            if key.len() >= 4 && text.contains(key) {
+                *text = text.replace(key, "***");
+            }
+        };
+        match &mut error {
+            RunwareError::Api(e) => clean(&mut e.message),
+            RunwareError::Decode { excerpt, .. } => clean(excerpt),
+            RunwareError::TaskNotFound { message, .. } => clean(message),
+            _ => {}
+        }
+        error
+    }
+}

@@ -1,0 +1,132 @@
+//! [`RunwareClientBuilder`]: the client's settings.
+
+use std::time::Duration;
+
+use reqwest::header::HeaderValue;
+use taskpoll_http::{BaseUrl, ConfigError, DEFAULT_MAX_RESPONSE_BYTES, Secret};
+
+use crate::client::{Inner, RunwareClient};
+use crate::error::RunwareError;
+
+/// Runware's REST endpoint: every request is a POST to it.
+pub const DEFAULT_BASE_URL: &str = "https://api.runware.ai/v1";
+
+/// The default per-request timeout (Runware's own raw-REST integration uses 30 s).
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The default number of `getResponse` objects in one batched POST.
+pub const DEFAULT_MAX_BATCH: usize = 50;
+
+/// Builds a [`RunwareClient`].
+///
+/// ```
+/// use std::time::Duration;
+/// use taskpoll_runware::RunwareClient;
+///
+/// let client = RunwareClient::builder("rw-key")
+///     .request_timeout(Duration::from_secs(10))
+///     .max_batch(20)
+///     .build()?;
+/// assert_eq!(client.base_url(), "https://api.runware.ai/v1");
+/// assert!(!format!("{client:?}").contains("rw-key"));
+/// # Ok::<(), taskpoll_runware::RunwareError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct RunwareClientBuilder {
+    api_key: Secret,
+    base_url: String,
+    request_timeout: Duration,
+    allow_http: bool,
+    max_response_bytes: usize,
+    max_batch: usize,
+    submit_retries: u32,
+    submit_retry_delay: Duration,
+}
+
+impl RunwareClientBuilder {
+    pub(crate) fn new(api_key: Secret) -> Self {
+        RunwareClientBuilder {
+            api_key,
+            base_url: DEFAULT_BASE_URL.to_owned(),
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            allow_http: false,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            max_batch: DEFAULT_MAX_BATCH,
+            submit_retries: 3,
+            submit_retry_delay: Duration::from_secs(1),
+        }
+    }
+
+    /// The endpoint (default [`DEFAULT_BASE_URL`]; the simulator's `base_url()`).
+    pub fn base_url(mut self, url: &str) -> Self {
+        url.clone_into(&mut self.base_url);
+        self
+    }
+
+    /// The timeout of each request (default 30 s).
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// Allows plain `http` to a host that is not loopback (the key would cross the
+    /// network unencrypted). Loopback is always allowed.
+    pub fn allow_http(mut self, allow: bool) -> Self {
+        self.allow_http = allow;
+        self
+    }
+
+    /// The largest response body read (default 16 MiB).
+    pub fn max_response_bytes(mut self, bytes: usize) -> Self {
+        self.max_response_bytes = bytes;
+        self
+    }
+
+    /// The most `getResponse` objects one batched POST carries (default 50, at least 1).
+    pub fn max_batch(mut self, n: usize) -> Self {
+        self.max_batch = n.max(1);
+        self
+    }
+
+    /// How many times a submission is retried after a transient failure (default 3,
+    /// like Runware's SDKs). The retry reuses the `taskUUID`, so a first attempt that
+    /// was accepted answers `conflictTaskUUID`, which counts as accepted.
+    pub fn submit_retries(mut self, retries: u32) -> Self {
+        self.submit_retries = retries;
+        self
+    }
+
+    /// The first delay between submission attempts (default 1 s, doubling each time,
+    /// at most 30 s, and at least any `Retry-After`).
+    pub fn submit_retry_delay(mut self, delay: Duration) -> Self {
+        self.submit_retry_delay = delay;
+        self
+    }
+
+    /// Checks the settings and builds the client.
+    pub fn build(self) -> Result<RunwareClient, RunwareError> {
+        if self.api_key.expose().trim().is_empty() {
+            return Err(ConfigError::MissingCredential { name: "api_key" }.into());
+        }
+        let mut auth = HeaderValue::from_str(&format!("Bearer {}", self.api_key.expose()))
+            .map_err(|_| {
+                RunwareError::InvalidRequest(
+                    "the API key contains characters that cannot be sent in an HTTP header".into(),
+                )
+            })?;
+        auth.set_sensitive(true);
+        let base = BaseUrl::parse(&self.base_url, self.allow_http)?;
+        let agent = concat!("taskpoll-runware/", env!("CARGO_PKG_VERSION"));
+        let http = taskpoll_http::client(self.request_timeout, agent)?;
+        Ok(RunwareClient::from_inner(Inner {
+            http,
+            base,
+            api_key: self.api_key,
+            auth,
+            max_response_bytes: self.max_response_bytes,
+            max_batch: self.max_batch,
+            submit_retries: self.submit_retries,
+            submit_retry_delay: self.submit_retry_delay,
+        }))
+    }
+}

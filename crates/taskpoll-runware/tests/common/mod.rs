@@ -1,0 +1,76 @@
+//! Helpers shared by the adapter's tests.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use taskpoll::strategy::Fixed;
+use taskpoll::{Poller, VisibilityGrace};
+use taskpoll_runware::{RunwareClient, RunwareSource};
+use taskpoll_sim::runware::{RunwareSim, RunwareSimConfig};
+use taskpoll_sim::script::Defaults;
+
+/// A simulator whose submitted tasks take `task_time`.
+pub async fn sim_with(task_time: Duration, config: RunwareSimConfig) -> RunwareSim {
+    RunwareSim::start(RunwareSimConfig {
+        defaults: Defaults {
+            task_time,
+            ..config.defaults
+        },
+        ..config
+    })
+    .await
+    .unwrap()
+}
+
+/// A simulator with the default settings and 100 ms tasks.
+pub async fn sim() -> RunwareSim {
+    sim_with(Duration::from_millis(100), RunwareSimConfig::default()).await
+}
+
+/// A client for `sim` that retries submissions quickly.
+pub fn client(sim: &RunwareSim) -> RunwareClient {
+    RunwareClient::builder(sim.api_key())
+        .base_url(&sim.base_url())
+        .request_timeout(Duration::from_secs(2))
+        .submit_retry_delay(Duration::from_millis(10))
+        .build()
+        .unwrap()
+}
+
+/// Runware's defaults, but no initial delay and a poll every 10 ms.
+pub fn fast(client: &RunwareClient) -> Poller<RunwareSource> {
+    client
+        .poller()
+        .initial_delay(Duration::ZERO)
+        .interval(Fixed::new(Duration::from_millis(10)))
+        .deadline(Duration::from_secs(5))
+        .visibility_grace(VisibilityGrace::none())
+}
+
+/// The repository's Runware fixtures: (file name, parsed JSON), sorted by name.
+pub fn fixtures() -> Vec<(String, serde_json::Value)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/runware");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            let text = std::fs::read_to_string(&p).unwrap();
+            (name, serde_json::from_str(&text).unwrap())
+        })
+        .collect()
+}
+
+/// The raw bytes of one fixture.
+pub fn fixture_bytes(name: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/runware")
+        .join(name);
+    std::fs::read(path).unwrap()
+}
