@@ -33,6 +33,9 @@ pub struct StreamSimConfig {
     pub defaults: Defaults,
     /// Requests per minute per endpoint before 429 (code 9).
     pub rate_limit_per_minute: u32,
+    /// The rate-limit window: one minute, as Stream's (shorter only to compress time in
+    /// benchmarks).
+    pub rate_window: Duration,
     /// Send `Retry-After` (seconds to the window reset) with rate-limit 429s.
     pub send_retry_after: bool,
 }
@@ -44,6 +47,7 @@ impl Default for StreamSimConfig {
             api_secret: "sim-stream-secret".into(),
             defaults: Defaults::default(),
             rate_limit_per_minute: 1_000_000,
+            rate_window: WINDOW,
             send_retry_after: true,
         }
     }

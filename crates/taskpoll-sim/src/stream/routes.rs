@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use super::wire::{api_error, rfc3339};
-use super::{Operation, StreamState, WINDOW, auth};
+use super::{Operation, StreamState, auth};
 use crate::accounting::Request;
 use crate::control::control_routes;
 use crate::faults::{self, Fault};
@@ -144,11 +144,12 @@ fn take_rate(state: &StreamState, endpoint: &str) -> (u32, Option<u32>, Duration
     let limit = state.config.rate_limit_per_minute;
     let now = Instant::now();
     let mut w = state.window.lock().unwrap_or_else(|e| e.into_inner());
-    if now.saturating_duration_since(w.started) >= WINDOW {
+    let window = state.config.rate_window;
+    if now.saturating_duration_since(w.started) >= window {
         w.started = now;
         w.used.clear();
     }
-    let reset_in = (w.started + WINDOW).saturating_duration_since(now);
+    let reset_in = (w.started + window).saturating_duration_since(now);
     // Whole seconds, rounded up, as Retry-After carries.
     let reset_in = Duration::from_secs(reset_in.as_secs() + u64::from(reset_in.subsec_nanos() > 0));
     let used = w.used.entry(endpoint.to_owned()).or_default();

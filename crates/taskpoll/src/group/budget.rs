@@ -15,9 +15,12 @@ const MINUTE: Duration = Duration::from_secs(60);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Budget {
-    /// Most requests in any 60-second window (a sliding window: a server counting fixed
-    /// windows never sees more either).
+    /// Most requests in any [`window`](Budget::window) (a sliding window: a server
+    /// counting fixed windows never sees more either).
     pub requests_per_minute: Option<u32>,
+    /// The window `requests_per_minute` counts over: one minute unless changed (a
+    /// shorter one compresses time in benchmarks).
+    pub window: Duration,
     /// Most requests in flight at once.
     pub max_in_flight: Option<usize>,
     /// How long a rate-limit answer (429) without `Retry-After` pauses the source.
@@ -29,6 +32,7 @@ impl Default for Budget {
     fn default() -> Self {
         Budget {
             requests_per_minute: None,
+            window: MINUTE,
             max_in_flight: Some(64),
             rate_limit_pause: Duration::from_secs(1),
         }
@@ -40,6 +44,7 @@ impl Budget {
     pub fn unlimited() -> Self {
         Budget {
             requests_per_minute: None,
+            window: MINUTE,
             max_in_flight: None,
             rate_limit_pause: Duration::from_secs(1),
         }
@@ -48,6 +53,13 @@ impl Budget {
     /// At most `n` requests in any minute.
     pub fn per_minute(mut self, n: u32) -> Self {
         self.requests_per_minute = Some(n.max(1));
+        self
+    }
+
+    /// At most `n` requests in any `window` (instead of a minute).
+    pub fn per_window(mut self, n: u32, window: Duration) -> Self {
+        self.requests_per_minute = Some(n.max(1));
+        self.window = window.max(Duration::from_millis(1));
         self
     }
 
@@ -116,17 +128,18 @@ impl SharedBudget {
             return Err(Denied::InFlight);
         }
         if let Some(rpm) = self.limits.requests_per_minute {
+            let window = self.limits.window;
             while s
                 .sent
                 .front()
-                .is_some_and(|t| now.saturating_duration_since(*t) >= MINUTE)
+                .is_some_and(|t| now.saturating_duration_since(*t) >= window)
             {
                 s.sent.pop_front();
             }
             if s.sent.len() >= rpm as usize
                 && let Some(oldest) = s.sent.front()
             {
-                return Err(Denied::Until(*oldest + MINUTE));
+                return Err(Denied::Until(*oldest + window));
             }
             s.sent.push_back(now);
         }
