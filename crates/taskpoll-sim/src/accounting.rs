@@ -102,7 +102,13 @@ impl Ledger {
     /// Records a request answered with `status`; checks it against earlier
     /// `Retry-After`s, and when `retry_after` is set, remembers that its tasks may not
     /// be asked for again before then.
-    pub fn record(&mut self, req: Request<'_>, status: u16, retry_after: Option<Duration>, fault: bool) {
+    pub fn record(
+        &mut self,
+        req: Request<'_>,
+        status: u16,
+        retry_after: Option<Duration>,
+        fault: bool,
+    ) {
         let now = Instant::now();
         self.seq += 1;
         let c = &mut self.counts;
@@ -133,7 +139,8 @@ impl Ledger {
             endpoint: req.endpoint.to_owned(),
             task_ids: req.task_ids.to_vec(),
             status,
-            at_ms: u64::try_from(now.saturating_duration_since(self.started).as_millis()).unwrap_or(u64::MAX),
+            at_ms: u64::try_from(now.saturating_duration_since(self.started).as_millis())
+                .unwrap_or(u64::MAX),
         });
     }
 

@@ -48,7 +48,8 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         return Err("empty duration".into());
     }
     if let Ok(secs) = text.parse::<f64>() {
-        return Duration::try_from_secs_f64(secs).map_err(|e| format!("invalid duration {text:?}: {e}"));
+        return Duration::try_from_secs_f64(secs)
+            .map_err(|e| format!("invalid duration {text:?}: {e}"));
     }
     let mut total = Duration::ZERO;
     let mut rest = text;
@@ -60,16 +61,23 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         let value: f64 = number
             .parse()
             .map_err(|_| format!("invalid duration {text:?}: expected a number before the unit"))?;
-        let unit_len = tail.find(|c: char| c.is_ascii_digit()).unwrap_or(tail.len());
+        let unit_len = tail
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(tail.len());
         let (unit, next) = tail.split_at(unit_len);
         let scale = match unit {
             "ms" => 0.001,
             "s" => 1.0,
             "m" => 60.0,
             "h" => 3600.0,
-            other => return Err(format!("invalid duration {text:?}: unknown unit {other:?} (use ms, s, m or h)")),
+            other => {
+                return Err(format!(
+                    "invalid duration {text:?}: unknown unit {other:?} (use ms, s, m or h)"
+                ));
+            }
         };
-        total += Duration::try_from_secs_f64(value * scale).map_err(|e| format!("invalid duration {text:?}: {e}"))?;
+        total += Duration::try_from_secs_f64(value * scale)
+            .map_err(|e| format!("invalid duration {text:?}: {e}"))?;
         rest = next;
     }
     Ok(total)
@@ -103,7 +111,14 @@ pub async fn run(args: SimArgs) -> std::io::Result<()> {
     let faults = fault_plan(&args);
     let mut servers = Vec::new();
     if let Some(addr) = args.stream.or(all.then(any_loopback_port)) {
-        let sim = StreamSim::start_on(addr, StreamSimConfig { defaults, ..Default::default() }).await?;
+        let sim = StreamSim::start_on(
+            addr,
+            StreamSimConfig {
+                defaults,
+                ..Default::default()
+            },
+        )
+        .await?;
         sim.set_faults(faults.clone());
         println!(
             "stream       {:<32} STREAM_API_KEY={} STREAM_API_SECRET={}",
@@ -114,7 +129,14 @@ pub async fn run(args: SimArgs) -> std::io::Result<()> {
         servers.push(Box::new(sim) as Box<dyn std::any::Any + Send>);
     }
     if let Some(addr) = args.redis_cloud.or(all.then(any_loopback_port)) {
-        let sim = RedisCloudSim::start_on(addr, RedisCloudSimConfig { defaults, ..Default::default() }).await?;
+        let sim = RedisCloudSim::start_on(
+            addr,
+            RedisCloudSimConfig {
+                defaults,
+                ..Default::default()
+            },
+        )
+        .await?;
         sim.set_faults(faults.clone());
         println!(
             "redis-cloud  {:<32} REDIS_CLOUD_API_KEY={} REDIS_CLOUD_API_SECRET={}",
@@ -125,9 +147,20 @@ pub async fn run(args: SimArgs) -> std::io::Result<()> {
         servers.push(Box::new(sim));
     }
     if let Some(addr) = args.runware.or(all.then(any_loopback_port)) {
-        let sim = RunwareSim::start_on(addr, RunwareSimConfig { defaults, ..Default::default() }).await?;
+        let sim = RunwareSim::start_on(
+            addr,
+            RunwareSimConfig {
+                defaults,
+                ..Default::default()
+            },
+        )
+        .await?;
         sim.set_faults(faults.clone());
-        println!("runware      {:<32} RUNWARE_API_KEY={}", sim.base_url(), sim.api_key());
+        println!(
+            "runware      {:<32} RUNWARE_API_KEY={}",
+            sim.base_url(),
+            sim.api_key()
+        );
         servers.push(Box::new(sim));
     }
     println!("control API under /_sim/ on each server; Ctrl-C to stop");

@@ -35,7 +35,13 @@ impl Common {
     }
 
     /// Records a request (see [`Ledger::record`]).
-    pub fn record(&self, req: Request<'_>, status: u16, retry_after: Option<Duration>, fault: bool) {
+    pub fn record(
+        &self,
+        req: Request<'_>,
+        status: u16,
+        retry_after: Option<Duration>,
+        fault: bool,
+    ) {
         self.ledger().record(req, status, retry_after, fault);
     }
 
@@ -84,7 +90,12 @@ pub fn control_routes<S: SimState>() -> Router<Arc<S>> {
     Router::new()
         .route("/_sim/counts", get(counts::<S>))
         .route("/_sim/requests", get(requests::<S>))
-        .route("/_sim/faults", put(set_faults::<S>).delete(clear_faults::<S>).get(get_faults::<S>))
+        .route(
+            "/_sim/faults",
+            put(set_faults::<S>)
+                .delete(clear_faults::<S>)
+                .get(get_faults::<S>),
+        )
         .route("/_sim/reset", post(reset::<S>))
 }
 
@@ -100,7 +111,10 @@ async fn get_faults<S: SimState>(State(s): State<Arc<S>>) -> Json<FaultPlan> {
     Json(s.common().faults())
 }
 
-async fn set_faults<S: SimState>(State(s): State<Arc<S>>, Json(plan): Json<FaultPlan>) -> StatusCode {
+async fn set_faults<S: SimState>(
+    State(s): State<Arc<S>>,
+    Json(plan): Json<FaultPlan>,
+) -> StatusCode {
     s.common().set_faults(plan);
     StatusCode::NO_CONTENT
 }

@@ -158,7 +158,6 @@ impl Timeline {
     }
 }
 
-
 /// How a scripted task ends, in the vendor's own JSON vocabulary.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
@@ -210,7 +209,8 @@ impl Default for Defaults {
 impl Defaults {
     /// Whether the `n`-th started task (from 1) fails.
     pub fn fails(&self, n: u64) -> bool {
-        self.fail_every.is_some_and(|k| k > 0 && n.is_multiple_of(k))
+        self.fail_every
+            .is_some_and(|k| k > 0 && n.is_multiple_of(k))
     }
 
     /// Splits [`task_time`](Defaults::task_time) over statuses by weight.
