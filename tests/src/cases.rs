@@ -39,7 +39,7 @@ async fn success<H: Harness>(h: &H) -> CaseResult {
         "expected 3 polls (2 non-terminal, then success), made {}",
         outcome.polls
     );
-    let requests = h.requests_for(&id);
+    let requests = h.requests_for(&id).await;
     ensure!(
         requests == 3,
         "expected 3 requests for the task, the server saw {requests}"
@@ -93,9 +93,9 @@ async fn timeout<H: Harness>(h: &H) -> CaseResult {
 
 async fn transient_faults<H: Harness>(h: &H) -> CaseResult {
     let id = h.create(Scenario::Succeeds { polls: 1 }).await;
-    h.inject(Fault::Transient { count: 3 });
+    h.inject(Fault::Transient { count: 3 }).await;
     let outcome = poller(h).wait_outcome(id.clone()).await;
-    h.clear_faults();
+    h.clear_faults().await;
     let output = outcome.result.map_err(|e| {
         format!(
             "expected success through transient faults, got {}",
@@ -114,7 +114,7 @@ async fn transient_faults<H: Harness>(h: &H) -> CaseResult {
 async fn permanent_error<H: Harness>(h: &H) -> CaseResult {
     let id = h.create(Scenario::Succeeds { polls: 1 }).await;
     let p = Poller::new(h.source_with_bad_credentials()).with_policy(h.fast_policy());
-    let before = h.requests_for(&id);
+    let before = h.requests_for(&id).await;
     match p.wait(id.clone()).await {
         Err(WaitError::Fetch { give_up, polls, .. }) => {
             ensure!(
@@ -122,7 +122,7 @@ async fn permanent_error<H: Harness>(h: &H) -> CaseResult {
                 "bad credentials should be permanent, got {give_up:?}"
             );
             ensure!(polls == 1, "expected exactly one request, made {polls}");
-            let seen = h.requests_for(&id) - before;
+            let seen = h.requests_for(&id).await - before;
             ensure!(seen <= 1, "the server saw {seen} requests for the task");
             Ok(())
         }
@@ -137,13 +137,13 @@ async fn permanent_error<H: Harness>(h: &H) -> CaseResult {
 async fn retry_after<H: Harness>(h: &H) -> CaseResult {
     let id = h.create(Scenario::Succeeds { polls: 1 }).await;
     let asked = Duration::from_secs(1);
-    h.inject(Fault::RateLimited { retry_after: asked });
+    h.inject(Fault::RateLimited { retry_after: asked }).await;
     let result = poller(h).wait(id.clone()).await;
-    h.clear_faults();
+    h.clear_faults().await;
     let output =
         result.map_err(|e| format!("expected success after a 429, got {}", describe(&e)))?;
     h.check_output(&id, &output)?;
-    let times = h.request_times_for(&id);
+    let times = h.request_times_for(&id).await;
     let (first, second) = match (times.first(), times.get(1)) {
         (Some(a), Some(b)) => (*a, *b),
         _ => {
@@ -166,13 +166,13 @@ async fn cancellation<H: Harness>(h: &H) -> CaseResult {
     let p = poller(h);
     let cut = tokio::time::timeout(Duration::from_millis(300), p.wait(id.clone())).await;
     ensure!(cut.is_err(), "the wait on a task that never ends finished");
-    let made = h.requests_for(&id);
+    let made = h.requests_for(&id).await;
     ensure!(
         made >= 2,
         "expected several polls before the drop, the server saw {made}"
     );
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let later = h.requests_for(&id);
+    let later = h.requests_for(&id).await;
     ensure!(
         later == made,
         "{} requests after the wait was dropped",
@@ -220,7 +220,9 @@ async fn many_tasks<H: Harness>(h: &H) -> CaseResult {
     for i in 0..30u32 {
         ids.push(h.create(Scenario::Succeeds { polls: i % 3 }).await);
     }
+    let before = h.status_requests().await;
     let outcomes = h.wait_many(&poller(h), ids.clone()).await;
+    let after = h.status_requests().await;
     ensure!(
         outcomes.len() == ids.len(),
         "{} outcomes for {} tasks",
@@ -232,6 +234,17 @@ async fn many_tasks<H: Harness>(h: &H) -> CaseResult {
             Ok(output) => h.check_output(&o.id, output)?,
             Err(e) => return Err(format!("task {} did not succeed: {}", o.id, describe(e))),
         }
+    }
+    if h.capabilities().batch {
+        let (Some(before), Some(after)) = (before, after) else {
+            return Err("the harness declares batch but status_requests() says nothing".into());
+        };
+        let requests = after.saturating_sub(before);
+        let polls: u64 = outcomes.iter().map(|o| u64::from(o.polls)).sum();
+        ensure!(
+            requests < polls,
+            "not batched: {requests} status requests for {polls} polls"
+        );
     }
     Ok(())
 }
@@ -292,7 +305,7 @@ pub async fn run<H: Harness>(h: &H) -> Report {
                 Ok(()) => Verdict::Passed,
                 Err(why) => Verdict::Failed(why),
             };
-            h.clear_faults();
+            h.clear_faults().await;
             report.cases.push(($name, verdict));
         }};
         ($name:literal, $cap:expr, $needs:literal, $run:expr) => {{

@@ -34,7 +34,8 @@ pub struct Capabilities {
     pub unknown_status: bool,
     /// The server can answer 429 with `Retry-After` ([`Fault::RateLimited`]).
     pub retry_after: bool,
-    /// The source batches ([`Harness::wait_many`] fetches several tasks per request).
+    /// The source batches ([`Harness::wait_many`] fetches several tasks per request,
+    /// checked with [`Harness::status_requests`]).
     pub batch: bool,
 }
 
@@ -139,18 +140,33 @@ pub trait Harness: Send + Sync {
     fn unknown_id(&self) -> <Self::Source as TaskSource>::Id;
 
     /// Injects a fault into the next status requests (replacing any earlier one).
-    fn inject(&self, fault: Fault);
+    ///
+    /// This and the other server-side methods are `async` so that a harness can drive a
+    /// server it reaches over HTTP (a simulator's control API, a mock server whose API
+    /// is async, a process of its own).
+    async fn inject(&self, fault: Fault);
 
     /// Clears injected faults.
-    fn clear_faults(&self);
+    async fn clear_faults(&self);
 
-    /// Requests the server has received that named task `id`.
-    fn requests_for(&self, id: &<Self::Source as TaskSource>::Id) -> u64;
+    /// Requests the server has received that named task `id` (a batched request
+    /// naming several tasks counts once for each).
+    async fn requests_for(&self, id: &<Self::Source as TaskSource>::Id) -> u64;
 
-    /// When the server received each request naming task `id`, oldest first.
-    fn request_times_for(&self, id: &<Self::Source as TaskSource>::Id) -> Vec<Duration>;
+    /// When the server received each request naming task `id`, oldest first, as
+    /// offsets from any fixed origin.
+    async fn request_times_for(&self, id: &<Self::Source as TaskSource>::Id) -> Vec<Duration>;
 
-    /// Checks the output of a task created with `scenario` is the one the server set.
+    /// Status requests the server has received in all, a batched request counting
+    /// once, if the server can tell (`None` by default). Harnesses that declare
+    /// [`Capabilities::batch`] must give it: the many-tasks case checks with it that
+    /// [`wait_many`](Harness::wait_many) made fewer requests than the waits made polls.
+    async fn status_requests(&self) -> Option<u64> {
+        None
+    }
+
+    /// Checks the output of task `id` is the one the server was set to produce for it
+    /// (the harness remembers what [`create`](Harness::create) scripted).
     fn check_output(
         &self,
         id: &<Self::Source as TaskSource>::Id,
@@ -212,6 +228,15 @@ impl Report {
             .iter()
             .filter(|(_, v)| *v == Verdict::Passed)
             .count()
+    }
+
+    /// Cases that were skipped for a capability the harness does not declare.
+    pub fn skipped(&self) -> Vec<&'static str> {
+        self.cases
+            .iter()
+            .filter(|(_, v)| matches!(v, Verdict::Skipped(_)))
+            .map(|(name, _)| *name)
+            .collect()
     }
 
     /// Panics with every failure listed, if any case failed (for use in `#[test]`s).

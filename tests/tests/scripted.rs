@@ -129,7 +129,7 @@ impl Harness for Scripted {
         "no-such-task".into()
     }
 
-    fn inject(&self, fault: Fault) {
+    async fn inject(&self, fault: Fault) {
         let errors: Vec<ScriptError> = match fault {
             Fault::Transient { count } => (0..count)
                 .map(|_| ScriptError::Transient {
@@ -145,15 +145,15 @@ impl Harness for Scripted {
         self.source.fail_next(errors);
     }
 
-    fn clear_faults(&self) {
+    async fn clear_faults(&self) {
         self.source.clear_injected();
     }
 
-    fn requests_for(&self, id: &String) -> u64 {
+    async fn requests_for(&self, id: &String) -> u64 {
         self.source.polls(id).len() as u64
     }
 
-    fn request_times_for(&self, id: &String) -> Vec<Duration> {
+    async fn request_times_for(&self, id: &String) -> Vec<Duration> {
         self.source.poll_offsets(id, self.origin)
     }
 
