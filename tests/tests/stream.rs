@@ -1,0 +1,244 @@
+//! The behavior suite against the Stream adapter, over real HTTP on loopback, with the
+//! Stream simulator as the server: tasks follow poll-counted scripts, faults are set
+//! at exact request numbers, and the request log says what the server saw.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use serde_json::{Value, json};
+use taskpoll::strategy::Fixed;
+use taskpoll::{PollPolicy, VisibilityGrace};
+use taskpoll_behavior::{Capabilities, Fault, Harness, Scenario, run};
+use taskpoll_sim::faults::{self, FaultPlan};
+use taskpoll_sim::script::{ScriptOutcome, ScriptStep, TaskScript};
+use taskpoll_sim::stream::{StreamSim, StreamSimConfig};
+use taskpoll_stream::{StreamClient, StreamOutput, StreamSource, StreamTaskFailure};
+
+const STATUS: &str = "GET /api/v2/tasks/{id}";
+
+/// What the harness scripted a task to end with.
+enum Expected {
+    Result(Value),
+    Error(Value),
+}
+
+struct StreamHarness {
+    sim: StreamSim,
+    client: StreamClient,
+    refused: StreamClient,
+    next: AtomicU32,
+    expected: Mutex<HashMap<String, Expected>>,
+}
+
+impl StreamHarness {
+    async fn start() -> Self {
+        let sim = StreamSim::start(StreamSimConfig::default()).await.unwrap();
+        let client = |key: &str, secret: &str| {
+            StreamClient::builder(key, secret)
+                .base_url(&sim.base_url())
+                .request_timeout(Duration::from_secs(2))
+                .build()
+                .unwrap()
+        };
+        let good = client(sim.api_key(), sim.api_secret());
+        let refused = client("not-the-stream-key", "not-the-stream-secret");
+        StreamHarness {
+            client: good,
+            refused,
+            sim,
+            next: AtomicU32::new(1),
+            expected: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+/// `polls` non-terminal polls: one `pending`, the rest `running` (none when zero).
+fn progress(polls: u32) -> Vec<ScriptStep> {
+    match polls {
+        0 => Vec::new(),
+        1 => vec![ScriptStep::for_polls("running", 1)],
+        n => vec![
+            ScriptStep::for_polls("pending", 1),
+            ScriptStep::for_polls("running", n - 1),
+        ],
+    }
+}
+
+/// The faults of `fault`, numbered from the next status request.
+fn plan(fault: Fault) -> FaultPlan {
+    match fault {
+        Fault::Transient { count } => {
+            let kinds = [
+                faults::Fault::ServerError { status: 503 },
+                faults::Fault::Reset,
+                faults::Fault::NonJson { status: 502 },
+                faults::Fault::ServerError { status: 500 },
+            ];
+            (1..=u64::from(count)).fold(FaultPlan::default(), |plan, n| {
+                plan.at(n, kinds[(n as usize - 1) % kinds.len()])
+            })
+        }
+        Fault::RateLimited { retry_after } => {
+            let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+            FaultPlan::default().at(
+                1,
+                faults::Fault::RateLimited {
+                    retry_after_secs: Some(secs),
+                },
+            )
+        }
+        other => panic!("no simulator fault for {other:?}"),
+    }
+}
+
+#[async_trait]
+impl Harness for StreamHarness {
+    type Source = StreamSource;
+
+    fn capabilities(&self) -> Capabilities {
+        // Stream has one status word per task (no partial results) and no batch
+        // status endpoint; the simulator shows any scripted word and sends
+        // Retry-After with its 429s.
+        Capabilities::basic().retry_after(true).unknown_status(true)
+    }
+
+    fn source(&self) -> StreamSource {
+        self.client.source()
+    }
+
+    fn source_with_bad_credentials(&self) -> StreamSource {
+        self.refused.source()
+    }
+
+    fn fast_policy(&self) -> PollPolicy {
+        PollPolicy::with_strategy(Fixed::new(Duration::from_millis(25)))
+            .initial_delay(Duration::ZERO)
+            .deadline(Duration::from_secs(5))
+            .final_poll_timeout(Duration::from_secs(2))
+            .visibility(VisibilityGrace::for_duration(Duration::from_millis(200)))
+    }
+
+    async fn create(&self, scenario: Scenario) -> String {
+        let n = self.next.fetch_add(1, Ordering::SeqCst);
+        let result = json!({
+            "url": format!("https://stream-exports.example/exports/channels/1234/{n}.json"),
+            "path": format!("exports/channels/1234/{n}.json"),
+            "s3_bucket_name": "stream-chat-exports",
+        });
+        let error = json!({
+            "type": "export_failed",
+            "description": format!("export {n} failed: messaging:gone-{n} does not exist"),
+            "stacktrace": format!("goroutine {n} [running]:\nmain.runTask(...)"),
+            "version": "v6.112.0",
+        });
+        let (steps, expected) = match scenario {
+            Scenario::Succeeds { polls } => (progress(polls), Expected::Result(result)),
+            Scenario::Fails { polls } => (progress(polls), Expected::Error(error)),
+            Scenario::RunsForever => (
+                vec![ScriptStep::for_time("running", Duration::from_secs(3600))],
+                Expected::Result(result),
+            ),
+            Scenario::UnknownStatusThenSucceeds { polls } => (
+                vec![ScriptStep::for_polls("rebalancing", polls)],
+                Expected::Result(result),
+            ),
+            other => panic!("Stream cannot script {other:?}"),
+        };
+        let outcome = match &expected {
+            Expected::Result(result) => ScriptOutcome::Success {
+                result: result.clone(),
+            },
+            Expected::Error(error) => ScriptOutcome::Failure {
+                error: error.clone(),
+            },
+        };
+        let id = self.sim.create_task(TaskScript { steps, outcome });
+        self.expected.lock().unwrap().insert(id.clone(), expected);
+        id
+    }
+
+    fn unknown_id(&self) -> String {
+        "2f1c7c4e-0000-4000-8000-00000000dead".into()
+    }
+
+    async fn inject(&self, fault: Fault) {
+        self.sim.set_faults(plan(fault));
+    }
+
+    async fn clear_faults(&self) {
+        self.sim.set_faults(FaultPlan::default());
+    }
+
+    async fn requests_for(&self, id: &String) -> u64 {
+        self.request_times_for(id).await.len() as u64
+    }
+
+    async fn request_times_for(&self, id: &String) -> Vec<Duration> {
+        self.sim
+            .requests()
+            .iter()
+            .filter(|r| r.task_ids.contains(id))
+            .map(|r| Duration::from_millis(r.at_ms))
+            .collect()
+    }
+
+    async fn status_requests(&self) -> Option<u64> {
+        Some(self.sim.counts().endpoint(STATUS))
+    }
+
+    fn check_output(&self, id: &String, output: &StreamOutput) -> Result<(), String> {
+        let expected = self.expected.lock().unwrap();
+        let Some(Expected::Result(want)) = expected.get(id) else {
+            return Err(format!("task {id} was not scripted to succeed"));
+        };
+        if output.task_id() != id || output.task.status != "completed" {
+            return Err(format!(
+                "task {id}: the output is of task {:?} with status {:?}",
+                output.task_id(),
+                output.task.status
+            ));
+        }
+        if &output.result != want {
+            return Err(format!(
+                "task {id}: result {}, scripted {want}",
+                output.result
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_failure(&self, id: &String, failure: &StreamTaskFailure) -> Result<(), String> {
+        let expected = self.expected.lock().unwrap();
+        let Some(Expected::Error(want)) = expected.get(id) else {
+            return Err(format!("task {id} was not scripted to fail"));
+        };
+        let got = json!({
+            "type": failure.error_type,
+            "description": failure.description,
+            "stacktrace": failure.stack_trace,
+            "version": failure.version,
+        });
+        if &failure.task_id != id || &got != want {
+            return Err(format!(
+                "task {id}: failure {failure:?}, scripted error {want}"
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_suite_passes_on_the_stream_adapter() {
+    let harness = StreamHarness::start().await;
+    let started = Instant::now();
+    let report = run(&harness).await;
+    println!("Stream adapter, {:?}:\n{report}", started.elapsed());
+    report.assert_all_passed();
+    assert_eq!(report.passed(), 10);
+    assert_eq!(report.skipped(), ["partial results in order"]);
+    harness.sim.shutdown().await;
+}
