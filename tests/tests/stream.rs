@@ -240,5 +240,7 @@ async fn the_suite_passes_on_the_stream_adapter() {
     report.assert_all_passed();
     assert_eq!(report.passed(), 10);
     assert_eq!(report.skipped(), ["partial results in order"]);
+    // Nothing the suite did came before a Retry-After the server had sent.
+    assert_eq!(harness.sim.counts().retry_after_violations, 0);
     harness.sim.shutdown().await;
 }

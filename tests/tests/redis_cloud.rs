@@ -1,0 +1,269 @@
+//! The behavior suite against the Redis Cloud adapter, over real HTTP on loopback, with
+//! the Redis Cloud simulator as the server: tasks follow poll-counted scripts, faults
+//! are set at exact request numbers, many tasks are waited on with one `GET /v1/tasks`
+//! per round, and the request log says what the server saw.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+use taskpoll::strategy::Fixed;
+use taskpoll::{Outcome, PollPolicy, Poller, VisibilityGrace};
+use taskpoll_behavior::{Capabilities, Fault, Harness, Scenario, run};
+use taskpoll_redis_cloud::{RedisCloudClient, RedisCloudSource, TaskCompleted, TaskFailed};
+use taskpoll_sim::faults::{self, FaultPlan};
+use taskpoll_sim::redis_cloud::{RedisCloudSim, RedisCloudSimConfig};
+use taskpoll_sim::script::{ScriptOutcome, ScriptStep, TaskScript};
+
+/// The status endpoints: one task, and the list batched waits read.
+const STATUS: [&str; 2] = ["GET /v1/tasks/{taskId}", "GET /v1/tasks"];
+
+/// The `commandType` the simulator gives scripted tasks.
+const COMMAND: &str = "subscriptionCreateRequest";
+
+/// What the harness scripted a task to end with.
+enum Expected {
+    /// `response.resourceId`.
+    Resource(i64),
+    /// `response.error`, and `additionalInfo`.
+    Error(Value),
+}
+
+struct RedisCloudHarness {
+    sim: RedisCloudSim,
+    client: RedisCloudClient,
+    refused: RedisCloudClient,
+    next: AtomicI64,
+    expected: Mutex<HashMap<String, Expected>>,
+}
+
+impl RedisCloudHarness {
+    async fn start() -> Self {
+        let sim = RedisCloudSim::start(RedisCloudSimConfig {
+            // Each scenario is one task's own script: the account's one-task-at-a-time
+            // queue would hold every task behind the one that never ends.
+            serial_processing: false,
+            ..RedisCloudSimConfig::default()
+        })
+        .await
+        .unwrap();
+        let client = |key: &str, secret: &str| {
+            RedisCloudClient::builder(key, secret)
+                .base_url(&sim.base_url())
+                .request_timeout(Duration::from_secs(2))
+                .build()
+                .unwrap()
+        };
+        let good = client(sim.api_key(), sim.secret_key());
+        let refused = client("not-the-account-key", "not-the-secret-key");
+        RedisCloudHarness {
+            client: good,
+            refused,
+            sim,
+            next: AtomicI64::new(77_001),
+            expected: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+/// `polls` non-terminal polls: one `received`, the rest `processing-in-progress`.
+fn progress(polls: u32) -> Vec<ScriptStep> {
+    match polls {
+        0 => Vec::new(),
+        1 => vec![ScriptStep::for_polls("processing-in-progress", 1)],
+        n => vec![
+            ScriptStep::for_polls("received", 1),
+            ScriptStep::for_polls("processing-in-progress", n - 1),
+        ],
+    }
+}
+
+/// The faults of `fault`, numbered from the next status request.
+fn plan(fault: Fault) -> FaultPlan {
+    match fault {
+        Fault::Transient { count } => {
+            let kinds = [
+                faults::Fault::ServerError { status: 503 },
+                faults::Fault::Reset,
+                faults::Fault::NonJson { status: 502 },
+                faults::Fault::ServerError { status: 500 },
+            ];
+            (1..=u64::from(count)).fold(FaultPlan::default(), |plan, n| {
+                plan.at(n, kinds[(n as usize - 1) % kinds.len()])
+            })
+        }
+        Fault::RateLimited { retry_after } => {
+            let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+            FaultPlan::default().at(
+                1,
+                faults::Fault::RateLimited {
+                    retry_after_secs: Some(secs),
+                },
+            )
+        }
+        other => panic!("no simulator fault for {other:?}"),
+    }
+}
+
+#[async_trait]
+impl Harness for RedisCloudHarness {
+    type Source = RedisCloudSource;
+
+    fn capabilities(&self) -> Capabilities {
+        // One status word per task (no partial results); script steps show any word;
+        // injected 429s carry Retry-After; `GET /v1/tasks` answers many tasks at once.
+        Capabilities::basic()
+            .retry_after(true)
+            .unknown_status(true)
+            .batch(true)
+    }
+
+    fn source(&self) -> RedisCloudSource {
+        self.client.source()
+    }
+
+    fn source_with_bad_credentials(&self) -> RedisCloudSource {
+        self.refused.source()
+    }
+
+    fn fast_policy(&self) -> PollPolicy {
+        PollPolicy::with_strategy(Fixed::new(Duration::from_millis(25)))
+            .initial_delay(Duration::ZERO)
+            .deadline(Duration::from_secs(5))
+            .final_poll_timeout(Duration::from_secs(2))
+            .visibility(VisibilityGrace::for_duration(Duration::from_millis(200)))
+    }
+
+    async fn create(&self, scenario: Scenario) -> String {
+        let n = self.next.fetch_add(1, Ordering::SeqCst);
+        let error = json!({
+            "type": "SUBSCRIPTION_NOT_ACTIVE",
+            "status": "403 FORBIDDEN",
+            "description": format!("Subscription {n} is not in an active state"),
+            "additionalInfo": format!("subscription-{n}-pending"),
+        });
+        let (steps, expected) = match scenario {
+            Scenario::Succeeds { polls } => (progress(polls), Expected::Resource(n)),
+            Scenario::Fails { polls } => (progress(polls), Expected::Error(error)),
+            Scenario::RunsForever => (
+                vec![ScriptStep::for_time(
+                    "processing-in-progress",
+                    Duration::from_secs(3600),
+                )],
+                Expected::Resource(n),
+            ),
+            Scenario::UnknownStatusThenSucceeds { polls } => (
+                vec![ScriptStep::for_polls("rebalancing", polls)],
+                Expected::Resource(n),
+            ),
+            other => panic!("Redis Cloud cannot script {other:?}"),
+        };
+        let outcome = match &expected {
+            Expected::Resource(id) => ScriptOutcome::Success {
+                result: json!({"resourceId": id}),
+            },
+            Expected::Error(error) => ScriptOutcome::Failure {
+                error: error.clone(),
+            },
+        };
+        let id = self.sim.create_task(TaskScript { steps, outcome });
+        self.expected.lock().unwrap().insert(id.clone(), expected);
+        id
+    }
+
+    fn unknown_id(&self) -> String {
+        "e4a1c6a2-0000-4000-8000-00000000dead".into()
+    }
+
+    async fn inject(&self, fault: Fault) {
+        self.sim.set_faults(plan(fault));
+    }
+
+    async fn clear_faults(&self) {
+        self.sim.set_faults(FaultPlan::default());
+    }
+
+    async fn requests_for(&self, id: &String) -> u64 {
+        self.request_times_for(id).await.len() as u64
+    }
+
+    async fn request_times_for(&self, id: &String) -> Vec<Duration> {
+        self.sim
+            .requests()
+            .iter()
+            .filter(|r| r.task_ids.contains(id))
+            .map(|r| Duration::from_millis(r.at_ms))
+            .collect()
+    }
+
+    async fn status_requests(&self) -> Option<u64> {
+        let counts = self.sim.counts();
+        Some(STATUS.iter().map(|e| counts.endpoint(e)).sum())
+    }
+
+    fn check_output(&self, id: &String, output: &TaskCompleted) -> Result<(), String> {
+        let expected = self.expected.lock().unwrap();
+        let Some(Expected::Resource(resource)) = expected.get(id) else {
+            return Err(format!("task {id} was not scripted to succeed"));
+        };
+        if &output.task_id != id
+            || output.command_type.as_deref() != Some(COMMAND)
+            || output.resource_id != Some(*resource)
+        {
+            return Err(format!(
+                "task {id}: output {output:?}, scripted resourceId {resource}"
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_failure(&self, id: &String, failure: &TaskFailed) -> Result<(), String> {
+        let expected = self.expected.lock().unwrap();
+        let Some(Expected::Error(want)) = expected.get(id) else {
+            return Err(format!("task {id} was not scripted to fail"));
+        };
+        let got = json!({
+            "type": failure.error_type,
+            "status": failure.status,
+            "description": failure.description,
+            "additionalInfo": failure.additional_info,
+        });
+        if &failure.task_id != id
+            || failure.command_type.as_deref() != Some(COMMAND)
+            || failure.task_status != "processing-error"
+            || &got != want
+        {
+            return Err(format!(
+                "task {id}: failure {failure:?}, scripted error {want}"
+            ));
+        }
+        Ok(())
+    }
+
+    async fn wait_many(
+        &self,
+        poller: &Poller<RedisCloudSource>,
+        ids: Vec<String>,
+    ) -> Vec<Outcome<RedisCloudSource>> {
+        poller.wait_all_batched(ids).collect().await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_suite_passes_on_the_redis_cloud_adapter() {
+    let harness = RedisCloudHarness::start().await;
+    let started = Instant::now();
+    let report = run(&harness).await;
+    println!("Redis Cloud adapter, {:?}:\n{report}", started.elapsed());
+    report.assert_all_passed();
+    assert_eq!(report.passed(), 10);
+    assert_eq!(report.skipped(), ["partial results in order"]);
+    // Nothing the suite did came before a Retry-After the server had sent.
+    assert_eq!(harness.sim.counts().retry_after_violations, 0);
+    harness.sim.shutdown().await;
+}
