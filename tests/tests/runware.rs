@@ -1,0 +1,294 @@
+//! The behavior suite against the Runware adapter, over real HTTP on loopback, with the
+//! Runware simulator as the server: tasks follow `RunwareTaskSpec`s whose results
+//! finish after counted polls, faults are set at exact request numbers, many tasks are
+//! polled with several `getResponse` objects per POST, and the request log says what
+//! the server saw.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use futures_util::StreamExt;
+use taskpoll::strategy::Fixed;
+use taskpoll::{Outcome, PollPolicy, Poller, VisibilityGrace};
+use taskpoll_behavior::{Capabilities, Fault, Harness, Scenario, run};
+use taskpoll_runware::{
+    RunwareClient, RunwareFailure, RunwareOutput, RunwareResult, RunwareSource, RunwareTaskId,
+};
+use taskpoll_sim::faults::{self, FaultPlan};
+use taskpoll_sim::runware::{MediaKind, RunwareSim, RunwareSimConfig, RunwareTaskSpec};
+
+/// The status requests: POSTs of `getResponse` objects only.
+const STATUS: &str = "POST /v1 getResponse";
+
+/// What the harness scripted a task to end with.
+enum Expected {
+    /// All results, of this kind.
+    Results(MediaKind),
+    /// This error after `kept` results of this kind.
+    Error {
+        kind: MediaKind,
+        kept: usize,
+        code: String,
+        message: String,
+    },
+}
+
+struct RunwareHarness {
+    sim: RunwareSim,
+    client: RunwareClient,
+    refused: RunwareClient,
+    expected: Mutex<HashMap<String, Expected>>,
+}
+
+impl RunwareHarness {
+    async fn start() -> Self {
+        let sim = RunwareSim::start(RunwareSimConfig::default())
+            .await
+            .unwrap();
+        let client = |key: &str| {
+            RunwareClient::builder(key)
+                .base_url(&sim.base_url())
+                .request_timeout(Duration::from_secs(2))
+                .build()
+                .unwrap()
+        };
+        let good = client(sim.api_key());
+        let refused = client("not-the-runware-key");
+        RunwareHarness {
+            client: good,
+            refused,
+            sim,
+            expected: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+/// The faults of `fault`, numbered from the next status request.
+fn plan(fault: Fault) -> FaultPlan {
+    match fault {
+        Fault::Transient { count } => {
+            let kinds = [
+                faults::Fault::ServerError { status: 503 },
+                faults::Fault::Reset,
+                faults::Fault::NonJson { status: 502 },
+                faults::Fault::ServerError { status: 500 },
+            ];
+            (1..=u64::from(count)).fold(FaultPlan::default(), |plan, n| {
+                plan.at(n, kinds[(n as usize - 1) % kinds.len()])
+            })
+        }
+        Fault::RateLimited { retry_after } => {
+            let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+            FaultPlan::default().at(
+                1,
+                faults::Fault::RateLimited {
+                    retry_after_secs: Some(secs),
+                },
+            )
+        }
+        other => panic!("no simulator fault for {other:?}"),
+    }
+}
+
+/// The media UUID and URL of a result of `kind`, if it has both.
+fn media(result: &RunwareResult, kind: MediaKind) -> Option<(&str, &str)> {
+    let item = &result.item;
+    match kind {
+        MediaKind::Video => Some((item.video_uuid.as_deref()?, item.video_url.as_deref()?)),
+        MediaKind::Image => Some((item.image_uuid.as_deref()?, item.image_url.as_deref()?)),
+    }
+}
+
+/// Checks `results` are `want` distinct finished results of `kind`, with their cost.
+fn check_results(
+    id: &RunwareTaskId,
+    results: &[RunwareResult],
+    kind: MediaKind,
+    want: usize,
+) -> Result<(), String> {
+    if results.len() != want {
+        return Err(format!(
+            "task {id}: {} results, expected {want}",
+            results.len()
+        ));
+    }
+    let mut seen = HashSet::new();
+    for r in results {
+        let (uuid, url) = media(r, kind)
+            .ok_or_else(|| format!("task {id}: result {r:?} is not a {kind:?} result"))?;
+        if !url.contains(uuid) || r.cost().is_none() || !seen.insert(uuid.to_owned()) {
+            return Err(format!("task {id}: result {r:?}"));
+        }
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl Harness for RunwareHarness {
+    type Source = RunwareSource;
+
+    fn capabilities(&self) -> Capabilities {
+        // Tasks produce several results; getResponse answers many tasks in one POST;
+        // injected 429s carry Retry-After. The simulator's items are only
+        // `processing`, `success` or an error: it cannot show an unknown status.
+        Capabilities::basic()
+            .partial_results(true)
+            .batch(true)
+            .retry_after(true)
+    }
+
+    fn source(&self) -> RunwareSource {
+        self.client.source()
+    }
+
+    fn source_with_bad_credentials(&self) -> RunwareSource {
+        self.refused.source()
+    }
+
+    fn fast_policy(&self) -> PollPolicy {
+        // `initial_delay` zero overrides the source's per-kind first delay (1 s, 3 s).
+        PollPolicy::with_strategy(Fixed::new(Duration::from_millis(25)))
+            .initial_delay(Duration::ZERO)
+            .deadline(Duration::from_secs(5))
+            .final_poll_timeout(Duration::from_secs(2))
+            .visibility(VisibilityGrace::for_duration(Duration::from_millis(200)))
+    }
+
+    async fn create(&self, scenario: Scenario) -> RunwareTaskId {
+        let (spec, expected) = match scenario {
+            // Two videos, both done after `polls` polls.
+            Scenario::Succeeds { polls } => (
+                RunwareTaskSpec::new(MediaKind::Video, 2).finish_after_polls([polls, polls]),
+                Expected::Results(MediaKind::Video),
+            ),
+            // Two images: the first done, the second failing, after `polls` polls.
+            Scenario::Fails { polls } => {
+                let code = "providerContentPolicyViolation".to_owned();
+                let message = format!("The provider refused prompt {polls}.");
+                (
+                    RunwareTaskSpec::new(MediaKind::Image, 2)
+                        .finish_after_polls([polls, polls])
+                        .fail_after(1, &code, &message),
+                    Expected::Error {
+                        kind: MediaKind::Image,
+                        kept: 1,
+                        code,
+                        message,
+                    },
+                )
+            }
+            Scenario::RunsForever => (
+                RunwareTaskSpec::new(MediaKind::Image, 1)
+                    .finish_after([Duration::from_secs(3600)])
+                    .with_progress(),
+                Expected::Results(MediaKind::Image),
+            ),
+            // Result `i` done after `i + 1` polls: the first poll shows none, each
+            // later one shows one more.
+            Scenario::PartialResults { results } => (
+                RunwareTaskSpec::new(MediaKind::Video, results).finish_after_polls(1..=results),
+                Expected::Results(MediaKind::Video),
+            ),
+            other => panic!("Runware cannot script {other:?}"),
+        };
+        let results = spec.results;
+        let kind = spec.kind;
+        let uuid = self.sim.create_task(spec);
+        self.expected.lock().unwrap().insert(uuid.clone(), expected);
+        match kind {
+            MediaKind::Video => RunwareTaskId::video(uuid, results),
+            MediaKind::Image => RunwareTaskId::image(uuid, results),
+        }
+    }
+
+    fn unknown_id(&self) -> RunwareTaskId {
+        RunwareTaskId::image("6d0f1b9e-0000-4000-8000-00000000dead", 1)
+    }
+
+    async fn inject(&self, fault: Fault) {
+        self.sim.set_faults(plan(fault));
+    }
+
+    async fn clear_faults(&self) {
+        self.sim.set_faults(FaultPlan::default());
+    }
+
+    async fn requests_for(&self, id: &RunwareTaskId) -> u64 {
+        self.request_times_for(id).await.len() as u64
+    }
+
+    async fn request_times_for(&self, id: &RunwareTaskId) -> Vec<Duration> {
+        self.sim
+            .requests()
+            .iter()
+            .filter(|r| r.task_ids.iter().any(|t| t.eq_ignore_ascii_case(&id.uuid)))
+            .map(|r| Duration::from_millis(r.at_ms))
+            .collect()
+    }
+
+    async fn status_requests(&self) -> Option<u64> {
+        Some(self.sim.counts().endpoint(STATUS))
+    }
+
+    fn check_output(&self, id: &RunwareTaskId, output: &RunwareOutput) -> Result<(), String> {
+        let expected = self.expected.lock().unwrap();
+        let Some(Expected::Results(kind)) = expected.get(&id.uuid) else {
+            return Err(format!("task {id} was not scripted to succeed"));
+        };
+        if output.task_uuid != id.uuid {
+            return Err(format!(
+                "task {id}: the output is of task {}",
+                output.task_uuid
+            ));
+        }
+        check_results(id, &output.results, *kind, id.expected())
+    }
+
+    fn check_failure(&self, id: &RunwareTaskId, failure: &RunwareFailure) -> Result<(), String> {
+        let expected = self.expected.lock().unwrap();
+        let Some(Expected::Error {
+            kind,
+            kept,
+            code,
+            message,
+        }) = expected.get(&id.uuid)
+        else {
+            return Err(format!("task {id} was not scripted to fail"));
+        };
+        if failure.task_uuid != id.uuid
+            || &failure.code != code
+            || &failure.message != message
+            || failure.expected_results != id.expected_results
+        {
+            return Err(format!(
+                "task {id}: failure {failure:?}, scripted {code}: {message}"
+            ));
+        }
+        check_results(id, &failure.results, *kind, *kept)
+    }
+
+    async fn wait_many(
+        &self,
+        poller: &Poller<RunwareSource>,
+        ids: Vec<RunwareTaskId>,
+    ) -> Vec<Outcome<RunwareSource>> {
+        poller.wait_all_batched(ids).collect().await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_suite_passes_on_the_runware_adapter() {
+    let harness = RunwareHarness::start().await;
+    let started = Instant::now();
+    let report = run(&harness).await;
+    println!("Runware adapter, {:?}:\n{report}", started.elapsed());
+    report.assert_all_passed();
+    assert_eq!(report.passed(), 10);
+    assert_eq!(report.skipped(), ["unknown status stays non-terminal"]);
+    // Nothing the suite did came before a Retry-After the server had sent.
+    assert_eq!(harness.sim.counts().retry_after_violations, 0);
+    harness.sim.shutdown().await;
+}
