@@ -1,10 +1,13 @@
 //! `taskpoll-bench`: benchmarks of taskpoll against the loopback simulators. Each
 //! subcommand prints figures; nothing here asserts timings.
 
+mod chart;
 mod measure;
 mod memory;
 mod poll_cost;
+mod scale;
 mod sim_throughput;
+mod stream_budget;
 
 use clap::{Parser, Subcommand};
 
@@ -24,6 +27,11 @@ enum Command {
     PollCost(poll_cost::PollCostArgs),
     /// Status requests per second one simulator answers.
     SimThroughput(sim_throughput::ThroughputArgs),
+    /// Many tasks finishing at random times, three ways side by side: baseline loops,
+    /// per-task waits, one coalesced group.
+    Scale(scale::ScaleArgs),
+    /// Many Stream waits under a request budget (time compressed).
+    StreamBudget(stream_budget::StreamBudgetArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -31,6 +39,8 @@ fn main() -> std::process::ExitCode {
         Command::Memory(args) => memory::run(&args).map_err(Into::into),
         Command::PollCost(args) => poll_cost::run(&args),
         Command::SimThroughput(args) => sim_throughput::run(&args),
+        Command::Scale(args) => scale::run(&args).map(|_| ()),
+        Command::StreamBudget(args) => stream_budget::run(&args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -1,0 +1,549 @@
+//! `scale`: many tasks finishing at random times, waited on three ways, side by side:
+//!
+//! - (a) the baseline of the official clients: an independent loop per task, one status
+//!   request per second (the loop calls the adapter's own `fetch` and `classify`, so
+//!   only the polling differs);
+//! - (b) one taskpoll wait per task with the vendor's default policy;
+//! - (c) one taskpoll group (`wait_all`, batched where the vendor allows) under the
+//!   vendor's request budget: every second for Stream (no batch: as often as the
+//!   baseline), every 500 ms for the batched vendors (one request serves every due wait,
+//!   so polling twice as often still costs far fewer requests).
+//!
+//! For each: HTTP requests, requests per task, detection delay (from a task's completion
+//! at the simulator to the caller learning of it), CPU time of the client runtime, and
+//! the peak resident memory above the start of the mode.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use taskpoll::strategy::Fixed;
+use taskpoll::{Budget, Outcome, Poller, TaskSource, WaitAll};
+use taskpoll_redis_cloud::RedisCloudClient;
+use taskpoll_runware::{RunwareClient, RunwareTaskId};
+use taskpoll_sim::redis_cloud::{RedisCloudSim, RedisCloudSimConfig};
+use taskpoll_sim::runware::{MediaKind, RunwareSim, RunwareSimConfig, RunwareTaskSpec};
+use taskpoll_sim::script::{ScriptOutcome, ScriptStep, TaskScript};
+use taskpoll_sim::stream::{StreamSim, StreamSimConfig};
+use taskpoll_stream::StreamClient;
+use tokio::time::Instant;
+
+use crate::measure::{ms, percentile, rss_kib, runtime, thread_cpu};
+
+/// Options of the scale run.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ScaleArgs {
+    /// Vendors to run: stream, redis-cloud, runware (comma-separated).
+    #[arg(
+        long,
+        default_value = "stream,redis-cloud,runware",
+        value_delimiter = ','
+    )]
+    pub vendors: Vec<String>,
+    /// Modes to run: a, b, c (comma-separated).
+    #[arg(long, default_value = "a,b,c", value_delimiter = ',')]
+    pub modes: Vec<String>,
+    /// Tasks per vendor and mode.
+    #[arg(long, default_value_t = 10_000)]
+    pub tasks: usize,
+    /// Tasks finish uniformly between MIN and MAX milliseconds after they start.
+    #[arg(long, default_value_t = 2_000)]
+    pub min_ms: u64,
+    /// See `--min-ms`.
+    #[arg(long, default_value_t = 30_000)]
+    pub max_ms: u64,
+    /// Seed of the finish times.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Write the results as JSON lines to this file.
+    #[arg(long)]
+    pub json: Option<std::path::PathBuf>,
+    /// Write an SVG chart of requests per task against detection delay to this file.
+    #[arg(long)]
+    pub svg: Option<std::path::PathBuf>,
+}
+
+/// The figures of one vendor and mode.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ModeResult {
+    /// Vendor.
+    pub vendor: String,
+    /// `a`, `b` or `c`.
+    pub mode: String,
+    /// Tasks.
+    pub tasks: usize,
+    /// Tasks whose completion was detected.
+    pub detected: usize,
+    /// HTTP requests the simulator answered.
+    pub requests: u64,
+    /// 429 answers among them.
+    pub rate_limited: u64,
+    /// Detection delay, milliseconds: p50.
+    pub delay_p50_ms: f64,
+    /// p99.
+    pub delay_p99_ms: f64,
+    /// Max.
+    pub delay_max_ms: f64,
+    /// CPU time of the client runtime, milliseconds.
+    pub cpu_ms: f64,
+    /// Peak RSS above the mode's start, KiB.
+    pub rss_peak_kib: u64,
+    /// Wall time, milliseconds.
+    pub wall_ms: f64,
+}
+
+fn finish_times(args: &ScaleArgs, salt: u64) -> Vec<Duration> {
+    let mut state = args.seed ^ salt.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let span = args.max_ms.saturating_sub(args.min_ms).max(1);
+    (0..args.tasks)
+        .map(|_| {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^= z >> 31;
+            Duration::from_millis(args.min_ms + z % span)
+        })
+        .collect()
+}
+
+/// Samples RSS every 20 ms while alive; `peak()` gives the highest reading.
+struct RssSampler {
+    stop: Arc<AtomicBool>,
+    peak: Arc<AtomicU64>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl RssSampler {
+    fn start() -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let peak = Arc::new(AtomicU64::new(rss_kib()));
+        let (s, p) = (stop.clone(), peak.clone());
+        let thread = std::thread::spawn(move || {
+            while !s.load(Ordering::Relaxed) {
+                p.fetch_max(rss_kib(), Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        });
+        RssSampler {
+            stop,
+            peak,
+            thread: Some(thread),
+        }
+    }
+
+    fn finish(mut self) -> u64 {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        self.peak.load(Ordering::Relaxed)
+    }
+}
+
+/// When each task's completion was learnt, by task id.
+type Detections = Vec<(String, Instant)>;
+
+/// (a): an independent loop per task, one request per second.
+async fn baseline<S: TaskSource>(source: Arc<S>, ids: Vec<S::Id>) -> Detections {
+    let mut handles = Vec::with_capacity(ids.len());
+    for id in ids {
+        let source = Arc::clone(&source);
+        handles.push(tokio::spawn(async move {
+            loop {
+                if let Ok(status) = source.fetch(&id).await
+                    && source.classify(status).is_terminal()
+                {
+                    return (id.to_string(), Instant::now());
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }));
+    }
+    let mut out = Vec::new();
+    for h in handles {
+        if let Ok(d) = h.await {
+            out.push(d);
+        }
+    }
+    out
+}
+
+/// (b): one taskpoll wait per task, the vendor's defaults.
+async fn per_task<S: TaskSource>(poller: Poller<S>, ids: Vec<S::Id>) -> Detections {
+    let mut handles = Vec::with_capacity(ids.len());
+    for id in ids {
+        let poller = poller.clone();
+        handles.push(tokio::spawn(async move {
+            let o = poller.wait_outcome(id).await;
+            (o.id.to_string(), Instant::now(), o.result.is_ok())
+        }));
+    }
+    let mut out = Vec::new();
+    for h in handles {
+        if let Ok((id, at, true)) = h.await {
+            out.push((id, at));
+        }
+    }
+    out
+}
+
+/// (c): one group.
+async fn grouped<S: TaskSource>(group: WaitAll<S>) -> Detections {
+    group
+        .filter_map(|o: Outcome<S>| async move {
+            o.result.is_ok().then(|| (o.id.to_string(), Instant::now()))
+        })
+        .collect()
+        .await
+}
+
+/// What a mode needs from its vendor's simulator.
+struct SimView<'a> {
+    counts: &'a (dyn Fn() -> taskpoll_sim::accounting::Counts + Sync),
+    finished_at: &'a (dyn Fn(&str) -> Option<Instant> + Sync),
+}
+
+fn measure(
+    vendor: &str,
+    mode: &str,
+    tasks: usize,
+    client: &tokio::runtime::Runtime,
+    sim: &SimView<'_>,
+    run: impl std::future::Future<Output = Detections>,
+) -> ModeResult {
+    let requests_before = (sim.counts)();
+    let cpu_before = thread_cpu("client");
+    let rss_before = rss_kib();
+    let sampler = RssSampler::start();
+    let started = Instant::now();
+    let detections = client.block_on(run);
+    let wall = started.elapsed();
+    let rss_peak = sampler.finish();
+    let cpu = thread_cpu("client") - cpu_before;
+    let after = (sim.counts)();
+    let mut delays: Vec<Duration> = detections
+        .iter()
+        .filter_map(|(id, at)| (sim.finished_at)(id).map(|f| at.saturating_duration_since(f)))
+        .collect();
+    ModeResult {
+        vendor: vendor.to_owned(),
+        mode: mode.to_owned(),
+        tasks,
+        detected: delays.len(),
+        requests: after.total - requests_before.total,
+        rate_limited: after.status(429) - requests_before.status(429),
+        delay_p50_ms: percentile(&mut delays, 50.0).as_secs_f64() * 1000.0,
+        delay_p99_ms: percentile(&mut delays, 99.0).as_secs_f64() * 1000.0,
+        delay_max_ms: percentile(&mut delays, 100.0).as_secs_f64() * 1000.0,
+        cpu_ms: cpu.as_secs_f64() * 1000.0,
+        rss_peak_kib: rss_peak.saturating_sub(rss_before),
+        wall_ms: wall.as_secs_f64() * 1000.0,
+    }
+}
+
+fn every_second() -> Fixed {
+    Fixed::new(Duration::from_secs(1))
+}
+
+fn every_half_second() -> Fixed {
+    Fixed::new(Duration::from_millis(500))
+}
+
+fn run_stream(
+    args: &ScaleArgs,
+    sim_rt: &tokio::runtime::Runtime,
+    client_rt: &tokio::runtime::Runtime,
+) -> Result<Vec<ModeResult>, Box<dyn std::error::Error>> {
+    let sim = sim_rt.block_on(StreamSim::start(StreamSimConfig::default()))?;
+    let client = client_rt.block_on(async {
+        StreamClient::builder(sim.api_key(), sim.api_secret())
+            .base_url(&sim.base_url())
+            .build()
+    })?;
+    let view = SimView {
+        counts: &|| sim.counts(),
+        finished_at: &|id| sim.finished_at(id),
+    };
+    let create = |salt| -> Vec<String> {
+        finish_times(args, salt)
+            .into_iter()
+            .map(|t| {
+                sim.create_task(TaskScript {
+                    steps: vec![ScriptStep::for_time("running", t)],
+                    outcome: ScriptOutcome::Success {
+                        result: serde_json::json!({"url": "https://example.test/x.json"}),
+                    },
+                })
+            })
+            .collect()
+    };
+    let mut out = Vec::new();
+    for mode in &args.modes {
+        let ids = create(out.len() as u64);
+        let n = ids.len();
+        let result = match mode.as_str() {
+            "a" => measure(
+                "stream",
+                "a",
+                n,
+                client_rt,
+                &view,
+                baseline(Arc::new(client.source()), ids),
+            ),
+            "b" => measure(
+                "stream",
+                "b",
+                n,
+                client_rt,
+                &view,
+                per_task(client.poller(), ids),
+            ),
+            "c" => {
+                let group = client_rt.block_on(async {
+                    client
+                        .poller()
+                        .interval(every_second())
+                        .budget(Budget::default())
+                        .wait_all(ids)
+                });
+                measure("stream", "c", n, client_rt, &view, grouped(group))
+            }
+            _ => continue,
+        };
+        out.push(result);
+    }
+    Ok(out)
+}
+
+fn run_redis(
+    args: &ScaleArgs,
+    sim_rt: &tokio::runtime::Runtime,
+    client_rt: &tokio::runtime::Runtime,
+) -> Result<Vec<ModeResult>, Box<dyn std::error::Error>> {
+    // The simulator's 400/min limit and one-task-at-a-time processing are lifted, so the
+    // baseline gets its best case.
+    let config = RedisCloudSimConfig {
+        rate_limit_per_minute: u32::MAX,
+        serial_processing: false,
+        ..RedisCloudSimConfig::default()
+    };
+    let sim = sim_rt.block_on(RedisCloudSim::start(config))?;
+    let client = client_rt.block_on(async {
+        RedisCloudClient::builder(sim.api_key(), sim.secret_key())
+            .base_url(&sim.base_url())
+            .max_batch(args.tasks.max(1))
+            .build()
+    })?;
+    let view = SimView {
+        counts: &|| sim.counts(),
+        finished_at: &|id| sim.finished_at(id),
+    };
+    let create = |salt| -> Vec<String> {
+        finish_times(args, salt)
+            .into_iter()
+            .enumerate()
+            .map(|(i, t)| {
+                sim.create_task(TaskScript {
+                    steps: vec![ScriptStep::for_time("processing-in-progress", t)],
+                    outcome: ScriptOutcome::Success {
+                        result: serde_json::json!({"resourceId": 100_000 + i}),
+                    },
+                })
+            })
+            .collect()
+    };
+    let mut out = Vec::new();
+    for mode in &args.modes {
+        let ids = create(out.len() as u64);
+        let n = ids.len();
+        let result = match mode.as_str() {
+            "a" => measure(
+                "redis-cloud",
+                "a",
+                n,
+                client_rt,
+                &view,
+                baseline(Arc::new(client.source()), ids),
+            ),
+            "b" => measure(
+                "redis-cloud",
+                "b",
+                n,
+                client_rt,
+                &view,
+                per_task(client.poller().budget(Budget::unlimited()), ids),
+            ),
+            "c" => {
+                let group = client_rt.block_on(async {
+                    client
+                        .poller()
+                        .interval(every_half_second())
+                        .wait_all_batched(ids)
+                });
+                measure("redis-cloud", "c", n, client_rt, &view, grouped(group))
+            }
+            _ => continue,
+        };
+        out.push(result);
+    }
+    Ok(out)
+}
+
+fn run_runware(
+    args: &ScaleArgs,
+    sim_rt: &tokio::runtime::Runtime,
+    client_rt: &tokio::runtime::Runtime,
+) -> Result<Vec<ModeResult>, Box<dyn std::error::Error>> {
+    let sim = sim_rt.block_on(RunwareSim::start(RunwareSimConfig::default()))?;
+    let client = client_rt.block_on(async {
+        RunwareClient::builder(sim.api_key())
+            .base_url(&sim.base_url())
+            .max_batch(250)
+            .build()
+    })?;
+    let view = SimView {
+        counts: &|| sim.counts(),
+        finished_at: &|id| sim.finished_at(id),
+    };
+    let create = |salt| -> Vec<RunwareTaskId> {
+        finish_times(args, salt)
+            .into_iter()
+            .map(|t| {
+                RunwareTaskId::new(
+                    sim.create_task(RunwareTaskSpec::new(MediaKind::Image, 1).finish_after([t])),
+                    1,
+                )
+            })
+            .collect()
+    };
+    let mut out = Vec::new();
+    for mode in &args.modes {
+        let ids = create(out.len() as u64);
+        let n = ids.len();
+        let result = match mode.as_str() {
+            "a" => measure(
+                "runware",
+                "a",
+                n,
+                client_rt,
+                &view,
+                baseline(Arc::new(client.source()), ids),
+            ),
+            "b" => measure(
+                "runware",
+                "b",
+                n,
+                client_rt,
+                &view,
+                per_task(client.poller(), ids),
+            ),
+            "c" => {
+                let group = client_rt.block_on(async {
+                    client
+                        .poller()
+                        .interval(every_half_second())
+                        .initial_delay(Duration::ZERO)
+                        .budget(Budget::default().in_flight(8))
+                        .wait_all_batched(ids)
+                });
+                measure("runware", "c", n, client_rt, &view, grouped(group))
+            }
+            _ => continue,
+        };
+        out.push(result);
+    }
+    Ok(out)
+}
+
+/// Prints one table of results.
+pub fn print(results: &[ModeResult]) {
+    println!(
+        "{:<12} {:<4} {:>7} {:>8} {:>9} {:>9} {:>5} {:>10} {:>10} {:>10} {:>9} {:>9} {:>8}",
+        "vendor",
+        "mode",
+        "tasks",
+        "detected",
+        "requests",
+        "req/task",
+        "429s",
+        "p50 ms",
+        "p99 ms",
+        "max ms",
+        "CPU ms",
+        "RSS KiB",
+        "wall s"
+    );
+    for r in results {
+        println!(
+            "{:<12} {:<4} {:>7} {:>8} {:>9} {:>9.1} {:>5} {:>10.0} {:>10.0} {:>10.0} {:>9.0} {:>9} {:>8.1}",
+            r.vendor,
+            r.mode,
+            r.tasks,
+            r.detected,
+            r.requests,
+            r.requests as f64 / r.tasks.max(1) as f64,
+            r.rate_limited,
+            r.delay_p50_ms,
+            r.delay_p99_ms,
+            r.delay_max_ms,
+            r.cpu_ms,
+            r.rss_peak_kib,
+            r.wall_ms / 1000.0
+        );
+    }
+    for vendor in ["stream", "redis-cloud", "runware"] {
+        let find = |m: &str| results.iter().find(|r| r.vendor == vendor && r.mode == m);
+        if let (Some(a), Some(c)) = (find("a"), find("c")) {
+            println!(
+                "{vendor}: (a)/(c) requests {:.1}x; p50 delay (c) {} ms vs (a) {} ms; CPU (a)/(c) {:.1}x",
+                a.requests as f64 / c.requests.max(1) as f64,
+                ms(Duration::from_secs_f64(c.delay_p50_ms / 1000.0)),
+                ms(Duration::from_secs_f64(a.delay_p50_ms / 1000.0)),
+                a.cpu_ms / c.cpu_ms.max(1.0)
+            );
+        }
+    }
+}
+
+/// Runs it and prints the figures.
+pub fn run(args: &ScaleArgs) -> Result<Vec<ModeResult>, Box<dyn std::error::Error>> {
+    let sim_rt = runtime("sim", 1)?;
+    let client_rt = runtime("client", 1)?;
+    println!(
+        "scale: {} tasks per vendor and mode, finishing uniformly in {}..{} ms (real time, not compressed); simulator and client on one thread each",
+        args.tasks, args.min_ms, args.max_ms
+    );
+    let mut results = Vec::new();
+    for vendor in &args.vendors {
+        let r = match vendor.as_str() {
+            "stream" => run_stream(args, &sim_rt, &client_rt)?,
+            "redis-cloud" => run_redis(args, &sim_rt, &client_rt)?,
+            "runware" => run_runware(args, &sim_rt, &client_rt)?,
+            other => return Err(format!("unknown vendor {other:?}").into()),
+        };
+        for m in &r {
+            eprintln!(
+                "  done: {} ({}) in {:.1} s",
+                m.vendor,
+                m.mode,
+                m.wall_ms / 1000.0
+            );
+        }
+        results.extend(r);
+    }
+    print(&results);
+    if let Some(path) = &args.json {
+        let lines: Vec<String> = results
+            .iter()
+            .filter_map(|r| serde_json::to_string(r).ok())
+            .collect();
+        std::fs::write(path, lines.join("\n") + "\n")?;
+    }
+    if let Some(path) = &args.svg {
+        std::fs::write(path, crate::chart::svg(&results))?;
+    }
+    drop(sim_rt);
+    Ok(results)
+}
