@@ -2,6 +2,7 @@
 //! subcommand prints figures; nothing here asserts timings.
 
 mod chart;
+mod fault_matrix;
 mod measure;
 mod memory;
 mod poll_cost;
@@ -21,6 +22,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Many scripted tasks per vendor under seeded faults: every outcome checked.
+    FaultMatrix(fault_matrix::FaultMatrixArgs),
     /// Many concurrent waits on one scheduler: RSS per wait and deadline overshoot.
     Memory(memory::MemoryArgs),
     /// The poller's CPU per poll against a hand-written reqwest-and-sleep loop.
@@ -36,6 +39,7 @@ enum Command {
 
 fn main() -> std::process::ExitCode {
     let result: Result<(), Box<dyn std::error::Error>> = match Cli::parse().command {
+        Command::FaultMatrix(args) => fault_matrix::run(&args),
         Command::Memory(args) => memory::run(&args).map_err(Into::into),
         Command::PollCost(args) => poll_cost::run(&args),
         Command::SimThroughput(args) => sim_throughput::run(&args),
