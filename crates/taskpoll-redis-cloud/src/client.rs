@@ -9,14 +9,13 @@ use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue};
 use reqwest::{Method, Url};
 use serde_json::Value;
 use taskpoll::{Budget, Poller, RateLimitHint, SourceWaitError};
-use taskpoll_http::{
-    BaseUrl, BodyError, ConfigError, Secret, Transport, excerpt, header_u64, read_capped,
-};
+use taskpoll_http::{BaseUrl, BodyError, ConfigError, Secret, Transport, header_u64, read_capped};
 use tokio::time::Instant;
 
 use crate::config::{RedisCloudClientBuilder, Settings};
-use crate::error::{ErrorBody, Operation, RedisCloudError};
-use crate::models::{Subscription, TaskStateUpdate, parse_task_list};
+use crate::decode;
+use crate::error::{Operation, RedisCloudError};
+use crate::models::{Subscription, TaskStateUpdate};
 use crate::source::{RedisCloudSource, TaskCompleted};
 use crate::subscription::SubscriptionSource;
 
@@ -212,70 +211,28 @@ impl RedisCloudClient {
         })
     }
 
-    fn http_error(operation: Operation, a: &Answer) -> RedisCloudError {
-        RedisCloudError::Http {
-            operation,
-            status: a.status,
-            retry_after: taskpoll_http::retry_after(&a.headers, SystemTime::now()),
-            body: Box::new(ErrorBody::parse(&a.body)),
-        }
-    }
-
-    fn json(operation: Operation, a: &Answer) -> Result<Value, RedisCloudError> {
-        serde_json::from_slice(&a.body).map_err(|e| RedisCloudError::Decode {
-            operation,
-            reason: e.to_string(),
-            excerpt: excerpt(&a.body),
-        })
-    }
-
     /// `GET /v1/tasks/{taskId}`: one task's state. The id is sent as one
     /// percent-encoded path segment. A 404 is [`RedisCloudError::UnknownTask`].
     pub async fn get_task(&self, task_id: &str) -> Result<TaskStateUpdate, RedisCloudError> {
-        let op = Operation::GetTask;
         let url = self.inner.base.join_id("tasks", task_id)?;
-        let a = self.call(op, Method::GET, url, None).await?;
-        if a.status == 404 {
-            return Err(RedisCloudError::UnknownTask {
-                task_id: task_id.to_owned(),
-                body: Box::new(ErrorBody::parse(&a.body)),
-            });
-        }
-        if !(200..300).contains(&a.status) {
-            return Err(Self::http_error(op, &a));
-        }
-        let v = Self::json(op, &a)?;
-        let mut task = TaskStateUpdate::from_value(&v).ok_or_else(|| RedisCloudError::Decode {
-            operation: op,
-            reason: "the task is not a JSON object".into(),
-            excerpt: excerpt(&a.body),
-        })?;
-        if task.task_id.is_none() {
-            task.task_id = Some(task_id.to_owned());
-        }
-        Ok(task)
+        let a = self
+            .call(Operation::GetTask, Method::GET, url, None)
+            .await?;
+        decode::task(task_id, a.status, &a.headers, &a.body)
     }
 
     /// `GET /v1/tasks`: every recent task of the account (`{"tasks": [...]}`, `{}`,
     /// `null` and a bare array are all read).
     pub async fn list_tasks(&self) -> Result<Vec<TaskStateUpdate>, RedisCloudError> {
-        let op = Operation::ListTasks;
         let a = self
-            .call(op, Method::GET, self.inner.base.join("tasks"), None)
+            .call(
+                Operation::ListTasks,
+                Method::GET,
+                self.inner.base.join("tasks"),
+                None,
+            )
             .await?;
-        if !(200..300).contains(&a.status) {
-            return Err(Self::http_error(op, &a));
-        }
-        let v = if a.body.iter().all(u8::is_ascii_whitespace) {
-            Value::Null
-        } else {
-            Self::json(op, &a)?
-        };
-        parse_task_list(&v).map_err(|reason| RedisCloudError::Decode {
-            operation: op,
-            reason,
-            excerpt: excerpt(&a.body),
-        })
+        decode::task_list(a.status, &a.headers, &a.body)
     }
 
     /// `GET /v1/subscriptions/{subscriptionId}`. A 404 is
@@ -284,27 +241,14 @@ impl RedisCloudClient {
         &self,
         subscription_id: i64,
     ) -> Result<Subscription, RedisCloudError> {
-        let op = Operation::GetSubscription;
         let url = self
             .inner
             .base
             .join(&format!("subscriptions/{subscription_id}"));
-        let a = self.call(op, Method::GET, url, None).await?;
-        if a.status == 404 {
-            return Err(RedisCloudError::UnknownSubscription {
-                subscription_id,
-                body: Box::new(ErrorBody::parse(&a.body)),
-            });
-        }
-        if !(200..300).contains(&a.status) {
-            return Err(Self::http_error(op, &a));
-        }
-        let v = Self::json(op, &a)?;
-        Subscription::from_value(&v).ok_or_else(|| RedisCloudError::Decode {
-            operation: op,
-            reason: "the subscription is not a JSON object".into(),
-            excerpt: excerpt(&a.body),
-        })
+        let a = self
+            .call(Operation::GetSubscription, Method::GET, url, None)
+            .await?;
+        decode::subscription(subscription_id, a.status, &a.headers, &a.body)
     }
 
     /// Sends a start call and reads the task id of its reply (any 2xx, 204 with a
@@ -317,17 +261,7 @@ impl RedisCloudClient {
         body: Option<&Value>,
     ) -> Result<String, RedisCloudError> {
         let a = self.call(op, method, url, body).await?;
-        if !(200..300).contains(&a.status) {
-            return Err(Self::http_error(op, &a));
-        }
-        let no_id = || RedisCloudError::NoTaskId {
-            operation: op,
-            status: a.status,
-            excerpt: excerpt(&a.body),
-        };
-        let v: Value = serde_json::from_slice(&a.body).map_err(|_| no_id())?;
-        let task = TaskStateUpdate::from_value(&v).ok_or_else(no_id)?;
-        let id = task.task_id.filter(|id| !id.is_empty()).ok_or_else(no_id)?;
+        let id = decode::start(op, a.status, &a.headers, &a.body)?;
         tracing::debug!(operation = op.as_str(), task_id = %id, "task started");
         Ok(id)
     }

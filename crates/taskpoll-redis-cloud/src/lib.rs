@@ -72,6 +72,7 @@
 
 mod client;
 mod config;
+pub mod decode;
 mod error;
 mod models;
 mod source;

@@ -1,0 +1,164 @@
+//! Reading Redis Cloud's HTTP answers, apart from the exchange (pure: no I/O).
+//!
+//! [`RedisCloudClient`](crate::RedisCloudClient) reads every answer through these
+//! functions; they are public so that an answer captured elsewhere (a log, a proxy, a
+//! fuzzer) is read exactly the same way: an HTTP status, the headers and the raw body
+//! in, a typed value or a [`RedisCloudError`] out, whatever the bytes.
+//!
+//! ```
+//! use reqwest::header::HeaderMap;
+//! use taskpoll_redis_cloud::{RedisCloudError, TaskStatus, decode};
+//!
+//! let body = br#"{"taskId":"t-1","status":"processing-in-progress","response":{}}"#;
+//! let task = decode::task("t-1", 200, &HeaderMap::new(), body)?;
+//! assert_eq!(task.status, Some(TaskStatus::ProcessingInProgress));
+//!
+//! let err = decode::task("t-2", 404, &HeaderMap::new(), b"").unwrap_err();
+//! assert!(matches!(err, RedisCloudError::UnknownTask { .. }));
+//! let err = decode::task("t-3", 200, &HeaderMap::new(), b"<html>").unwrap_err();
+//! assert!(matches!(err, RedisCloudError::Decode { .. }));
+//! # Ok::<(), RedisCloudError>(())
+//! ```
+
+use std::time::SystemTime;
+
+use reqwest::header::HeaderMap;
+use serde_json::Value;
+use taskpoll_http::excerpt;
+
+use crate::error::{ErrorBody, Operation, RedisCloudError};
+use crate::models::{Subscription, TaskStateUpdate, parse_task_list};
+
+fn is_success(status: u16) -> bool {
+    (200..300).contains(&status)
+}
+
+/// An error status as [`RedisCloudError::Http`], with the `Retry-After` it carried.
+fn http_error(
+    operation: Operation,
+    status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> RedisCloudError {
+    RedisCloudError::Http {
+        operation,
+        status,
+        retry_after: taskpoll_http::retry_after(headers, SystemTime::now()),
+        body: Box::new(ErrorBody::parse(body)),
+    }
+}
+
+fn json(operation: Operation, body: &[u8]) -> Result<Value, RedisCloudError> {
+    serde_json::from_slice(body).map_err(|e| RedisCloudError::Decode {
+        operation,
+        reason: e.to_string(),
+        excerpt: excerpt(body),
+    })
+}
+
+/// Reads an answer to `GET /v1/tasks/{taskId}` for task `task_id`: a 2xx JSON object
+/// as the task (without a `taskId`, it takes `task_id`), 404 as
+/// [`RedisCloudError::UnknownTask`], any other status as [`RedisCloudError::Http`], a
+/// 2xx that is not a JSON object as [`RedisCloudError::Decode`].
+pub fn task(
+    task_id: &str,
+    status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<TaskStateUpdate, RedisCloudError> {
+    let op = Operation::GetTask;
+    if status == 404 {
+        return Err(RedisCloudError::UnknownTask {
+            task_id: task_id.to_owned(),
+            body: Box::new(ErrorBody::parse(body)),
+        });
+    }
+    if !is_success(status) {
+        return Err(http_error(op, status, headers, body));
+    }
+    let v = json(op, body)?;
+    let mut task = TaskStateUpdate::from_value(&v).ok_or_else(|| RedisCloudError::Decode {
+        operation: op,
+        reason: "the task is not a JSON object".into(),
+        excerpt: excerpt(body),
+    })?;
+    if task.task_id.is_none() {
+        task.task_id = Some(task_id.to_owned());
+    }
+    Ok(task)
+}
+
+/// Reads an answer to `GET /v1/tasks`: `{"tasks": [...]}`, `{}`, `null`, an empty
+/// body or a bare array under a 2xx (items that are not objects are skipped); any
+/// other status as [`RedisCloudError::Http`]; anything else as
+/// [`RedisCloudError::Decode`].
+pub fn task_list(
+    status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Vec<TaskStateUpdate>, RedisCloudError> {
+    let op = Operation::ListTasks;
+    if !is_success(status) {
+        return Err(http_error(op, status, headers, body));
+    }
+    let v = if body.iter().all(u8::is_ascii_whitespace) {
+        Value::Null
+    } else {
+        json(op, body)?
+    };
+    parse_task_list(&v).map_err(|reason| RedisCloudError::Decode {
+        operation: op,
+        reason,
+        excerpt: excerpt(body),
+    })
+}
+
+/// Reads an answer to `GET /v1/subscriptions/{subscription_id}`: a 2xx JSON object as
+/// the subscription, 404 as [`RedisCloudError::UnknownSubscription`], any other status
+/// as [`RedisCloudError::Http`], a 2xx that is not a JSON object as
+/// [`RedisCloudError::Decode`].
+pub fn subscription(
+    subscription_id: i64,
+    status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Subscription, RedisCloudError> {
+    let op = Operation::GetSubscription;
+    if status == 404 {
+        return Err(RedisCloudError::UnknownSubscription {
+            subscription_id,
+            body: Box::new(ErrorBody::parse(body)),
+        });
+    }
+    if !is_success(status) {
+        return Err(http_error(op, status, headers, body));
+    }
+    let v = json(op, body)?;
+    Subscription::from_value(&v).ok_or_else(|| RedisCloudError::Decode {
+        operation: op,
+        reason: "the subscription is not a JSON object".into(),
+        excerpt: excerpt(body),
+    })
+}
+
+/// Reads the answer to a start call (`operation`): the task id of a 2xx reply
+/// (`taskId`, or `task_id`), else [`RedisCloudError::NoTaskId`]; any other status as
+/// [`RedisCloudError::Http`].
+pub fn start(
+    operation: Operation,
+    status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<String, RedisCloudError> {
+    if !is_success(status) {
+        return Err(http_error(operation, status, headers, body));
+    }
+    let no_id = || RedisCloudError::NoTaskId {
+        operation,
+        status,
+        excerpt: excerpt(body),
+    };
+    let v: Value = serde_json::from_slice(body).map_err(|_| no_id())?;
+    let task = TaskStateUpdate::from_value(&v).ok_or_else(no_id)?;
+    task.task_id.filter(|id| !id.is_empty()).ok_or_else(no_id)
+}
