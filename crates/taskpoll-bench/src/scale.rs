@@ -14,7 +14,6 @@
 //! the peak resident memory above the start of the mode.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -29,7 +28,7 @@ use taskpoll_sim::stream::{StreamSim, StreamSimConfig};
 use taskpoll_stream::StreamClient;
 use tokio::time::Instant;
 
-use crate::measure::{ms, percentile, rss_kib, runtime, thread_cpu};
+use crate::measure::{ms, peak_rss_kib, percentile, rss_kib, runtime, thread_cpu};
 
 /// Options of the scale run.
 #[derive(Debug, Clone, clap::Args)]
@@ -62,10 +61,14 @@ pub struct ScaleArgs {
     /// Write an SVG chart of requests per task against detection delay to this file.
     #[arg(long)]
     pub svg: Option<std::path::PathBuf>,
+    /// Run the one vendor and mode given in this process and print its result as JSON
+    /// (how the parent runs each mode in a fresh process).
+    #[arg(long, hide = true)]
+    pub one: bool,
 }
 
 /// The figures of one vendor and mode.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ModeResult {
     /// Vendor.
     pub vendor: String,
@@ -87,7 +90,8 @@ pub struct ModeResult {
     pub delay_max_ms: f64,
     /// CPU time of the client runtime, milliseconds.
     pub cpu_ms: f64,
-    /// Peak RSS above the mode's start, KiB.
+    /// Peak RSS of the process above its RSS when the mode started (after the
+    /// simulator and its tasks were set up), KiB.
     pub rss_peak_kib: u64,
     /// Wall time, milliseconds.
     pub wall_ms: f64,
@@ -106,40 +110,6 @@ fn finish_times(args: &ScaleArgs, salt: u64) -> Vec<Duration> {
             Duration::from_millis(args.min_ms + z % span)
         })
         .collect()
-}
-
-/// Samples RSS every 20 ms while alive; `peak()` gives the highest reading.
-struct RssSampler {
-    stop: Arc<AtomicBool>,
-    peak: Arc<AtomicU64>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl RssSampler {
-    fn start() -> Self {
-        let stop = Arc::new(AtomicBool::new(false));
-        let peak = Arc::new(AtomicU64::new(rss_kib()));
-        let (s, p) = (stop.clone(), peak.clone());
-        let thread = std::thread::spawn(move || {
-            while !s.load(Ordering::Relaxed) {
-                p.fetch_max(rss_kib(), Ordering::Relaxed);
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        });
-        RssSampler {
-            stop,
-            peak,
-            thread: Some(thread),
-        }
-    }
-
-    fn finish(mut self) -> u64 {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-        self.peak.load(Ordering::Relaxed)
-    }
 }
 
 /// When each task's completion was learnt, by task id.
@@ -216,11 +186,11 @@ fn measure(
     let requests_before = (sim.counts)();
     let cpu_before = thread_cpu("client");
     let rss_before = rss_kib();
-    let sampler = RssSampler::start();
     let started = Instant::now();
     let detections = client.block_on(run);
     let wall = started.elapsed();
-    let rss_peak = sampler.finish();
+    // Each mode runs in a fresh process, so the high-water mark is this mode's.
+    let rss_peak = peak_rss_kib();
     let cpu = thread_cpu("client") - cpu_before;
     let after = (sim.counts)();
     let mut delays: Vec<Duration> = detections
@@ -507,31 +477,70 @@ pub fn print(results: &[ModeResult]) {
     }
 }
 
-/// Runs it and prints the figures.
-pub fn run(args: &ScaleArgs) -> Result<Vec<ModeResult>, Box<dyn std::error::Error>> {
+/// Runs one vendor's modes in this process.
+fn run_here(args: &ScaleArgs) -> Result<Vec<ModeResult>, Box<dyn std::error::Error>> {
     let sim_rt = runtime("sim", 1)?;
     let client_rt = runtime("client", 1)?;
-    println!(
-        "scale: {} tasks per vendor and mode, finishing uniformly in {}..{} ms (real time, not compressed); simulator and client on one thread each",
-        args.tasks, args.min_ms, args.max_ms
-    );
     let mut results = Vec::new();
     for vendor in &args.vendors {
-        let r = match vendor.as_str() {
+        results.extend(match vendor.as_str() {
             "stream" => run_stream(args, &sim_rt, &client_rt)?,
             "redis-cloud" => run_redis(args, &sim_rt, &client_rt)?,
             "runware" => run_runware(args, &sim_rt, &client_rt)?,
             other => return Err(format!("unknown vendor {other:?}").into()),
-        };
-        for m in &r {
-            eprintln!(
-                "  done: {} ({}) in {:.1} s",
-                m.vendor,
-                m.mode,
-                m.wall_ms / 1000.0
-            );
+        });
+    }
+    Ok(results)
+}
+
+/// Runs each vendor and mode in a fresh process (so memory figures are its own), prints
+/// the figures, and writes the JSON lines and chart if asked.
+pub fn run(args: &ScaleArgs) -> Result<Vec<ModeResult>, Box<dyn std::error::Error>> {
+    if args.one {
+        for r in run_here(args)? {
+            println!("{}", serde_json::to_string(&r)?);
         }
-        results.extend(r);
+        return Ok(Vec::new());
+    }
+    println!(
+        "scale: {} tasks per vendor and mode, finishing uniformly in {}..{} ms (real time, not compressed); \
+         simulator and client on one thread each; each mode in a fresh process",
+        args.tasks, args.min_ms, args.max_ms
+    );
+    let exe = std::env::current_exe()?;
+    let mut results = Vec::new();
+    for vendor in &args.vendors {
+        for mode in &args.modes {
+            let out = std::process::Command::new(&exe)
+                .args(["scale", "--one", "--vendors", vendor, "--modes", mode])
+                .args([
+                    "--tasks",
+                    &args.tasks.to_string(),
+                    "--min-ms",
+                    &args.min_ms.to_string(),
+                ])
+                .args([
+                    "--max-ms",
+                    &args.max_ms.to_string(),
+                    "--seed",
+                    &args.seed.to_string(),
+                ])
+                .stderr(std::process::Stdio::inherit())
+                .output()?;
+            if !out.status.success() {
+                return Err(format!("{vendor} ({mode}) failed: {}", out.status).into());
+            }
+            for line in String::from_utf8_lossy(&out.stdout).lines() {
+                let r: ModeResult = serde_json::from_str(line)?;
+                eprintln!(
+                    "  done: {} ({}) in {:.1} s",
+                    r.vendor,
+                    r.mode,
+                    r.wall_ms / 1000.0
+                );
+                results.push(r);
+            }
+        }
     }
     print(&results);
     if let Some(path) = &args.json {
@@ -544,6 +553,5 @@ pub fn run(args: &ScaleArgs) -> Result<Vec<ModeResult>, Box<dyn std::error::Erro
     if let Some(path) = &args.svg {
         std::fs::write(path, crate::chart::svg(&results))?;
     }
-    drop(sim_rt);
     Ok(results)
 }

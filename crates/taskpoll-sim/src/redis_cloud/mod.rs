@@ -278,6 +278,11 @@ impl World {
     /// serial processing a task starts when the one created before it finished (or at
     /// its creation, if later).
     pub(crate) fn settle(&mut self, now: Instant, serial: bool) {
+        if !serial {
+            // Tasks run side by side: each got its timeline when it was created, and is
+            // advanced when something looks at it. Nothing to walk.
+            return;
+        }
         // `Some(t)`: the account is free since `t` (`None`: since always).
         let mut free_since: Option<Option<Instant>> = Some(self.done_at);
         // Finished tasks at the head of the queue need no more work: skip them.
@@ -345,13 +350,17 @@ impl World {
         Some(look)
     }
 
-    fn task_ended(&self, id: &str) -> Option<(Instant, bool)> {
-        self.tasks.get(id).and_then(Task::ended)
+    fn task_ended(&mut self, id: &str, now: Instant) -> Option<(Instant, bool)> {
+        let task = self.tasks.get_mut(id)?;
+        if let Some(tl) = task.timeline.as_mut() {
+            tl.advance(now);
+        }
+        task.ended()
     }
 
     /// Whether task `id` has finished with a failure.
-    pub(crate) fn task_failed(&self, id: &str) -> bool {
-        self.task_ended(id).is_some_and(|(_, ok)| !ok)
+    pub(crate) fn task_failed(&mut self, id: &str, now: Instant) -> bool {
+        self.task_ended(id, now).is_some_and(|(_, ok)| !ok)
     }
 
     /// Where subscription `id` stands; `count_poll` counts a `GET` of it against
@@ -366,8 +375,9 @@ impl World {
         let Some(sub) = self.subscriptions.get(&id) else {
             return SubStage::Gone;
         };
-        let created = self.task_ended(&sub.created_by);
-        let deleted = sub.deleted_by.as_deref().and_then(|t| self.task_ended(t));
+        let (created_by, deleted_by) = (sub.created_by.clone(), sub.deleted_by.clone());
+        let created = self.task_ended(&created_by, now);
+        let deleted = deleted_by.and_then(|t| self.task_ended(&t, now));
         let Some(sub) = self.subscriptions.get_mut(&id) else {
             return SubStage::Gone;
         };
@@ -405,12 +415,16 @@ impl World {
     }
 
     /// Databases of subscription `id` whose create task completed.
-    pub(crate) fn database_count(&self, id: i64) -> usize {
-        self.databases
+    pub(crate) fn database_count(&mut self, id: i64, now: Instant) -> usize {
+        let creators: Vec<String> = self
+            .databases
             .values()
-            .filter(|d| {
-                d.subscription == id && self.task_ended(&d.created_by).is_some_and(|(_, ok)| ok)
-            })
+            .filter(|d| d.subscription == id)
+            .map(|d| d.created_by.clone())
+            .collect();
+        creators
+            .iter()
+            .filter(|t| self.task_ended(t, now).is_some_and(|(_, ok)| ok))
             .count()
     }
 }
@@ -468,8 +482,8 @@ impl RedisCloudState {
             id: id.clone(),
             command_type: command_type.to_owned(),
             created: now,
-            steps: Some(script.steps),
-            timeline: None,
+            steps: (self.config.serial_processing).then_some(script.steps.clone()),
+            timeline: (!self.config.serial_processing).then(|| Timeline::new(script.steps, now)),
             outcome: script.outcome,
             hidden_polls: not_found_polls.unwrap_or(self.config.not_found_polls),
             last_status: "received".into(),
@@ -638,8 +652,9 @@ impl RedisCloudSim {
     /// When task `id` finished processing at the server, if it has.
     pub fn finished_at(&self, id: &str) -> Option<Instant> {
         let mut world = self.state.world();
-        world.settle(Instant::now(), self.state.config.serial_processing);
-        world.tasks.get(id)?.timeline.as_ref()?.finished_at()
+        let now = Instant::now();
+        world.settle(now, self.state.config.serial_processing);
+        world.task_ended(id, now).map(|(at, _)| at)
     }
 
     /// Forgets tasks, resources, counts, log and faults.

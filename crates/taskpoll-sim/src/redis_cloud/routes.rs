@@ -561,11 +561,11 @@ fn subscription_delete_answer(state: &RedisCloudState, raw_sub: &str, path: &str
             return not_found(state, &format!("Subscription {sub_id} not found"), path);
         }
         // A delete already under way (or done) blocks another; a failed one does not.
-        let in_flight = world
+        let deleting = world
             .subscriptions
             .get(&sub_id)
-            .and_then(|s| s.deleted_by.as_deref())
-            .is_some_and(|t| !world.task_failed(t));
+            .and_then(|s| s.deleted_by.clone());
+        let in_flight = deleting.is_some_and(|t| !world.task_failed(&t, now));
         let forced = (stage != SubStage::Active || in_flight).then(wire::subscription_not_active);
         let blocked = forced.is_some();
         let script = state.default_script(
@@ -600,7 +600,7 @@ fn subscription_answer(state: &RedisCloudState, raw_sub: &str, path: &str) -> An
             not_found(state, &format!("Subscription {sub_id} not found"), path)
         }
         (stage, Some(name)) => {
-            let dbs = world.database_count(sub_id);
+            let dbs = world.database_count(sub_id, now);
             drop(world);
             Answer::json(
                 StatusCode::OK,
