@@ -19,6 +19,7 @@
 
 pub mod accounting;
 pub mod cli;
+mod clock;
 pub mod control;
 pub mod faults;
 pub mod redis_cloud;

@@ -38,18 +38,16 @@ mod wire;
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use crate::accounting::{Counts, RequestRecord};
 use crate::control::{Common, SimState};
-use crate::faults::FaultPlan;
 use crate::script::{Defaults, Lasting, Position, ScriptOutcome, ScriptStep, TaskScript, Timeline};
-use crate::server::{SimServer, any_loopback_port};
+use crate::server::{Sim, any_loopback_port};
 
 /// The body of an error response that can be sent empty or Spring-style.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -580,13 +578,9 @@ impl SimState for RedisCloudState {
 }
 
 /// A running Redis Cloud simulator.
-#[derive(Debug)]
-pub struct RedisCloudSim {
-    server: SimServer,
-    state: Arc<RedisCloudState>,
-}
+pub type RedisCloudSim = Sim<RedisCloudState>;
 
-impl RedisCloudSim {
+impl Sim<RedisCloudState> {
     /// Starts on a free loopback port.
     pub async fn start(config: RedisCloudSimConfig) -> std::io::Result<Self> {
         RedisCloudSim::start_on(any_loopback_port(), config).await
@@ -594,26 +588,28 @@ impl RedisCloudSim {
 
     /// Starts on `addr`.
     pub async fn start_on(addr: SocketAddr, config: RedisCloudSimConfig) -> std::io::Result<Self> {
-        let state = Arc::new(RedisCloudState::new(config));
-        let server = SimServer::bind(addr, routes::router(Arc::clone(&state))).await?;
-        let _ = state.base.set(format!("{}/v1", server.base_url()));
-        Ok(RedisCloudSim { server, state })
+        let sim = Sim::serve(addr, RedisCloudState::new(config), routes::router).await?;
+        let _ = sim
+            .state()
+            .base
+            .set(format!("{}/v1", sim.server().base_url()));
+        Ok(sim)
     }
 
     /// The base URL (`http://127.0.0.1:PORT/v1`; production is
     /// `https://api.redislabs.com/v1`).
     pub fn base_url(&self) -> String {
-        format!("{}/v1", self.server.base_url())
+        format!("{}/v1", self.server().base_url())
     }
 
     /// The account key accepted (`x-api-key`).
     pub fn api_key(&self) -> &str {
-        &self.state.config.api_key
+        &self.state().config.api_key
     }
 
     /// The user secret key accepted (`x-api-secret-key`).
     pub fn secret_key(&self) -> &str {
-        &self.state.config.secret_key
+        &self.state().config.secret_key
     }
 
     /// Creates a task following `script` (steps in Redis Cloud's status words; the
@@ -625,47 +621,21 @@ impl RedisCloudSim {
 
     /// Creates a task with per-task options; returns its id.
     pub fn create_task_with(&self, script: TaskScript, options: TaskOptions) -> String {
-        let mut world = self.state.world();
+        let mut world = self.state().world();
         let command = options
             .command_type
             .as_deref()
             .unwrap_or("subscriptionCreateRequest");
-        self.state
+        self.state()
             .add_task(&mut world, script, command, options.not_found_polls, None)
-    }
-
-    /// Sets the fault plan.
-    pub fn set_faults(&self, plan: FaultPlan) {
-        self.state.common.set_faults(plan);
-    }
-
-    /// Request counts.
-    pub fn counts(&self) -> Counts {
-        self.state.common.counts()
-    }
-
-    /// The request log.
-    pub fn requests(&self) -> Vec<RequestRecord> {
-        self.state.common.requests()
     }
 
     /// When task `id` finished processing at the server, if it has.
     pub fn finished_at(&self, id: &str) -> Option<Instant> {
-        let mut world = self.state.world();
+        let mut world = self.state().world();
         let now = Instant::now();
-        world.settle(now, self.state.config.serial_processing);
+        world.settle(now, self.state().config.serial_processing);
         world.task_ended(id, now).map(|(at, _)| at)
-    }
-
-    /// Forgets tasks, resources, counts, log and faults.
-    pub fn reset(&self) {
-        self.state.common.reset();
-        self.state.clear_tasks();
-    }
-
-    /// Stops the server.
-    pub async fn shutdown(self) {
-        self.server.shutdown().await;
     }
 }
 

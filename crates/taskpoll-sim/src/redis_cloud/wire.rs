@@ -1,7 +1,9 @@
 //! Redis Cloud's JSON bodies: `TaskStateUpdate`, the task list, Spring Boot error
 //! bodies, the gateway's nginx page, subscriptions, default results and failures.
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
+
+use crate::clock::civil;
 
 use serde_json::{Map, Value, json};
 
@@ -208,34 +210,10 @@ pub(crate) fn spring_timestamp(at: SystemTime) -> String {
     format!("{date}.{:03}+00:00", nanos / 1_000_000)
 }
 
-/// `YYYY-MM-DDTHH:MM:SS` in UTC and the nanoseconds past that second.
-fn civil(at: SystemTime) -> (String, u32) {
-    let since = at
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap_or(Duration::ZERO);
-    let secs = i64::try_from(since.as_secs()).unwrap_or(i64::MAX);
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let (h, m, s) = (rem / 3600, (rem % 3600) / 60, rem % 60);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (
-        format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}"),
-        since.subsec_nanos(),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn at(secs: u64, nanos: u32) -> SystemTime {
         SystemTime::UNIX_EPOCH + Duration::new(secs, nanos)

@@ -45,18 +45,16 @@ mod wire;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use tokio::time::Instant;
 
 pub use spec::{MediaKind, RunwareTaskSpec, SpecFailure};
 
-use crate::accounting::{Counts, RequestRecord};
 use crate::control::{Common, SimState};
-use crate::faults::FaultPlan;
 use crate::script::Defaults;
-use crate::server::{SimServer, any_loopback_port};
+use crate::server::{Sim, any_loopback_port};
 use task::Task;
 use validate::Submission;
 
@@ -208,13 +206,9 @@ impl SimState for RunwareState {
 }
 
 /// A running Runware simulator.
-#[derive(Debug)]
-pub struct RunwareSim {
-    server: SimServer,
-    state: Arc<RunwareState>,
-}
+pub type RunwareSim = Sim<RunwareState>;
 
-impl RunwareSim {
+impl Sim<RunwareState> {
     /// Starts on a free loopback port.
     pub async fn start(config: RunwareSimConfig) -> std::io::Result<Self> {
         RunwareSim::start_on(any_loopback_port(), config).await
@@ -222,55 +216,28 @@ impl RunwareSim {
 
     /// Starts on `addr`.
     pub async fn start_on(addr: SocketAddr, config: RunwareSimConfig) -> std::io::Result<Self> {
-        let state = Arc::new(RunwareState::new(config));
-        let server = SimServer::bind(addr, routes::router(Arc::clone(&state))).await?;
-        Ok(RunwareSim { server, state })
+        let sim = Sim::serve(addr, RunwareState::new(config), routes::router).await?;
+        Ok(sim)
     }
 
     /// The base URL, `http://127.0.0.1:PORT/v1` (every request is a POST to it).
     pub fn base_url(&self) -> String {
-        format!("{}/v1", self.server.base_url())
+        format!("{}/v1", self.server().base_url())
     }
 
     /// The API key accepted.
     pub fn api_key(&self) -> &str {
-        &self.state.config.api_key
+        &self.state().config.api_key
     }
 
     /// Creates a task following `spec`; returns its `taskUUID`.
     pub fn create_task(&self, spec: RunwareTaskSpec) -> String {
-        self.state.add_task(&spec)
-    }
-
-    /// Sets the fault plan.
-    pub fn set_faults(&self, plan: FaultPlan) {
-        self.state.common.set_faults(plan);
-    }
-
-    /// Request counts.
-    pub fn counts(&self) -> Counts {
-        self.state.common.counts()
-    }
-
-    /// The request log.
-    pub fn requests(&self) -> Vec<RequestRecord> {
-        self.state.common.requests()
+        self.state().add_task(&spec)
     }
 
     /// When task `uuid` ended at the server (its last result, or its failure), if it has.
     pub fn finished_at(&self, uuid: &str) -> Option<Instant> {
-        let mut tasks = self.state.tasks();
+        let mut tasks = self.state().tasks();
         tasks.get_mut(&key(uuid))?.finished_at(Instant::now())
-    }
-
-    /// Forgets tasks, counts, log and faults.
-    pub fn reset(&self) {
-        self.state.common.reset();
-        self.state.clear_tasks();
-    }
-
-    /// Stops the server.
-    pub async fn shutdown(self) {
-        self.server.shutdown().await;
     }
 }

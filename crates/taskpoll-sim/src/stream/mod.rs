@@ -11,16 +11,14 @@ mod wire;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::accounting::{Counts, RequestRecord};
 use crate::control::{Common, SimState};
-use crate::faults::FaultPlan;
 use crate::script::{Defaults, ScriptOutcome, TaskScript, Timeline};
-use crate::server::{SimServer, any_loopback_port};
+use crate::server::{Sim, any_loopback_port};
 
 /// Settings of a Stream simulator.
 #[derive(Debug, Clone)]
@@ -173,13 +171,9 @@ impl SimState for StreamState {
 }
 
 /// A running Stream simulator.
-#[derive(Debug)]
-pub struct StreamSim {
-    server: SimServer,
-    state: Arc<StreamState>,
-}
+pub type StreamSim = Sim<StreamState>;
 
-impl StreamSim {
+impl Sim<StreamState> {
     /// Starts on a free loopback port.
     pub async fn start(config: StreamSimConfig) -> std::io::Result<Self> {
         StreamSim::start_on(any_loopback_port(), config).await
@@ -187,63 +181,36 @@ impl StreamSim {
 
     /// Starts on `addr`.
     pub async fn start_on(addr: SocketAddr, config: StreamSimConfig) -> std::io::Result<Self> {
-        let state = Arc::new(StreamState::new(config));
-        let server = SimServer::bind(addr, routes::router(Arc::clone(&state))).await?;
-        Ok(StreamSim { server, state })
+        let sim = Sim::serve(addr, StreamState::new(config), routes::router).await?;
+        Ok(sim)
     }
 
     /// The base URL (`http://127.0.0.1:PORT`).
     pub fn base_url(&self) -> String {
-        self.server.base_url()
+        self.server().base_url()
     }
 
     /// The API key accepted.
     pub fn api_key(&self) -> &str {
-        &self.state.config.api_key
+        &self.state().config.api_key
     }
 
     /// The API secret accepted.
     pub fn api_secret(&self) -> &str {
-        &self.state.config.api_secret
+        &self.state().config.api_secret
     }
 
     /// Creates a task following `script`; returns its id.
     pub fn create_task(&self, script: TaskScript) -> String {
-        self.state.add_task(script)
-    }
-
-    /// Sets the fault plan.
-    pub fn set_faults(&self, plan: FaultPlan) {
-        self.state.common.set_faults(plan);
-    }
-
-    /// Request counts.
-    pub fn counts(&self) -> Counts {
-        self.state.common.counts()
-    }
-
-    /// The request log.
-    pub fn requests(&self) -> Vec<RequestRecord> {
-        self.state.common.requests()
+        self.state().add_task(script)
     }
 
     /// When task `id` finished at the server, if it has.
     pub fn finished_at(&self, id: &str) -> Option<Instant> {
-        let mut tasks = self.state.tasks();
+        let mut tasks = self.state().tasks();
         let task = tasks.get_mut(id)?;
         task.timeline.advance(Instant::now());
         task.timeline.finished_at()
-    }
-
-    /// Forgets tasks, counts, log and faults.
-    pub fn reset(&self) {
-        self.state.common.reset();
-        self.state.clear_tasks();
-    }
-
-    /// Stops the server.
-    pub async fn shutdown(self) {
-        self.server.shutdown().await;
     }
 }
 

@@ -73,20 +73,7 @@ pub(crate) fn default_failure(op: Operation, subjects: &[String]) -> Value {
 pub(crate) fn rfc3339(unix_nanos: i64) -> String {
     let secs = unix_nanos.div_euclid(1_000_000_000);
     let micros = unix_nanos.rem_euclid(1_000_000_000) / 1_000;
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let (h, m, s) = (rem / 3600, (rem % 3600) / 60, rem % 60);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{micros:06}Z")
+    format!("{}.{micros:06}Z", crate::clock::civil_seconds(secs))
 }
 
 #[cfg(test)]
