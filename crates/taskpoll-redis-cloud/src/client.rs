@@ -190,20 +190,31 @@ impl RedisCloudClient {
             status,
             "redis-cloud response"
         );
-        let body = read_capped(response, self.inner.max_response_bytes)
-            .await
-            .map_err(|e| match e {
-                BodyError::TooLarge { cap } => RedisCloudError::TooLarge { operation, cap },
-                BodyError::Transport(t) => RedisCloudError::Transport {
+        let body = match read_capped(response, self.inner.max_response_bytes).await {
+            Ok(body) => body,
+            // An error answer's body only words its message: past the cap it is left
+            // unread, and the status still decides what the answer means (a 503 stays
+            // transient, a 404 not yet visible).
+            Err(BodyError::TooLarge { cap }) if !(200..300).contains(&status) => {
+                format!("(a body larger than the {cap}-byte cap, not read)").into_bytes()
+            }
+            Err(BodyError::TooLarge { cap }) => {
+                return Err(RedisCloudError::TooLarge { operation, cap });
+            }
+            Err(BodyError::Transport(t)) => {
+                return Err(RedisCloudError::Transport {
                     operation,
                     source: Arc::new(t),
-                },
-                other => RedisCloudError::Decode {
+                });
+            }
+            Err(other) => {
+                return Err(RedisCloudError::Decode {
                     operation,
                     reason: other.to_string(),
                     excerpt: String::new(),
-                },
-            })?;
+                });
+            }
+        };
         Ok(Answer {
             status,
             headers,

@@ -102,7 +102,9 @@ impl RedisCloudClientBuilder {
         self
     }
 
-    /// The largest response body read (16 MiB by default); larger ones are an error.
+    /// The largest response body read (16 MiB by default); a larger success body is an
+    /// error ([`RedisCloudError::TooLarge`]), and a larger error body is left unread
+    /// (the error status still decides what the answer means).
     pub fn max_response_bytes(mut self, cap: usize) -> Self {
         self.max_response_bytes = cap;
         self
