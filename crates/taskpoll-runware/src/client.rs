@@ -222,13 +222,19 @@ impl RunwareClient {
             .map_err(Transport::from)?;
         let status = response.status().as_u16();
         let retry_after = taskpoll_http::retry_after(response.headers(), SystemTime::now());
-        let bytes = taskpoll_http::read_capped(response, self.inner.max_response_bytes)
-            .await
-            .map_err(|e| match e {
-                BodyError::TooLarge { cap } => RunwareError::TooLarge { cap },
-                BodyError::Transport(t) => RunwareError::Transport(t),
-                other => RunwareError::InvalidRequest(other.to_string()),
-            })?;
+        let bytes = match taskpoll_http::read_capped(response, self.inner.max_response_bytes).await
+        {
+            Ok(bytes) => bytes,
+            // An error answer's body only words its message: past the cap it is left
+            // unread, and the status still decides what the answer means (a 503 stays
+            // transient).
+            Err(BodyError::TooLarge { cap }) if !(200..300).contains(&status) => {
+                format!("(a body larger than the {cap}-byte cap, not read)").into_bytes()
+            }
+            Err(BodyError::TooLarge { cap }) => return Err(RunwareError::TooLarge { cap }),
+            Err(BodyError::Transport(t)) => return Err(RunwareError::Transport(t)),
+            Err(other) => return Err(RunwareError::InvalidRequest(other.to_string())),
+        };
         answer::read_body(status, retry_after, &bytes).map_err(|e| self.scrub(e))
     }
 

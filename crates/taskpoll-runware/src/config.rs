@@ -76,7 +76,9 @@ impl RunwareClientBuilder {
         self
     }
 
-    /// The largest response body read (default 16 MiB).
+    /// The largest response body read (default 16 MiB); a larger success body is an
+    /// error ([`RunwareError::TooLarge`]), and a larger error body is left unread (the
+    /// error status still decides what the answer means).
     pub fn max_response_bytes(mut self, bytes: usize) -> Self {
         self.max_response_bytes = bytes;
         self
