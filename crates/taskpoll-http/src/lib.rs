@@ -98,6 +98,14 @@ pub enum ConfigError {
     /// The HTTP client could not be built.
     #[error("could not build the HTTP client: {0}")]
     Client(String),
+    /// A setting is out of range.
+    #[error("invalid {setting}: {reason}")]
+    InvalidSetting {
+        /// Which setting.
+        setting: &'static str,
+        /// Why.
+        reason: &'static str,
+    },
 }
 
 /// A task id that cannot be sent as one path segment.
@@ -363,6 +371,107 @@ pub fn excerpt(body: &[u8]) -> String {
         out.push('…');
     }
     out
+}
+
+/// The HTTP settings every adapter's client builder has: base URL, whether plain HTTP
+/// off loopback is allowed, the per-request timeout and the response size cap. A
+/// builder holds one in a field named `http` and gets its four setters from
+/// [`http_settings_methods!`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct HttpSettings {
+    /// The vendor API's base URL.
+    pub base_url: String,
+    /// Allow plain `http` to hosts that are not loopback.
+    pub allow_http: bool,
+    /// How long one request may take (separate from a wait's deadline).
+    pub request_timeout: Duration,
+    /// The largest response body read.
+    pub max_response_bytes: usize,
+}
+
+/// What [`HttpSettings::connect`] gives: a checked base URL, a client, the size cap.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Connection {
+    /// The base URL.
+    pub base: BaseUrl,
+    /// The HTTP client (connections are reused across requests).
+    pub client: reqwest::Client,
+    /// How long one request may take.
+    pub request_timeout: Duration,
+    /// The largest response body read.
+    pub max_response_bytes: usize,
+}
+
+impl HttpSettings {
+    /// The defaults: `base_url`, HTTPS only, `request_timeout`, a 16 MiB cap.
+    pub fn new(base_url: &str, request_timeout: Duration) -> Self {
+        HttpSettings {
+            base_url: base_url.to_owned(),
+            allow_http: false,
+            request_timeout,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+        }
+    }
+
+    /// Checks the settings and builds the client. Nothing is sent.
+    pub fn connect(&self, user_agent: &str) -> Result<Connection, ConfigError> {
+        if self.request_timeout.is_zero() {
+            return Err(ConfigError::InvalidSetting {
+                setting: "request_timeout",
+                reason: "it must be longer than zero",
+            });
+        }
+        if self.max_response_bytes == 0 {
+            return Err(ConfigError::InvalidSetting {
+                setting: "max_response_bytes",
+                reason: "it must be at least one byte",
+            });
+        }
+        Ok(Connection {
+            base: BaseUrl::parse(&self.base_url, self.allow_http)?,
+            client: client(self.request_timeout, user_agent)?,
+            request_timeout: self.request_timeout,
+            max_response_bytes: self.max_response_bytes,
+        })
+    }
+}
+
+/// The four setters of [`HttpSettings`] for a client builder whose settings are in a
+/// field named `http`: `base_url`, `allow_http`, `request_timeout`,
+/// `max_response_bytes`.
+#[macro_export]
+macro_rules! http_settings_methods {
+    () => {
+        /// Sets the base URL (default: the vendor's production API); `https`, or `http`
+        /// to a loopback host such as the simulator.
+        pub fn base_url(mut self, url: &str) -> Self {
+            url.clone_into(&mut self.http.base_url);
+            self
+        }
+
+        /// Allows plain `http` to hosts that are not loopback (credentials then cross
+        /// the network unencrypted). Off by default.
+        pub fn allow_http(mut self, allow: bool) -> Self {
+            self.http.allow_http = allow;
+            self
+        }
+
+        /// Sets how long one request may take. A request that takes longer fails with a
+        /// transient error; the wait's own deadline is set on the poller.
+        pub fn request_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.http.request_timeout = timeout;
+            self
+        }
+
+        /// Sets the largest response body read (default 16 MiB); larger ones are
+        /// refused without being read whole.
+        pub fn max_response_bytes(mut self, cap: usize) -> Self {
+            self.http.max_response_bytes = cap;
+            self
+        }
+    };
 }
 
 /// The HTTP client adapters use: rustls, connections kept and reused across polls,

@@ -96,18 +96,17 @@ impl RedisCloudClient {
             }
             .into());
         }
-        let base = BaseUrl::parse(&b.base_url, b.allow_http)?;
-        let http = taskpoll_http::client(b.request_timeout, &b.user_agent)?;
+        let c = b.http.connect(&b.user_agent)?;
         Ok(RedisCloudClient {
             inner: Arc::new(Inner {
-                http,
-                base,
+                http: c.client,
+                base: c.base,
                 key_header: sensitive(&b.api_key, "account key (x-api-key)")?,
                 secret_header: sensitive(&b.secret_key, "secret key (x-api-secret-key)")?,
                 api_key: b.api_key,
                 secret_key: b.secret_key,
-                request_timeout: b.request_timeout,
-                max_response_bytes: b.max_response_bytes,
+                request_timeout: c.request_timeout,
+                max_response_bytes: c.max_response_bytes,
                 settings: b.settings,
                 remaining: Mutex::new(None),
             }),

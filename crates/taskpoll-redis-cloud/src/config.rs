@@ -4,7 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use taskpoll::VisibilityGrace;
-use taskpoll_http::{DEFAULT_MAX_RESPONSE_BYTES, Secret};
+use taskpoll_http::{HttpSettings, Secret};
 
 use crate::client::RedisCloudClient;
 use crate::error::RedisCloudError;
@@ -59,10 +59,7 @@ impl Default for Settings {
 pub struct RedisCloudClientBuilder {
     pub(crate) api_key: Secret,
     pub(crate) secret_key: Secret,
-    pub(crate) base_url: String,
-    pub(crate) allow_http: bool,
-    pub(crate) request_timeout: Duration,
-    pub(crate) max_response_bytes: usize,
+    pub(crate) http: HttpSettings,
     pub(crate) user_agent: String,
     pub(crate) settings: Settings,
 }
@@ -72,43 +69,14 @@ impl RedisCloudClientBuilder {
         RedisCloudClientBuilder {
             api_key,
             secret_key,
-            base_url: DEFAULT_BASE_URL.to_owned(),
-            allow_http: false,
-            request_timeout: Duration::from_secs(30),
-            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            // A 30 s request timeout, as the `redis-cloud` crate.
+            http: HttpSettings::new(DEFAULT_BASE_URL, Duration::from_secs(30)),
             user_agent: format!("taskpoll-redis-cloud/{}", env!("CARGO_PKG_VERSION")),
             settings: Settings::default(),
         }
     }
 
-    /// The API base, `https://api.redislabs.com/v1` by default (the simulator's
-    /// `base_url()` in tests). Plain `http` only to loopback unless
-    /// [`allow_http`](RedisCloudClientBuilder::allow_http).
-    pub fn base_url(mut self, url: &str) -> Self {
-        self.base_url = url.to_owned();
-        self
-    }
-
-    /// Allows plain `http` to hosts that are not loopback (the keys then cross the
-    /// network unencrypted).
-    pub fn allow_http(mut self, allow: bool) -> Self {
-        self.allow_http = allow;
-        self
-    }
-
-    /// The timeout of each request (30 s by default, as the `redis-cloud` crate).
-    pub fn request_timeout(mut self, timeout: Duration) -> Self {
-        self.request_timeout = timeout;
-        self
-    }
-
-    /// The largest response body read (16 MiB by default); a larger success body is an
-    /// error ([`RedisCloudError::TooLarge`]), and a larger error body is left unread
-    /// (the error status still decides what the answer means).
-    pub fn max_response_bytes(mut self, cap: usize) -> Self {
-        self.max_response_bytes = cap;
-        self
-    }
+    taskpoll_http::http_settings_methods!();
 
     /// The `User-Agent` sent (`taskpoll-redis-cloud/<version>` by default).
     pub fn user_agent(mut self, user_agent: &str) -> Self {
@@ -170,10 +138,7 @@ impl fmt::Debug for RedisCloudClientBuilder {
         f.debug_struct("RedisCloudClientBuilder")
             .field("api_key", &self.api_key)
             .field("secret_key", &self.secret_key)
-            .field("base_url", &self.base_url)
-            .field("allow_http", &self.allow_http)
-            .field("request_timeout", &self.request_timeout)
-            .field("max_response_bytes", &self.max_response_bytes)
+            .field("http", &self.http)
             .field("settings", &self.settings)
             .finish()
     }

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use reqwest::header::HeaderValue;
-use taskpoll_http::{BaseUrl, ConfigError, DEFAULT_MAX_RESPONSE_BYTES, Secret};
+use taskpoll_http::{ConfigError, HttpSettings, Secret};
 
 use crate::client::{Inner, RunwareClient};
 use crate::error::RunwareError;
@@ -34,10 +34,7 @@ pub const DEFAULT_MAX_BATCH: usize = 50;
 #[derive(Debug, Clone)]
 pub struct RunwareClientBuilder {
     api_key: Secret,
-    base_url: String,
-    request_timeout: Duration,
-    allow_http: bool,
-    max_response_bytes: usize,
+    http: HttpSettings,
     max_batch: usize,
     submit_retries: u32,
     submit_retry_delay: Duration,
@@ -47,42 +44,14 @@ impl RunwareClientBuilder {
     pub(crate) fn new(api_key: Secret) -> Self {
         RunwareClientBuilder {
             api_key,
-            base_url: DEFAULT_BASE_URL.to_owned(),
-            request_timeout: DEFAULT_REQUEST_TIMEOUT,
-            allow_http: false,
-            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            http: HttpSettings::new(DEFAULT_BASE_URL, DEFAULT_REQUEST_TIMEOUT),
             max_batch: DEFAULT_MAX_BATCH,
             submit_retries: 3,
             submit_retry_delay: Duration::from_secs(1),
         }
     }
 
-    /// The endpoint (default [`DEFAULT_BASE_URL`]; the simulator's `base_url()`).
-    pub fn base_url(mut self, url: &str) -> Self {
-        url.clone_into(&mut self.base_url);
-        self
-    }
-
-    /// The timeout of each request (default 30 s).
-    pub fn request_timeout(mut self, timeout: Duration) -> Self {
-        self.request_timeout = timeout;
-        self
-    }
-
-    /// Allows plain `http` to a host that is not loopback (the key would cross the
-    /// network unencrypted). Loopback is always allowed.
-    pub fn allow_http(mut self, allow: bool) -> Self {
-        self.allow_http = allow;
-        self
-    }
-
-    /// The largest response body read (default 16 MiB); a larger success body is an
-    /// error ([`RunwareError::TooLarge`]), and a larger error body is left unread (the
-    /// error status still decides what the answer means).
-    pub fn max_response_bytes(mut self, bytes: usize) -> Self {
-        self.max_response_bytes = bytes;
-        self
-    }
+    taskpoll_http::http_settings_methods!();
 
     /// The most `getResponse` objects one batched POST carries (default 50, at least 1).
     pub fn max_batch(mut self, n: usize) -> Self {
@@ -117,15 +86,14 @@ impl RunwareClientBuilder {
                 )
             })?;
         auth.set_sensitive(true);
-        let base = BaseUrl::parse(&self.base_url, self.allow_http)?;
         let agent = concat!("taskpoll-runware/", env!("CARGO_PKG_VERSION"));
-        let http = taskpoll_http::client(self.request_timeout, agent)?;
+        let c = self.http.connect(agent)?;
         Ok(RunwareClient::from_inner(Inner {
-            http,
-            base,
+            http: c.client,
+            base: c.base,
             api_key: self.api_key,
             auth,
-            max_response_bytes: self.max_response_bytes,
+            max_response_bytes: c.max_response_bytes,
             max_batch: self.max_batch,
             submit_retries: self.submit_retries,
             submit_retry_delay: self.submit_retry_delay,

@@ -22,7 +22,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use taskpoll::strategy::Fixed;
 use taskpoll::{Poller, RateLimitHint};
-use taskpoll_http::{BaseUrl, Secret, Transport, read_capped};
+use taskpoll_http::{BaseUrl, Connection, Secret, Transport, read_capped};
 
 /// A client of Stream's server-side API: task status and the start endpoints.
 ///
@@ -87,15 +87,15 @@ impl StreamClient {
         StreamClient::builder(api_key, api_secret).build()
     }
 
-    pub(crate) fn from_parts(b: StreamClientBuilder, base: BaseUrl, http: reqwest::Client) -> Self {
+    pub(crate) fn from_parts(b: StreamClientBuilder, c: Connection) -> Self {
         StreamClient {
             inner: Arc::new(Inner {
-                http,
-                base,
+                http: c.client,
+                base: c.base,
                 api_key: b.api_key,
                 api_secret: b.api_secret,
-                request_timeout: b.request_timeout,
-                max_response_bytes: b.max_response_bytes,
+                request_timeout: c.request_timeout,
+                max_response_bytes: c.max_response_bytes,
                 rate: Mutex::new(None),
             }),
         }

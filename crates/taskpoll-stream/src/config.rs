@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use taskpoll_http::{BaseUrl, ConfigError, DEFAULT_MAX_RESPONSE_BYTES, Secret};
+use taskpoll_http::{ConfigError, HttpSettings, Secret};
 
 use crate::client::StreamClient;
 use crate::error::StreamError;
@@ -39,10 +39,7 @@ pub(crate) const STREAM_CLIENT: &str = concat!("taskpoll-stream-", env!("CARGO_P
 pub struct StreamClientBuilder {
     pub(crate) api_key: Secret,
     pub(crate) api_secret: Secret,
-    pub(crate) base_url: String,
-    pub(crate) allow_http: bool,
-    pub(crate) request_timeout: Duration,
-    pub(crate) max_response_bytes: usize,
+    pub(crate) http: HttpSettings,
 }
 
 impl fmt::Debug for StreamClientBuilder {
@@ -50,10 +47,7 @@ impl fmt::Debug for StreamClientBuilder {
         f.debug_struct("StreamClientBuilder")
             .field("api_key", &self.api_key)
             .field("api_secret", &self.api_secret)
-            .field("base_url", &self.base_url)
-            .field("allow_http", &self.allow_http)
-            .field("request_timeout", &self.request_timeout)
-            .field("max_response_bytes", &self.max_response_bytes)
+            .field("http", &self.http)
             .finish()
     }
 }
@@ -63,41 +57,11 @@ impl StreamClientBuilder {
         StreamClientBuilder {
             api_key: Secret::new(api_key),
             api_secret: Secret::new(api_secret),
-            base_url: DEFAULT_BASE_URL.to_owned(),
-            allow_http: false,
-            request_timeout: DEFAULT_REQUEST_TIMEOUT,
-            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            http: HttpSettings::new(DEFAULT_BASE_URL, DEFAULT_REQUEST_TIMEOUT),
         }
     }
 
-    /// Sets the base URL (default [`DEFAULT_BASE_URL`]); `https`, or `http` to a
-    /// loopback host such as the simulator.
-    pub fn base_url(mut self, url: &str) -> Self {
-        self.base_url = url.to_owned();
-        self
-    }
-
-    /// Allows plain `http` to hosts that are not loopback (credentials then cross the
-    /// network unencrypted). Off by default.
-    pub fn allow_http(mut self, allow: bool) -> Self {
-        self.allow_http = allow;
-        self
-    }
-
-    /// Sets how long one request may take (default [`DEFAULT_REQUEST_TIMEOUT`]). A
-    /// request that takes longer fails with a transient error; the wait's own deadline
-    /// is set on the poller.
-    pub fn request_timeout(mut self, timeout: Duration) -> Self {
-        self.request_timeout = timeout;
-        self
-    }
-
-    /// Sets the largest response body read (default 16 MiB); larger ones are refused
-    /// without being read whole.
-    pub fn max_response_bytes(mut self, cap: usize) -> Self {
-        self.max_response_bytes = cap;
-        self
-    }
+    taskpoll_http::http_settings_methods!();
 
     /// Checks the settings and builds the client. Nothing is sent.
     pub fn build(self) -> Result<StreamClient, StreamError> {
@@ -107,20 +71,7 @@ impl StreamClientBuilder {
         if self.api_secret.is_empty() {
             return Err(ConfigError::MissingCredential { name: "api_secret" }.into());
         }
-        if self.request_timeout.is_zero() {
-            return Err(StreamError::InvalidSetting {
-                setting: "request_timeout",
-                reason: "it must be longer than zero",
-            });
-        }
-        if self.max_response_bytes == 0 {
-            return Err(StreamError::InvalidSetting {
-                setting: "max_response_bytes",
-                reason: "it must be at least one byte",
-            });
-        }
-        let base = BaseUrl::parse(&self.base_url, self.allow_http)?;
-        let http = taskpoll_http::client(self.request_timeout, USER_AGENT)?;
-        Ok(StreamClient::from_parts(self, base, http))
+        let connection = self.http.connect(USER_AGENT)?;
+        Ok(StreamClient::from_parts(self, connection))
     }
 }

@@ -102,14 +102,6 @@ pub enum StreamError {
     /// The client's configuration is wrong (empty credential, bad base URL).
     #[error("invalid Stream client configuration: {0}")]
     Config(#[from] ConfigError),
-    /// A builder setting is out of range.
-    #[error("invalid Stream client setting {setting}: {reason}")]
-    InvalidSetting {
-        /// Which setting.
-        setting: &'static str,
-        /// What is wrong with it.
-        reason: &'static str,
-    },
     /// The task id cannot be sent as one path segment (empty, `.` or `..`).
     #[error("{0}; pass the task_id exactly as Stream returned it")]
     InvalidTaskId(#[from] InvalidTaskId),
@@ -215,7 +207,7 @@ impl StreamError {
     /// | `Malformed` (2xx body not readable) | transient |
     /// | any of the above with `unrecoverable: true` | permanent |
     /// | `Unauthorized`, `Forbidden`, `NotFound`, `Rejected` | permanent |
-    /// | `Config`, `InvalidSetting`, `InvalidTaskId`, `Token`, `BodyTooLarge`, `MissingTaskId` | permanent |
+    /// | `Config`, `InvalidTaskId`, `Token`, `BodyTooLarge`, `MissingTaskId` | permanent |
     pub fn class(&self) -> ErrorClass {
         match self {
             StreamError::RateLimited(f) if !f.is_unrecoverable() => ErrorClass::RateLimited {

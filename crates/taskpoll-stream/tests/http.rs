@@ -750,11 +750,11 @@ fn the_builder_checks_its_settings() {
     );
     assert_eq!(
         err(StreamClient::builder("k", "s").request_timeout(Duration::ZERO)),
-        "invalid Stream client setting request_timeout: it must be longer than zero"
+        "invalid Stream client configuration: invalid request_timeout: it must be longer than zero"
     );
     assert_eq!(
         err(StreamClient::builder("k", "s").max_response_bytes(0)),
-        "invalid Stream client setting max_response_bytes: it must be at least one byte"
+        "invalid Stream client configuration: invalid max_response_bytes: it must be at least one byte"
     );
     let http = StreamClient::builder("k", "s")
         .base_url("http://stream.example.com/")
