@@ -37,7 +37,8 @@ pub fn shape(v: &Value) -> Value {
             Value::Array(merged.into_iter().collect())
         }
         Value::Object(map) => {
-            let sorted: Map<String, Value> = map.iter().map(|(k, v)| (k.clone(), shape(v))).collect();
+            let sorted: Map<String, Value> =
+                map.iter().map(|(k, v)| (k.clone(), shape(v))).collect();
             Value::Object(sorted)
         }
     }
