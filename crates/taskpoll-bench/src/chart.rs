@@ -100,7 +100,7 @@ pub fn svg(results: &[ModeResult]) -> String {
         let _ = writeln!(s, "{}", marker(&r.mode, px, py, color));
     }
     // Legend: colours are vendors, shapes are modes.
-    let (lx, mut ly) = (W - RIGHT - 250.0, TOP + 16.0);
+    let (lx, mut ly) = (LEFT + 14.0, H - BOTTOM - 112.0);
     for (vendor, color) in colors {
         let _ = writeln!(
             s,
@@ -149,4 +149,27 @@ fn marker(mode: &str, x: f64, y: f64, color: &str) -> String {
             y + 6.0
         ),
     }
+}
+
+/// Options of `chart`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ChartArgs {
+    /// The JSON lines a `scale --json` run wrote.
+    #[arg(long)]
+    pub json: std::path::PathBuf,
+    /// Where to write the SVG.
+    #[arg(long)]
+    pub svg: std::path::PathBuf,
+}
+
+/// Redraws the chart from saved results.
+pub fn run(args: &ChartArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let text = std::fs::read_to_string(&args.json)?;
+    let results: Vec<ModeResult> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(serde_json::from_str)
+        .collect::<Result<_, _>>()?;
+    std::fs::write(&args.svg, svg(&results))?;
+    Ok(())
 }

@@ -33,6 +33,8 @@ enum Command {
     /// Many tasks finishing at random times, three ways side by side: baseline loops,
     /// per-task waits, one coalesced group.
     Scale(scale::ScaleArgs),
+    /// Redraws the scale chart from a `scale --json` file.
+    Chart(chart::ChartArgs),
     /// Many Stream waits under a request budget (time compressed).
     StreamBudget(stream_budget::StreamBudgetArgs),
 }
@@ -45,6 +47,7 @@ fn main() -> std::process::ExitCode {
         Command::SimThroughput(args) => sim_throughput::run(&args),
         Command::Scale(args) => scale::run(&args).map(|_| ()),
         Command::StreamBudget(args) => stream_budget::run(&args),
+        Command::Chart(args) => chart::run(&args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
