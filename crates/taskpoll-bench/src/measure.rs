@@ -113,3 +113,12 @@ mod tests {
         assert!(peak_rss_kib() >= rss_kib());
     }
 }
+
+/// `a / b` with two decimals, or `n/a` when `b` measured nothing (10 ms resolution).
+pub fn ratio(a: f64, b: f64) -> String {
+    if b > 0.0 {
+        format!("{:.2}", a / b)
+    } else {
+        "n/a (too little CPU to measure)".to_owned()
+    }
+}

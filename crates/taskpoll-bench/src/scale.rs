@@ -467,11 +467,11 @@ pub fn print(results: &[ModeResult]) {
         let find = |m: &str| results.iter().find(|r| r.vendor == vendor && r.mode == m);
         if let (Some(a), Some(c)) = (find("a"), find("c")) {
             println!(
-                "{vendor}: (a)/(c) requests {:.1}x; p50 delay (c) {} ms vs (a) {} ms; CPU (a)/(c) {:.1}x",
+                "{vendor}: (a)/(c) requests {:.1}x; p50 delay (c) {} ms vs (a) {} ms; CPU (a)/(c) {}",
                 a.requests as f64 / c.requests.max(1) as f64,
                 ms(Duration::from_secs_f64(c.delay_p50_ms / 1000.0)),
                 ms(Duration::from_secs_f64(a.delay_p50_ms / 1000.0)),
-                a.cpu_ms / c.cpu_ms.max(1.0)
+                crate::measure::ratio(a.cpu_ms, c.cpu_ms)
             );
         }
     }
