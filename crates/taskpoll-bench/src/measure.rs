@@ -94,6 +94,15 @@ pub fn runtime(name: &'static str, threads: usize) -> std::io::Result<tokio::run
         .build()
 }
 
+/// `a / b` with two decimals, or `n/a` when `b` measured nothing (10 ms resolution).
+pub fn ratio(a: f64, b: f64) -> String {
+    if b > 0.0 {
+        format!("{:.2}", a / b)
+    } else {
+        "n/a (too little CPU to measure)".to_owned()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,14 +120,5 @@ mod tests {
     fn this_process_has_memory() {
         assert!(rss_kib() > 0);
         assert!(peak_rss_kib() >= rss_kib());
-    }
-}
-
-/// `a / b` with two decimals, or `n/a` when `b` measured nothing (10 ms resolution).
-pub fn ratio(a: f64, b: f64) -> String {
-    if b > 0.0 {
-        format!("{:.2}", a / b)
-    } else {
-        "n/a (too little CPU to measure)".to_owned()
     }
 }
