@@ -15,6 +15,11 @@
 
 mod cases;
 
+/// The README's examples, compiled as doctests so they stay right.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeExamples;
+
 use std::fmt;
 use std::time::Duration;
 
