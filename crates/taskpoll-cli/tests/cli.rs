@@ -85,6 +85,9 @@ fn redact_line(line: &str) -> Value {
                 for (k, val) in map.iter_mut() {
                     if k.ends_with("_at") || k == "timestamp" || k == "duration" {
                         *val = Value::String("[time]".into());
+                    } else if k == "seed" {
+                        // The Runware simulator draws each result's seed at random.
+                        *val = Value::String("[seed]".into());
                     } else {
                         walk(val);
                     }
@@ -470,4 +473,56 @@ async fn the_demo_summary() {
         })
         .collect();
     insta::assert_snapshot!(table.join("\n"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_stops_the_wait_at_once() {
+    let sim = StreamSim::start(StreamSimConfig::default()).await.unwrap();
+    let id = sim.create_task(script(
+        vec![ScriptStep::for_time("running", Duration::from_secs(3600))],
+        ScriptOutcome::Success {
+            result: serde_json::json!({}),
+        },
+    ));
+    let env = stream_env(&sim);
+    let base = sim.base_url();
+    let out = tokio::task::spawn_blocking(move || {
+        let child = Command::new(env!("CARGO_BIN_EXE_taskpoll"))
+            .args([
+                "wait",
+                "stream",
+                &id,
+                "--base-url",
+                &base,
+                "--interval",
+                "50ms",
+            ])
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run taskpoll");
+        std::thread::sleep(Duration::from_millis(500));
+        let sent = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(sent.success());
+        let started = std::time::Instant::now();
+        let out = child.wait_with_output().expect("wait for taskpoll");
+        (out, started.elapsed())
+    })
+    .await
+    .unwrap();
+    let (out, took) = out;
+    assert_eq!(out.status.code(), Some(130), "stderr: {}", stderr(&out));
+    assert!(stderr(&out).contains("interrupted"));
+    assert!(took < Duration::from_secs(2), "took {took:?} to stop");
+    let polls = sim.counts().total;
+    assert!(
+        polls >= 3,
+        "it was polling before the interrupt ({polls} requests)"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(sim.counts().total, polls, "no request after the interrupt");
 }
