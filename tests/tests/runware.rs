@@ -5,19 +5,20 @@
 //! the server saw.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use futures_util::StreamExt;
-use taskpoll::strategy::Fixed;
-use taskpoll::{Outcome, PollPolicy, Poller, VisibilityGrace};
+use taskpoll::{Outcome, PollPolicy, Poller};
 use taskpoll_behavior::{Capabilities, Fault, Harness, Scenario, run};
 use taskpoll_runware::{
     RunwareClient, RunwareFailure, RunwareOutput, RunwareResult, RunwareSource, RunwareTaskId,
 };
-use taskpoll_sim::faults::{self, FaultPlan};
+use taskpoll_sim::faults::FaultPlan;
 use taskpoll_sim::runware::{MediaKind, RunwareSim, RunwareSimConfig, RunwareTaskSpec};
 
 /// The status requests: POSTs of `getResponse` objects only.
@@ -63,33 +64,6 @@ impl RunwareHarness {
             sim,
             expected: Mutex::new(HashMap::new()),
         }
-    }
-}
-
-/// The faults of `fault`, numbered from the next status request.
-fn plan(fault: Fault) -> FaultPlan {
-    match fault {
-        Fault::Transient { count } => {
-            let kinds = [
-                faults::Fault::ServerError { status: 503 },
-                faults::Fault::Reset,
-                faults::Fault::NonJson { status: 502 },
-                faults::Fault::ServerError { status: 500 },
-            ];
-            (1..=u64::from(count)).fold(FaultPlan::default(), |plan, n| {
-                plan.at(n, kinds[(n as usize - 1) % kinds.len()])
-            })
-        }
-        Fault::RateLimited { retry_after } => {
-            let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
-            FaultPlan::default().at(
-                1,
-                faults::Fault::RateLimited {
-                    retry_after_secs: Some(secs),
-                },
-            )
-        }
-        other => panic!("no simulator fault for {other:?}"),
     }
 }
 
@@ -149,12 +123,7 @@ impl Harness for RunwareHarness {
     }
 
     fn fast_policy(&self) -> PollPolicy {
-        // `initial_delay` zero overrides the source's per-kind first delay (1 s, 3 s).
-        PollPolicy::with_strategy(Fixed::new(Duration::from_millis(25)))
-            .initial_delay(Duration::ZERO)
-            .deadline(Duration::from_secs(5))
-            .final_poll_timeout(Duration::from_secs(2))
-            .visibility(VisibilityGrace::for_duration(Duration::from_millis(200)))
+        common::fast_policy()
     }
 
     async fn create(&self, scenario: Scenario) -> RunwareTaskId {
@@ -209,7 +178,7 @@ impl Harness for RunwareHarness {
     }
 
     async fn inject(&self, fault: Fault) {
-        self.sim.set_faults(plan(fault));
+        self.sim.set_faults(common::plan(fault));
     }
 
     async fn clear_faults(&self) {
@@ -221,12 +190,7 @@ impl Harness for RunwareHarness {
     }
 
     async fn request_times_for(&self, id: &RunwareTaskId) -> Vec<Duration> {
-        self.sim
-            .requests()
-            .iter()
-            .filter(|r| r.task_ids.iter().any(|t| t.eq_ignore_ascii_case(&id.uuid)))
-            .map(|r| Duration::from_millis(r.at_ms))
-            .collect()
+        common::request_times(&self.sim.requests(), |t| t.eq_ignore_ascii_case(&id.uuid))
     }
 
     async fn status_requests(&self) -> Option<u64> {

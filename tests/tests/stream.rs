@@ -3,6 +3,8 @@
 //! at exact request numbers, and the request log says what the server saw.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -10,10 +12,9 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
-use taskpoll::strategy::Fixed;
-use taskpoll::{PollPolicy, VisibilityGrace};
+use taskpoll::PollPolicy;
 use taskpoll_behavior::{Capabilities, Fault, Harness, Scenario, run};
-use taskpoll_sim::faults::{self, FaultPlan};
+use taskpoll_sim::faults::FaultPlan;
 use taskpoll_sim::script::{ScriptOutcome, ScriptStep, TaskScript};
 use taskpoll_sim::stream::{StreamSim, StreamSimConfig};
 use taskpoll_stream::{StreamClient, StreamOutput, StreamSource, StreamTaskFailure};
@@ -68,33 +69,6 @@ fn progress(polls: u32) -> Vec<ScriptStep> {
     }
 }
 
-/// The faults of `fault`, numbered from the next status request.
-fn plan(fault: Fault) -> FaultPlan {
-    match fault {
-        Fault::Transient { count } => {
-            let kinds = [
-                faults::Fault::ServerError { status: 503 },
-                faults::Fault::Reset,
-                faults::Fault::NonJson { status: 502 },
-                faults::Fault::ServerError { status: 500 },
-            ];
-            (1..=u64::from(count)).fold(FaultPlan::default(), |plan, n| {
-                plan.at(n, kinds[(n as usize - 1) % kinds.len()])
-            })
-        }
-        Fault::RateLimited { retry_after } => {
-            let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
-            FaultPlan::default().at(
-                1,
-                faults::Fault::RateLimited {
-                    retry_after_secs: Some(secs),
-                },
-            )
-        }
-        other => panic!("no simulator fault for {other:?}"),
-    }
-}
-
 #[async_trait]
 impl Harness for StreamHarness {
     type Source = StreamSource;
@@ -115,11 +89,7 @@ impl Harness for StreamHarness {
     }
 
     fn fast_policy(&self) -> PollPolicy {
-        PollPolicy::with_strategy(Fixed::new(Duration::from_millis(25)))
-            .initial_delay(Duration::ZERO)
-            .deadline(Duration::from_secs(5))
-            .final_poll_timeout(Duration::from_secs(2))
-            .visibility(VisibilityGrace::for_duration(Duration::from_millis(200)))
+        common::fast_policy()
     }
 
     async fn create(&self, scenario: Scenario) -> String {
@@ -166,7 +136,7 @@ impl Harness for StreamHarness {
     }
 
     async fn inject(&self, fault: Fault) {
-        self.sim.set_faults(plan(fault));
+        self.sim.set_faults(common::plan(fault));
     }
 
     async fn clear_faults(&self) {
@@ -178,12 +148,7 @@ impl Harness for StreamHarness {
     }
 
     async fn request_times_for(&self, id: &String) -> Vec<Duration> {
-        self.sim
-            .requests()
-            .iter()
-            .filter(|r| r.task_ids.contains(id))
-            .map(|r| Duration::from_millis(r.at_ms))
-            .collect()
+        common::request_times(&self.sim.requests(), |t| t == id)
     }
 
     async fn status_requests(&self) -> Option<u64> {

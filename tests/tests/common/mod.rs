@@ -1,0 +1,55 @@
+//! What the adapters' harnesses share: every simulator takes the same `FaultPlan` and
+//! keeps the same request log.
+#![allow(dead_code, clippy::panic)]
+
+use std::time::Duration;
+
+use taskpoll::strategy::Fixed;
+use taskpoll::{PollPolicy, VisibilityGrace};
+use taskpoll_behavior::Fault;
+use taskpoll_sim::accounting::RequestRecord;
+use taskpoll_sim::faults::{self, FaultPlan};
+
+/// A fast policy for the suite: 25 ms polls from the start, 5 s deadline, short grace
+/// (a zero initial delay also overrides Runware's per-kind first delay).
+pub fn fast_policy() -> PollPolicy {
+    PollPolicy::with_strategy(Fixed::new(Duration::from_millis(25)))
+        .initial_delay(Duration::ZERO)
+        .deadline(Duration::from_secs(5))
+        .final_poll_timeout(Duration::from_secs(2))
+        .visibility(VisibilityGrace::for_duration(Duration::from_millis(200)))
+}
+
+/// When the simulator received each request naming the task `matches` accepts.
+pub fn request_times(log: &[RequestRecord], matches: impl Fn(&str) -> bool) -> Vec<Duration> {
+    log.iter()
+        .filter(|r| r.task_ids.iter().any(|t| matches(t)))
+        .map(|r| Duration::from_millis(r.at_ms))
+        .collect()
+}
+
+pub fn plan(fault: Fault) -> FaultPlan {
+    match fault {
+        Fault::Transient { count } => {
+            let kinds = [
+                faults::Fault::ServerError { status: 503 },
+                faults::Fault::Reset,
+                faults::Fault::NonJson { status: 502 },
+                faults::Fault::ServerError { status: 500 },
+            ];
+            (1..=u64::from(count)).fold(FaultPlan::default(), |plan, n| {
+                plan.at(n, kinds[(n as usize - 1) % kinds.len()])
+            })
+        }
+        Fault::RateLimited { retry_after } => {
+            let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+            FaultPlan::default().at(
+                1,
+                faults::Fault::RateLimited {
+                    retry_after_secs: Some(secs),
+                },
+            )
+        }
+        other => panic!("no simulator fault for {other:?}"),
+    }
+}
