@@ -119,6 +119,17 @@ impl<S: TaskSource> WaitState<S> {
         }
     }
 
+    /// The wait's deadline, if any.
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    /// Ends the wait as timed out now: the source may not be asked again before its
+    /// deadline (a rate-limit pause or the request budget reaches past it).
+    pub(crate) fn expire(&mut self, now: Instant) -> Step<S> {
+        Step::Done(self.timed_out(now))
+    }
+
     /// A batched request did not answer for this wait: poll again after the next delay.
     pub(crate) fn on_unanswered(&mut self, now: Instant, policy: &PollPolicy) -> Step<S> {
         self.schedule_next(now, None, policy)

@@ -310,3 +310,61 @@ fn a_resumed_wait_past_its_deadline_gets_its_final_poll_at_once() {
         assert_eq!(p.source().total_polls(), 1);
     });
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_pause_past_a_deadline_ends_that_wait_at_once() {
+    let s = source();
+    s.script(
+        "limited",
+        [Step::rate_limited(Some(secs(3600))), Step::succeed("ok")],
+    );
+    s.script("other", [Step::running()]);
+    let p = Poller::new(s).deadline(secs(10));
+    let start = Instant::now();
+    let outcomes = collect(p.wait_all(["limited".into(), "other".into()])).await;
+    assert_eq!(outcomes.len(), 2);
+    for o in &outcomes {
+        let err = o.result.as_ref().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Timeout, "{}: {err}", o.id);
+        assert!(
+            o.elapsed <= secs(10),
+            "{} waited {:?}, past its deadline",
+            o.id,
+            o.elapsed
+        );
+    }
+    // "other" was polled at 0 s, and never during the pause.
+    assert_eq!(p.source().poll_offsets("other", start), [secs(0)]);
+    assert!(start.elapsed() <= secs(10));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_pause_is_clamped_by_the_retry_after_ceiling() {
+    let s = source();
+    s.script(
+        "limited",
+        [Step::rate_limited(Some(secs(3600))), Step::succeed("ok")],
+    );
+    s.script("other", [Step::running().times(3), Step::succeed("ok")]);
+    let p = Poller::new(s)
+        .deadline(secs(600))
+        .retry_after_ceiling(secs(20));
+    let start = Instant::now();
+    let outcomes = collect(p.wait_all(["limited".into(), "other".into()])).await;
+    for o in &outcomes {
+        assert!(
+            o.result.is_ok(),
+            "{}: {:?}",
+            o.id,
+            o.result.as_ref().err().map(ToString::to_string)
+        );
+    }
+    assert_eq!(
+        p.source().poll_offsets("limited", start),
+        [secs(0), secs(20)]
+    );
+    assert_eq!(
+        &p.source().poll_offsets("other", start)[..2],
+        &[secs(0), secs(20)]
+    );
+}

@@ -279,6 +279,9 @@ impl<S: TaskSource> WaitAll<S> {
                 return None;
             }
             if let Err(denied) = self.budget.try_acquire(now) {
+                if let Denied::Until(until) = denied {
+                    self.expire_before(until, now);
+                }
                 return Some(denied);
             }
             let horizon = now + self.mode.window;
@@ -315,6 +318,30 @@ impl<S: TaskSource> WaitAll<S> {
         None
     }
 
+    /// Ends, as timed out, every due wait whose deadline comes before `until`, the next
+    /// instant any request may be sent: like a single wait whose `Retry-After` reaches
+    /// past its deadline, it could only poll against the server's wish or late.
+    fn expire_before(&mut self, until: Instant, now: Instant) {
+        let mut keep = Vec::new();
+        while let Some(Reverse((due, seq, idx))) = self.due.peek().copied() {
+            if due > now {
+                break;
+            }
+            self.due.pop();
+            let expired = match self.slots.get_mut(idx) {
+                Some(Some(slot)) if slot.state.deadline().is_some_and(|d| d < until) => {
+                    Some(slot.state.expire(now))
+                }
+                _ => None,
+            };
+            match expired {
+                Some(step) => self.apply(idx, step),
+                None => keep.push(Reverse((due, seq, idx))),
+            }
+        }
+        self.due.extend(keep);
+    }
+
     fn on_answers(&mut self, flight: InFlight<S>, answers: Answers<S>, now: Instant) {
         self.budget.release();
         let mut pause: Option<Instant> = None;
@@ -331,8 +358,9 @@ impl<S: TaskSource> WaitAll<S> {
                             && let ErrorClass::RateLimited { retry_after } =
                                 self.source.error_class(e)
                         {
-                            let until =
-                                now + retry_after.unwrap_or(self.budget.limits().rate_limit_pause);
+                            let asked =
+                                retry_after.unwrap_or(self.budget.limits().rate_limit_pause);
+                            let until = now + asked.min(self.policy.retry_after_ceiling);
                             pause = Some(pause.map_or(until, |p| p.max(until)));
                         }
                         slot.state
@@ -346,7 +374,8 @@ impl<S: TaskSource> WaitAll<S> {
             && hint.remaining == 0
             && hint.resets_at > now
         {
-            pause = Some(pause.map_or(hint.resets_at, |p| p.max(hint.resets_at)));
+            let resets = hint.resets_at.min(now + self.policy.retry_after_ceiling);
+            pause = Some(pause.map_or(resets, |p| p.max(resets)));
         }
         if let Some(until) = pause {
             tracing::info!(
@@ -434,7 +463,7 @@ impl<S: TaskSource> Stream for WaitAll<S> {
                     None => i += 1,
                 }
             }
-            if progressed {
+            if progressed || !this.finished.is_empty() {
                 continue;
             }
             match this.next_wake(budget_retry) {
