@@ -43,6 +43,28 @@ impl Secret {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// `bytes` with every occurrence of the credential replaced by `***` (a server that
+    /// echoes a key must not make it reach an error or a log). Credentials shorter than
+    /// 4 bytes are left alone: they would match ordinary text.
+    pub fn redact_in(&self, bytes: Vec<u8>) -> Vec<u8> {
+        let needle = self.0.as_bytes();
+        if needle.len() < 4 || !bytes.windows(needle.len()).any(|w| w == needle) {
+            return bytes;
+        }
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes.get(i..i + needle.len()) == Some(needle) {
+                out.extend_from_slice(b"***");
+                i += needle.len();
+            } else if let Some(b) = bytes.get(i) {
+                out.push(*b);
+                i += 1;
+            }
+        }
+        out
+    }
 }
 
 impl fmt::Debug for Secret {
@@ -559,6 +581,19 @@ mod tests {
         let earlier = httpdate::fmt_http_date(now - Duration::from_secs(30));
         assert_eq!(parse_retry_after(&earlier, now), Some(Duration::ZERO));
         assert_eq!(parse_retry_after("soon", now), None);
+    }
+
+    #[test]
+    fn secrets_are_redacted_from_bodies() {
+        let key = Secret::new("rw-key-123");
+        let body =
+            br#"{"errors":[{"message":"key rw-key-123 is not valid; rw-key-123"}]}"#.to_vec();
+        let clean = String::from_utf8(key.redact_in(body)).unwrap();
+        assert_eq!(
+            clean,
+            r#"{"errors":[{"message":"key *** is not valid; ***"}]}"#
+        );
+        assert_eq!(Secret::new("ab").redact_in(b"abab".to_vec()), b"abab");
     }
 
     #[test]

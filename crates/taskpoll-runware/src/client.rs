@@ -235,23 +235,8 @@ impl RunwareClient {
             Err(BodyError::Transport(t)) => return Err(RunwareError::Transport(t)),
             Err(other) => return Err(RunwareError::InvalidRequest(other.to_string())),
         };
-        answer::read_body(status, retry_after, &bytes).map_err(|e| self.scrub(e))
-    }
-
-    /// Removes the API key from text of an error that came from the network.
-    fn scrub(&self, mut error: RunwareError) -> RunwareError {
-        let key = self.inner.api_key.expose();
-        let clean = |text: &mut String| {
-            if key.len() >= 4 && text.contains(key) {
-                *text = text.replace(key, "***");
-            }
-        };
-        match &mut error {
-            RunwareError::Api(e) => clean(&mut e.message),
-            RunwareError::Decode { excerpt, .. } => clean(excerpt),
-            RunwareError::TaskNotFound { message, .. } => clean(message),
-            _ => {}
-        }
-        error
+        // Nothing read from the answer (errors, failures, results) can carry the key.
+        let bytes = self.inner.api_key.redact_in(bytes);
+        answer::read_body(status, retry_after, &bytes)
     }
 }
