@@ -14,6 +14,7 @@
 #![deny(missing_docs)]
 
 mod cases;
+pub mod support;
 
 /// The README's examples, compiled as doctests so they stay right.
 #[cfg(doctest)]

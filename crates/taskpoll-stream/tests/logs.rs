@@ -4,77 +4,18 @@
 
 mod common;
 
-use std::fmt::{Debug, Write};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-
 use common::{fails, fast, succeeds};
 use serde_json::json;
 use taskpoll_sim::faults::{Fault, FaultPlan};
 use taskpoll_sim::stream::{StreamSim, StreamSimConfig};
 use taskpoll_stream::{ChannelRef, StreamClient};
-use tracing::field::{Field, Visit};
-use tracing::span::{Attributes, Id, Record};
-use tracing::{Event, Metadata, Subscriber};
 
 const KEY: &str = "stream-key-DO-NOT-LOG-5e1b";
 const SECRET: &str = "stream-secret-DO-NOT-LOG-c07d";
 
-/// Writes every field of every span and event, at every level, as text.
-struct Capture {
-    lines: Arc<Mutex<Vec<String>>>,
-    next_id: AtomicU64,
-}
-
-struct Fields<'a>(&'a mut String);
-
-impl Visit for Fields<'_> {
-    fn record_debug(&mut self, field: &Field, value: &dyn Debug) {
-        let _ = write!(self.0, "{}={value:?} ", field.name());
-    }
-}
-
-impl Capture {
-    fn push(&self, target: &str, visit: impl FnOnce(&mut Fields<'_>)) {
-        let mut line = format!("{target}: ");
-        visit(&mut Fields(&mut line));
-        self.lines.lock().unwrap().push(line);
-    }
-}
-
-impl Subscriber for Capture {
-    fn enabled(&self, _: &Metadata<'_>) -> bool {
-        true
-    }
-
-    fn new_span(&self, attrs: &Attributes<'_>) -> Id {
-        self.push(attrs.metadata().target(), |f| attrs.record(f));
-        Id::from_u64(self.next_id.fetch_add(1, Ordering::Relaxed))
-    }
-
-    fn record(&self, _: &Id, values: &Record<'_>) {
-        self.push("record", |f| values.record(f));
-    }
-
-    fn record_follows_from(&self, _: &Id, _: &Id) {}
-
-    fn event(&self, event: &Event<'_>) {
-        self.push(event.metadata().target(), |f| event.record(f));
-    }
-
-    fn enter(&self, _: &Id) {}
-
-    fn exit(&self, _: &Id) {}
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_log_line_carries_the_key_or_the_secret() {
-    let lines = Arc::new(Mutex::new(Vec::new()));
-    tracing::subscriber::set_global_default(Capture {
-        lines: Arc::clone(&lines),
-        next_id: AtomicU64::new(1),
-    })
-    .unwrap();
+    let lines = taskpoll_behavior::support::capture_logs();
 
     let sim = StreamSim::start(StreamSimConfig {
         api_key: KEY.into(),

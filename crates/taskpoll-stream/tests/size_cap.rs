@@ -8,10 +8,9 @@
 //! announces or streams a body larger than anything the client should read.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{Read, Write};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
+use taskpoll_behavior::support::{Body, head, raw_server};
 
 use serde_json::json;
 use taskpoll::{ErrorClass, FetchGiveUp, WaitError};
@@ -32,71 +31,6 @@ fn capped(base: &str, cap: Option<usize>) -> StreamClient {
     }
     .build()
     .unwrap()
-}
-
-/// What the raw server sends after the response head.
-enum Body {
-    /// Nothing: the connection stays open until the client closes it.
-    Nothing,
-    /// Chunks of JSON whitespace, without end.
-    Endless,
-    /// These bytes.
-    Exact(Vec<u8>),
-}
-
-/// A one-connection HTTP/1.1 server on loopback: it answers any request with `head`
-/// and `body`. Returns its base URL and the body bytes it managed to write.
-fn raw_server(head: String, body: Body) -> (String, Arc<AtomicU64>) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let written = Arc::new(AtomicU64::new(0));
-    let counter = Arc::clone(&written);
-    std::thread::spawn(move || {
-        let Ok((mut conn, _)) = listener.accept() else {
-            return;
-        };
-        conn.set_read_timeout(Some(Duration::from_secs(10))).ok();
-        let mut request = Vec::new();
-        let mut buf = [0u8; 4096];
-        while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-            match conn.read(&mut buf) {
-                Ok(0) | Err(_) => return,
-                Ok(n) => request.extend_from_slice(&buf[..n]),
-            }
-        }
-        if conn.write_all(head.as_bytes()).is_err() {
-            return;
-        }
-        match body {
-            Body::Nothing => {}
-            Body::Endless => {
-                let chunk = format!("2000\r\n{}\r\n", " ".repeat(0x2000));
-                // Stops when the client hangs up (or at 1 GiB, far past any cap here).
-                while counter.load(Ordering::SeqCst) < 1 << 30 {
-                    if conn.write_all(chunk.as_bytes()).is_err() {
-                        return;
-                    }
-                    counter.fetch_add(0x2000, Ordering::SeqCst);
-                }
-            }
-            Body::Exact(bytes) => {
-                if conn.write_all(&bytes).is_ok() {
-                    counter.fetch_add(bytes.len() as u64, Ordering::SeqCst);
-                }
-            }
-        }
-        // Hold the connection until the client closes it.
-        let _ = conn.read(&mut buf);
-    });
-    (base, written)
-}
-
-fn head(length: Option<u64>) -> String {
-    let framing = match length {
-        Some(n) => format!("content-length: {n}"),
-        None => "transfer-encoding: chunked".to_owned(),
-    };
-    format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n{framing}\r\n\r\n")
 }
 
 fn assert_too_large(err: &StreamError, cap: usize) {
