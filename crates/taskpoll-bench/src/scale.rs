@@ -221,6 +221,58 @@ fn every_half_second() -> Fixed {
     Fixed::new(Duration::from_millis(500))
 }
 
+/// One vendor's three ways to wait, for [`run_modes`].
+struct Ways<'a, S: TaskSource> {
+    vendor: &'static str,
+    /// (a): the source the baseline loops call.
+    source: Arc<S>,
+    /// (b): the poller with the vendor's defaults.
+    per_task: Poller<S>,
+    /// (c): the group over some ids.
+    group: &'a dyn Fn(Vec<S::Id>) -> WaitAll<S>,
+}
+
+/// Runs each asked-for mode on fresh tasks from `create`.
+fn run_modes<S: TaskSource>(
+    args: &ScaleArgs,
+    client_rt: &tokio::runtime::Runtime,
+    view: &SimView<'_>,
+    create: &dyn Fn(u64) -> Vec<S::Id>,
+    ways: Ways<'_, S>,
+) -> Vec<ModeResult> {
+    let mut out = Vec::new();
+    for mode in &args.modes {
+        let ids = create(out.len() as u64);
+        let n = ids.len();
+        let result = match mode.as_str() {
+            "a" => measure(
+                ways.vendor,
+                "a",
+                n,
+                client_rt,
+                view,
+                baseline(Arc::clone(&ways.source), ids),
+            ),
+            "b" => measure(
+                ways.vendor,
+                "b",
+                n,
+                client_rt,
+                view,
+                per_task(ways.per_task.clone(), ids),
+            ),
+            "c" => {
+                // Groups start their timers in the client runtime.
+                let group = client_rt.block_on(async { (ways.group)(ids) });
+                measure(ways.vendor, "c", n, client_rt, view, grouped(group))
+            }
+            _ => continue,
+        };
+        out.push(result);
+    }
+    out
+}
+
 fn run_stream(
     args: &ScaleArgs,
     sim_rt: &tokio::runtime::Runtime,
@@ -249,42 +301,25 @@ fn run_stream(
             })
             .collect()
     };
-    let mut out = Vec::new();
-    for mode in &args.modes {
-        let ids = create(out.len() as u64);
-        let n = ids.len();
-        let result = match mode.as_str() {
-            "a" => measure(
-                "stream",
-                "a",
-                n,
-                client_rt,
-                &view,
-                baseline(Arc::new(client.source()), ids),
-            ),
-            "b" => measure(
-                "stream",
-                "b",
-                n,
-                client_rt,
-                &view,
-                per_task(client.poller(), ids),
-            ),
-            "c" => {
-                let group = client_rt.block_on(async {
-                    client
-                        .poller()
-                        .interval(every_second())
-                        .budget(Budget::default())
-                        .wait_all(ids)
-                });
-                measure("stream", "c", n, client_rt, &view, grouped(group))
-            }
-            _ => continue,
-        };
-        out.push(result);
-    }
-    Ok(out)
+    let group = |ids| {
+        client
+            .poller()
+            .interval(every_second())
+            .budget(Budget::default())
+            .wait_all(ids)
+    };
+    Ok(run_modes(
+        args,
+        client_rt,
+        &view,
+        &create,
+        Ways {
+            vendor: "stream",
+            source: Arc::new(client.source()),
+            per_task: client.poller(),
+            group: &group,
+        },
+    ))
 }
 
 fn run_redis(
@@ -324,41 +359,24 @@ fn run_redis(
             })
             .collect()
     };
-    let mut out = Vec::new();
-    for mode in &args.modes {
-        let ids = create(out.len() as u64);
-        let n = ids.len();
-        let result = match mode.as_str() {
-            "a" => measure(
-                "redis-cloud",
-                "a",
-                n,
-                client_rt,
-                &view,
-                baseline(Arc::new(client.source()), ids),
-            ),
-            "b" => measure(
-                "redis-cloud",
-                "b",
-                n,
-                client_rt,
-                &view,
-                per_task(client.poller().budget(Budget::unlimited()), ids),
-            ),
-            "c" => {
-                let group = client_rt.block_on(async {
-                    client
-                        .poller()
-                        .interval(every_half_second())
-                        .wait_all_batched(ids)
-                });
-                measure("redis-cloud", "c", n, client_rt, &view, grouped(group))
-            }
-            _ => continue,
-        };
-        out.push(result);
-    }
-    Ok(out)
+    let group = |ids| {
+        client
+            .poller()
+            .interval(every_half_second())
+            .wait_all_batched(ids)
+    };
+    Ok(run_modes(
+        args,
+        client_rt,
+        &view,
+        &create,
+        Ways {
+            vendor: "redis-cloud",
+            source: Arc::new(client.source()),
+            per_task: client.poller().budget(Budget::unlimited()),
+            group: &group,
+        },
+    ))
 }
 
 fn run_runware(
@@ -388,43 +406,26 @@ fn run_runware(
             })
             .collect()
     };
-    let mut out = Vec::new();
-    for mode in &args.modes {
-        let ids = create(out.len() as u64);
-        let n = ids.len();
-        let result = match mode.as_str() {
-            "a" => measure(
-                "runware",
-                "a",
-                n,
-                client_rt,
-                &view,
-                baseline(Arc::new(client.source()), ids),
-            ),
-            "b" => measure(
-                "runware",
-                "b",
-                n,
-                client_rt,
-                &view,
-                per_task(client.poller(), ids),
-            ),
-            "c" => {
-                let group = client_rt.block_on(async {
-                    client
-                        .poller()
-                        .interval(every_half_second())
-                        .initial_delay(Duration::ZERO)
-                        .budget(Budget::default().in_flight(8))
-                        .wait_all_batched(ids)
-                });
-                measure("runware", "c", n, client_rt, &view, grouped(group))
-            }
-            _ => continue,
-        };
-        out.push(result);
-    }
-    Ok(out)
+    let group = |ids| {
+        client
+            .poller()
+            .interval(every_half_second())
+            .initial_delay(Duration::ZERO)
+            .budget(Budget::default().in_flight(8))
+            .wait_all_batched(ids)
+    };
+    Ok(run_modes(
+        args,
+        client_rt,
+        &view,
+        &create,
+        Ways {
+            vendor: "runware",
+            source: Arc::new(client.source()),
+            per_task: client.poller(),
+            group: &group,
+        },
+    ))
 }
 
 /// Prints one table of results.

@@ -9,7 +9,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
@@ -24,10 +24,38 @@ pub(crate) fn router(state: Arc<StreamState>) -> Router {
     Router::new()
         .route("/api/v2/tasks/{id}", get(get_task_v2))
         .route("/tasks/{id}", get(get_task_legacy))
-        .route("/api/v2/chat/export_channels", post(export_channels))
-        .route("/api/v2/chat/channels/delete", post(delete_channels))
-        .route("/api/v2/users/delete", post(delete_users))
-        .route("/api/v2/export/users", post(export_users))
+        .route(
+            "/api/v2/chat/export_channels",
+            start_endpoint(
+                Operation::ExportChannels,
+                "POST /api/v2/chat/export_channels",
+                "ExportChannels",
+            ),
+        )
+        .route(
+            "/api/v2/chat/channels/delete",
+            start_endpoint(
+                Operation::DeleteChannels,
+                "POST /api/v2/chat/channels/delete",
+                "DeleteChannels",
+            ),
+        )
+        .route(
+            "/api/v2/users/delete",
+            start_endpoint(
+                Operation::DeleteUsers,
+                "POST /api/v2/users/delete",
+                "DeleteUsers",
+            ),
+        )
+        .route(
+            "/api/v2/export/users",
+            start_endpoint(
+                Operation::ExportUsers,
+                "POST /api/v2/export/users",
+                "ExportUsers",
+            ),
+        )
         .route("/_sim/tasks", post(create_scripted))
         .merge(control_routes::<StreamState>())
         .with_state(state)
@@ -384,84 +412,20 @@ async fn start(
     .await
 }
 
-type StartParts = (Query_, Method, Uri, HeaderMap, Bytes);
-
-fn parts(
-    (Query(q), m, u, h, b): StartParts,
-) -> (HashMap<String, String>, Method, Uri, HeaderMap, Bytes) {
-    (q, m, u, h, b)
-}
-
-async fn export_channels(
-    State(s): State<Arc<StreamState>>,
-    q: Query_,
-    m: Method,
-    u: Uri,
-    h: HeaderMap,
-    b: Bytes,
-) -> Response {
-    start(
-        s,
-        Operation::ExportChannels,
-        "POST /api/v2/chat/export_channels",
-        "ExportChannels",
-        parts((q, m, u, h, b)),
+/// The route of one start endpoint.
+fn start_endpoint(
+    op: Operation,
+    endpoint: &'static str,
+    operation: &'static str,
+) -> MethodRouter<Arc<StreamState>> {
+    post(
+        move |State(s): State<Arc<StreamState>>,
+              Query(q): Query_,
+              m: Method,
+              u: Uri,
+              h: HeaderMap,
+              b: Bytes| async move { start(s, op, endpoint, operation, (q, m, u, h, b)).await },
     )
-    .await
-}
-
-async fn delete_channels(
-    State(s): State<Arc<StreamState>>,
-    q: Query_,
-    m: Method,
-    u: Uri,
-    h: HeaderMap,
-    b: Bytes,
-) -> Response {
-    start(
-        s,
-        Operation::DeleteChannels,
-        "POST /api/v2/chat/channels/delete",
-        "DeleteChannels",
-        parts((q, m, u, h, b)),
-    )
-    .await
-}
-
-async fn delete_users(
-    State(s): State<Arc<StreamState>>,
-    q: Query_,
-    m: Method,
-    u: Uri,
-    h: HeaderMap,
-    b: Bytes,
-) -> Response {
-    start(
-        s,
-        Operation::DeleteUsers,
-        "POST /api/v2/users/delete",
-        "DeleteUsers",
-        parts((q, m, u, h, b)),
-    )
-    .await
-}
-
-async fn export_users(
-    State(s): State<Arc<StreamState>>,
-    q: Query_,
-    m: Method,
-    u: Uri,
-    h: HeaderMap,
-    b: Bytes,
-) -> Response {
-    start(
-        s,
-        Operation::ExportUsers,
-        "POST /api/v2/export/users",
-        "ExportUsers",
-        parts((q, m, u, h, b)),
-    )
-    .await
 }
 
 /// `POST /_sim/tasks`: body a [`TaskScript`]; answers `{"task_id": ...}`.
