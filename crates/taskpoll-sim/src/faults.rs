@@ -251,3 +251,60 @@ pub fn html_response(status: u16) -> Response {
     );
     (code, [(header::CONTENT_TYPE, "text/html")], page).into_response()
 }
+
+/// A JSON answer, or an empty one for `None`, with its status.
+pub(crate) fn json_answer(
+    status: StatusCode,
+    body: Option<&serde_json::Value>,
+) -> (StatusCode, Response) {
+    match body {
+        Some(v) => {
+            let bytes = serde_json::to_vec(v).unwrap_or_default();
+            (
+                status,
+                (status, [(header::CONTENT_TYPE, "application/json")], bytes).into_response(),
+            )
+        }
+        None => (status, status.into_response()),
+    }
+}
+
+/// What a simulator sends for one request under `fault`. `answer` makes the real
+/// answer (status and JSON body, `None` for an empty one); `server_error` and
+/// `rate_limited` word the vendor's own 5xx and 429 bodies. A slow answer is the real
+/// one, late; a truncated one is the real body cut in half.
+pub(crate) async fn answer_under(
+    fault: Option<Fault>,
+    answer: impl FnOnce() -> (StatusCode, Option<serde_json::Value>),
+    server_error: impl FnOnce(StatusCode) -> (StatusCode, Response),
+    rate_limited: impl FnOnce() -> (StatusCode, Response),
+) -> (StatusCode, Response) {
+    match fault {
+        Some(Fault::Slow { millis }) => {
+            tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
+            let (status, body) = answer();
+            json_answer(status, body.as_ref())
+        }
+        Some(Fault::ServerError { status }) => {
+            server_error(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+        }
+        Some(Fault::RateLimited { .. }) => rate_limited(),
+        Some(Fault::Reset) => (StatusCode::OK, reset_response()),
+        Some(Fault::Malformed) => (StatusCode::OK, malformed_response()),
+        Some(Fault::NonJson { status }) => (
+            StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY),
+            html_response(status),
+        ),
+        Some(Fault::Truncated) => {
+            let (_, body) = answer();
+            let bytes = body
+                .map(|v| serde_json::to_vec(&v).unwrap_or_default())
+                .unwrap_or_default();
+            (StatusCode::OK, truncated_response(&bytes))
+        }
+        None => {
+            let (status, body) = answer();
+            json_answer(status, body.as_ref())
+        }
+    }
+}

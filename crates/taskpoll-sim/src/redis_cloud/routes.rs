@@ -57,6 +57,15 @@ enum Body {
     Empty,
 }
 
+impl Body {
+    fn into_json(self) -> Option<Value> {
+        match self {
+            Body::Json(v) => Some(v),
+            Body::Empty => None,
+        }
+    }
+}
+
 /// What an endpoint answers, and the tasks a list request returned.
 struct Answer {
     status: StatusCode,
@@ -122,40 +131,21 @@ async fn handle(
                     listed = a.listed;
                     (a.status, a.body)
                 };
-                let (status, response) = match fault {
-                    Some(Fault::Slow { millis }) => {
-                        tokio::time::sleep(Duration::from_millis(millis)).await;
+                if let Some(Fault::RateLimited { retry_after_secs }) = fault {
+                    retry_after = retry_after_secs.map(Duration::from_secs);
+                }
+                let (status, response) = faults::answer_under(
+                    fault,
+                    || {
                         let (status, body) = run(state);
-                        body_response(status, body)
-                    }
-                    Some(Fault::ServerError { status }) => {
-                        let code = StatusCode::from_u16(status)
-                            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                        (status, body.into_json())
+                    },
+                    |code| {
                         error_response(code, ErrorBody::Spring, Some("Internal server error"), path)
-                    }
-                    Some(Fault::RateLimited { retry_after_secs }) => {
-                        retry_after = retry_after_secs.map(Duration::from_secs);
-                        rate_limited(state, path)
-                    }
-                    Some(Fault::Reset) => (StatusCode::OK, faults::reset_response()),
-                    Some(Fault::Malformed) => (StatusCode::OK, faults::malformed_response()),
-                    Some(Fault::NonJson { status }) => (
-                        StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY),
-                        faults::html_response(status),
-                    ),
-                    Some(Fault::Truncated) => {
-                        let (_, body) = run(state);
-                        let bytes = match body {
-                            Body::Json(v) => serde_json::to_vec(&v).unwrap_or_default(),
-                            Body::Empty => Vec::new(),
-                        };
-                        (StatusCode::OK, faults::truncated_response(&bytes))
-                    }
-                    None => {
-                        let (status, body) = run(state);
-                        body_response(status, body)
-                    }
-                };
+                    },
+                    || rate_limited(state, path),
+                )
+                .await;
                 // A rate-limit answer, injected ones too, leaves nothing remaining.
                 let remaining = if matches!(fault, Some(Fault::RateLimited { .. })) {
                     0
@@ -245,16 +235,7 @@ fn error_response(
 }
 
 fn body_response(status: StatusCode, body: Body) -> (StatusCode, Response) {
-    match body {
-        Body::Json(v) => {
-            let bytes = serde_json::to_vec(&v).unwrap_or_default();
-            (
-                status,
-                (status, [(header::CONTENT_TYPE, "application/json")], bytes).into_response(),
-            )
-        }
-        Body::Empty => (status, status.into_response()),
-    }
+    faults::json_answer(status, body.into_json().as_ref())
 }
 
 /// A 404 for an unknown task or resource, in the configured form.

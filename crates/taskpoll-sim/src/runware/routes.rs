@@ -98,11 +98,7 @@ fn describe(tasks: &[Task]) -> Call {
 }
 
 fn json_response(status: StatusCode, body: &Value) -> (StatusCode, Response) {
-    let bytes = serde_json::to_vec(body).unwrap_or_default();
-    (
-        status,
-        (status, [(header::CONTENT_TYPE, "application/json")], bytes).into_response(),
-    )
+    faults::json_answer(status, Some(body))
 }
 
 fn bad_request(code: &str, message: &str, fields: &[(&str, Value)]) -> (StatusCode, Response) {
@@ -151,37 +147,19 @@ async fn api(
             Ok(tasks) => {
                 let fault = s.common.draw_fault(call.is_status);
                 fault_hit = fault.is_some();
-                match fault {
-                    Some(Fault::Slow { millis }) => {
-                        tokio::time::sleep(Duration::from_millis(millis)).await;
-                        let (status, body) = answer(&s, &tasks);
-                        json_response(status, &body)
-                    }
-                    Some(Fault::ServerError { status }) => {
-                        let code = StatusCode::from_u16(status)
-                            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-                        json_response(code, &wire::server_error(code.as_u16()))
-                    }
-                    Some(Fault::RateLimited { retry_after_secs }) => {
-                        retry_after = retry_after_secs.map(Duration::from_secs);
-                        json_response(StatusCode::TOO_MANY_REQUESTS, &wire::rate_limited())
-                    }
-                    Some(Fault::Reset) => (StatusCode::OK, faults::reset_response()),
-                    Some(Fault::Malformed) => (StatusCode::OK, faults::malformed_response()),
-                    Some(Fault::NonJson { status }) => (
-                        StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY),
-                        faults::html_response(status),
-                    ),
-                    Some(Fault::Truncated) => {
-                        let (_, body) = answer(&s, &tasks);
-                        let bytes = serde_json::to_vec(&body).unwrap_or_default();
-                        (StatusCode::OK, faults::truncated_response(&bytes))
-                    }
-                    None => {
-                        let (status, body) = answer(&s, &tasks);
-                        json_response(status, &body)
-                    }
+                if let Some(Fault::RateLimited { retry_after_secs }) = fault {
+                    retry_after = retry_after_secs.map(Duration::from_secs);
                 }
+                faults::answer_under(
+                    fault,
+                    || {
+                        let (status, body) = answer(&s, &tasks);
+                        (status, Some(body))
+                    },
+                    |code| json_response(code, &wire::server_error(code.as_u16())),
+                    || json_response(StatusCode::TOO_MANY_REQUESTS, &wire::rate_limited()),
+                )
+                .await
             }
         },
     };

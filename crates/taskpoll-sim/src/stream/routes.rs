@@ -100,39 +100,28 @@ async fn handle(
     } else {
         let fault = state.common.draw_fault(call.is_status);
         fault_hit = fault.is_some();
-        match fault {
-            Some(Fault::Slow { millis }) => {
-                tokio::time::sleep(Duration::from_millis(millis)).await;
-                let (status, body) = answer(state);
-                json_response(status, &with_duration(body, began))
-            }
-            Some(Fault::ServerError { status }) => {
-                let code =
-                    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-                let body = api_error(-1, status, call.operation, "internal server error", None);
-                json_response(code, &body)
-            }
-            Some(Fault::RateLimited { retry_after_secs }) => {
-                let ra = retry_after_secs.map(Duration::from_secs);
-                retry_after = ra;
-                rate_limited(call.operation, ra)
-            }
-            Some(Fault::Reset) => (StatusCode::OK, faults::reset_response()),
-            Some(Fault::Malformed) => (StatusCode::OK, faults::malformed_response()),
-            Some(Fault::NonJson { status }) => (
-                StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY),
-                faults::html_response(status),
-            ),
-            Some(Fault::Truncated) => {
-                let (_, body) = answer(state);
-                let bytes = serde_json::to_vec(&with_duration(body, began)).unwrap_or_default();
-                (StatusCode::OK, faults::truncated_response(&bytes))
-            }
-            None => {
-                let (status, body) = answer(state);
-                json_response(status, &with_duration(body, began))
-            }
+        if let Some(Fault::RateLimited { retry_after_secs }) = fault {
+            retry_after = retry_after_secs.map(Duration::from_secs);
         }
+        faults::answer_under(
+            fault,
+            || {
+                let (status, body) = answer(state);
+                (status, Some(with_duration(body, began)))
+            },
+            |code| {
+                let body = api_error(
+                    -1,
+                    code.as_u16(),
+                    call.operation,
+                    "internal server error",
+                    None,
+                );
+                json_response(code, &body)
+            },
+            || rate_limited(call.operation, retry_after),
+        )
+        .await
     };
     let h = response.headers_mut();
     let reset_epoch = std::time::SystemTime::now()
@@ -201,11 +190,7 @@ fn rate_limited(operation: &str, retry_after: Option<Duration>) -> (StatusCode, 
 }
 
 fn json_response(status: StatusCode, body: &Value) -> (StatusCode, Response) {
-    let bytes = serde_json::to_vec(body).unwrap_or_default();
-    (
-        status,
-        (status, [(header::CONTENT_TYPE, "application/json")], bytes).into_response(),
-    )
+    faults::json_answer(status, Some(body))
 }
 
 fn with_duration(mut body: Value, began: Instant) -> Value {
