@@ -31,7 +31,7 @@ use futures_util::StreamExt;
 use futures_util::future::join_all;
 use serde_json::{Value, json};
 use taskpoll::strategy::Fixed;
-use taskpoll::{Budget, Poller, TaskSource, WaitError, WaitResult};
+use taskpoll::{Budget, Poller, TaskSource, WaitAll, WaitError, WaitResult};
 use taskpoll_redis_cloud::{RedisCloudClient, RedisCloudSource, TaskCompleted, TaskFailed};
 use taskpoll_runware::{RunwareClient, RunwareOutput, RunwareResult, RunwareSource, RunwareTaskId};
 use taskpoll_sim::accounting::Counts;
@@ -388,6 +388,23 @@ fn check_stream(
     }
 }
 
+/// Each outcome of a group, as its id and result.
+async fn collect_group<S: TaskSource>(group: WaitAll<S>) -> Vec<(S::Id, WaitResult<S>)> {
+    group.map(|o| (o.id, o.result)).collect().await
+}
+
+/// One wait per id, all at once; each id with its result.
+async fn wait_each<S: TaskSource>(
+    poller: &Poller<S>,
+    ids: &[S::Id],
+) -> Vec<(S::Id, WaitResult<S>)> {
+    join_all(
+        ids.iter()
+            .map(|id| async move { (id.clone(), poller.wait(id.clone()).await) }),
+    )
+    .await
+}
+
 /// The matrix against the Stream simulator (`wait_all` and per-task waits).
 pub async fn stream(m: &Matrix) -> Result<Report, RunError> {
     let sim = StreamSim::start(StreamSimConfig::default()).await?;
@@ -412,20 +429,13 @@ pub async fn stream(m: &Matrix) -> Result<Report, RunError> {
     let plan = m.plan();
     sim.set_faults(plan.clone());
     let started = Instant::now();
-    let (grouped, single) = tokio::join!(
-        poller.wait_all(group).collect::<Vec<_>>(),
-        join_all(alone.iter().map(|id| {
-            let poller = poller.clone();
-            async move { (id.clone(), poller.wait(id.clone()).await) }
-        })),
+    let (mut results, single) = tokio::join!(
+        collect_group(poller.wait_all(group)),
+        wait_each(&poller, &alone),
     );
+    results.extend(single);
     let mut report = Report::new("stream", m.tasks);
     report.elapsed = started.elapsed();
-    let results = grouped
-        .into_iter()
-        .map(|o| (o.id, o.result))
-        .chain(single)
-        .collect::<Vec<_>>();
     check_all(&mut report, &scripts, results, |id, script, got| {
         check_stream(id, script, got)
     });
@@ -585,38 +595,22 @@ pub async fn redis_cloud(m: &Matrix) -> Result<Report, RunError> {
     // The group first: a task list names every task of the account, and the simulator
     // remembers `Retry-After` per task, so a list sent while a lone wait on some task
     // is backing off would count against that task.
-    let group: Vec<String> = (0..m.tasks)
-        .filter(|i| !Matrix::alone(*i))
-        .map(|i| {
-            let script = redis_script(i);
-            let outcome = script.outcome.clone();
-            let id = sim.create_task(script);
-            scripts.insert(id.clone(), outcome);
-            id
-        })
-        .collect();
-    let mut results: Vec<(String, WaitResult<RedisCloudSource>)> = poller
-        .wait_all_batched(group)
-        .map(|o| (o.id, o.result))
-        .collect()
-        .await;
-    let alone: Vec<String> = (0..m.tasks)
-        .filter(|i| Matrix::alone(*i))
-        .map(|i| {
-            let script = redis_script(i);
-            let outcome = script.outcome.clone();
-            let id = sim.create_task(script);
-            scripts.insert(id.clone(), outcome);
-            id
-        })
-        .collect();
-    results.extend(
-        join_all(alone.iter().map(|id| {
-            let poller = poller.clone();
-            async move { (id.clone(), poller.wait(id.clone()).await) }
-        }))
-        .await,
-    );
+    let mut create = |alone: bool| -> Vec<String> {
+        (0..m.tasks)
+            .filter(|i| Matrix::alone(*i) == alone)
+            .map(|i| {
+                let script = redis_script(i);
+                let outcome = script.outcome.clone();
+                let id = sim.create_task(script);
+                scripts.insert(id.clone(), outcome);
+                id
+            })
+            .collect()
+    };
+    let group = create(false);
+    let mut results = collect_group(poller.wait_all_batched(group)).await;
+    let alone = create(true);
+    results.extend(wait_each(&poller, &alone).await);
     report.elapsed = started.elapsed();
     check_all(&mut report, &scripts, results, |id, script, got| {
         check_redis(id, script, got)
@@ -775,17 +769,13 @@ pub async fn runware(m: &Matrix) -> Result<Report, RunError> {
     sim.set_faults(plan.clone());
     let started = Instant::now();
     let (grouped, single) = tokio::join!(
-        poller.wait_all_batched(group).collect::<Vec<_>>(),
-        join_all(alone.iter().map(|id| {
-            let poller = poller.clone();
-            async move { (id.clone(), poller.wait(id.clone()).await) }
-        })),
+        collect_group(poller.wait_all_batched(group)),
+        wait_each(&poller, &alone),
     );
     let mut report = Report::new("runware", m.tasks);
     report.elapsed = started.elapsed();
     let results = grouped
         .into_iter()
-        .map(|o| (o.id, o.result))
         .chain(single)
         .map(|(id, r)| (id.uuid, r))
         .collect::<Vec<_>>();
