@@ -72,18 +72,6 @@ impl RedisCloudHarness {
     }
 }
 
-/// `polls` non-terminal polls: one `received`, the rest `processing-in-progress`.
-fn progress(polls: u32) -> Vec<ScriptStep> {
-    match polls {
-        0 => Vec::new(),
-        1 => vec![ScriptStep::for_polls("processing-in-progress", 1)],
-        n => vec![
-            ScriptStep::for_polls("received", 1),
-            ScriptStep::for_polls("processing-in-progress", n - 1),
-        ],
-    }
-}
-
 #[async_trait]
 impl Harness for RedisCloudHarness {
     type Source = RedisCloudSource;
@@ -118,8 +106,14 @@ impl Harness for RedisCloudHarness {
             "additionalInfo": format!("subscription-{n}-pending"),
         });
         let (steps, expected) = match scenario {
-            Scenario::Succeeds { polls } => (progress(polls), Expected::Resource(n)),
-            Scenario::Fails { polls } => (progress(polls), Expected::Error(error)),
+            Scenario::Succeeds { polls } => (
+                common::progress(polls, "received", "processing-in-progress"),
+                Expected::Resource(n),
+            ),
+            Scenario::Fails { polls } => (
+                common::progress(polls, "received", "processing-in-progress"),
+                Expected::Error(error),
+            ),
             Scenario::RunsForever => (
                 vec![ScriptStep::for_time(
                     "processing-in-progress",

@@ -57,18 +57,6 @@ impl StreamHarness {
     }
 }
 
-/// `polls` non-terminal polls: one `pending`, the rest `running` (none when zero).
-fn progress(polls: u32) -> Vec<ScriptStep> {
-    match polls {
-        0 => Vec::new(),
-        1 => vec![ScriptStep::for_polls("running", 1)],
-        n => vec![
-            ScriptStep::for_polls("pending", 1),
-            ScriptStep::for_polls("running", n - 1),
-        ],
-    }
-}
-
 #[async_trait]
 impl Harness for StreamHarness {
     type Source = StreamSource;
@@ -106,8 +94,14 @@ impl Harness for StreamHarness {
             "version": "v6.112.0",
         });
         let (steps, expected) = match scenario {
-            Scenario::Succeeds { polls } => (progress(polls), Expected::Result(result)),
-            Scenario::Fails { polls } => (progress(polls), Expected::Error(error)),
+            Scenario::Succeeds { polls } => (
+                common::progress(polls, "pending", "running"),
+                Expected::Result(result),
+            ),
+            Scenario::Fails { polls } => (
+                common::progress(polls, "pending", "running"),
+                Expected::Error(error),
+            ),
             Scenario::RunsForever => (
                 vec![ScriptStep::for_time("running", Duration::from_secs(3600))],
                 Expected::Result(result),

@@ -9,6 +9,7 @@ use taskpoll::{PollPolicy, VisibilityGrace};
 use taskpoll_behavior::Fault;
 use taskpoll_sim::accounting::RequestRecord;
 use taskpoll_sim::faults::{self, FaultPlan};
+use taskpoll_sim::script::ScriptStep;
 
 /// A fast policy for the suite: 25 ms polls from the start, 5 s deadline, short grace
 /// (a zero initial delay also overrides Runware's per-kind first delay).
@@ -51,5 +52,17 @@ pub fn plan(fault: Fault) -> FaultPlan {
             )
         }
         other => panic!("no simulator fault for {other:?}"),
+    }
+}
+
+/// `polls` non-terminal polls: one showing `waiting`, the rest `working` (none when zero).
+pub fn progress(polls: u32, waiting: &str, working: &str) -> Vec<ScriptStep> {
+    match polls {
+        0 => Vec::new(),
+        1 => vec![ScriptStep::for_polls(working, 1)],
+        n => vec![
+            ScriptStep::for_polls(waiting, 1),
+            ScriptStep::for_polls(working, n - 1),
+        ],
     }
 }
