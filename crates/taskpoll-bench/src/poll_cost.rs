@@ -97,6 +97,16 @@ impl TaskSource for Source {
     }
 }
 
+/// A Stream server token (HS256, `{"server": true}`) signed with `secret`, as the
+/// adapter sends it; the benchmarks that bypass the adapter send it themselves.
+pub fn server_token(secret: &str) -> Result<String, jsonwebtoken::errors::Error> {
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &serde_json::json!({"server": true}),
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+}
+
 fn script(polls: u32) -> TaskScript {
     TaskScript {
         steps: vec![ScriptStep::for_polls(
@@ -114,11 +124,7 @@ pub fn run(args: &PollCostArgs) -> Result<(), Box<dyn std::error::Error>> {
     let sim_rt = runtime("sim", 1)?;
     let client_rt = runtime("client", 1)?;
     let sim = sim_rt.block_on(StreamSim::start(StreamSimConfig::default()))?;
-    let token = jsonwebtoken::encode(
-        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
-        &serde_json::json!({"server": true}),
-        &jsonwebtoken::EncodingKey::from_secret(sim.api_secret().as_bytes()),
-    )?;
+    let token = server_token(sim.api_secret())?;
     let target = Target {
         http: reqwest::Client::new(),
         base: sim.base_url(),

@@ -29,11 +29,7 @@ pub fn run(args: &ThroughputArgs) -> Result<(), Box<dyn std::error::Error>> {
     let sim_rt = runtime("sim", args.sim_threads)?;
     let client_rt = runtime("client", 1)?;
     let sim = sim_rt.block_on(StreamSim::start(StreamSimConfig::default()))?;
-    let token = jsonwebtoken::encode(
-        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
-        &serde_json::json!({"server": true}),
-        &jsonwebtoken::EncodingKey::from_secret(sim.api_secret().as_bytes()),
-    )?;
+    let token = crate::poll_cost::server_token(sim.api_secret())?;
     let ids: Vec<String> = (0..args.connections)
         .map(|_| {
             sim.create_task(TaskScript {

@@ -94,9 +94,8 @@ async fn handle(
         let body = api_error(refused.code, 401, call.operation, &refused.detail, None);
         json_response(StatusCode::UNAUTHORIZED, &body)
     } else if remaining.is_none() {
-        let ra = state.config.send_retry_after.then_some(reset_in);
-        retry_after = ra;
-        rate_limited(call.operation, ra)
+        retry_after = state.config.send_retry_after.then_some(reset_in);
+        rate_limited(call.operation)
     } else {
         let fault = state.common.draw_fault(call.is_status);
         fault_hit = fault.is_some();
@@ -119,7 +118,7 @@ async fn handle(
                 );
                 json_response(code, &body)
             },
-            || rate_limited(call.operation, retry_after),
+            || rate_limited(call.operation),
         )
         .await
     };
@@ -177,8 +176,7 @@ fn take_rate(state: &StreamState, endpoint: &str) -> (u32, Option<u32>, Duration
     (limit, Some(limit - *used), reset_in)
 }
 
-fn rate_limited(operation: &str, retry_after: Option<Duration>) -> (StatusCode, Response) {
-    let _ = retry_after;
+fn rate_limited(operation: &str) -> (StatusCode, Response) {
     let body = api_error(
         9,
         429,
