@@ -99,12 +99,8 @@ impl TaskSource for Source {
 
 /// A Stream server token (HS256, `{"server": true}`) signed with `secret`, as the
 /// adapter sends it; the benchmarks that bypass the adapter send it themselves.
-pub fn server_token(secret: &str) -> Result<String, jsonwebtoken::errors::Error> {
-    jsonwebtoken::encode(
-        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
-        &serde_json::json!({"server": true}),
-        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
-    )
+pub fn server_token(secret: &str) -> Result<String, taskpoll_http::jwt::JwtError> {
+    taskpoll_http::jwt::sign_hs256(&serde_json::json!({"server": true}), secret.as_bytes())
 }
 
 fn script(polls: u32) -> TaskScript {

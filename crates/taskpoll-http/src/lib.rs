@@ -9,7 +9,8 @@
 //!   being read whole;
 //! - [`Transport`]: a `reqwest` error with its URL (and so any credential in the
 //!   query) removed, classified as timeout, connect or other;
-//! - [`client`]: the `reqwest::Client` every adapter builds (rustls, connection reuse).
+//! - [`client`]: the `reqwest::Client` every adapter builds (rustls, connection reuse);
+//! - [`jwt`]: HS256 JSON Web Tokens, signed and verified (Stream's server token).
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -20,6 +21,8 @@ use std::time::{Duration, SystemTime};
 
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use url::Url;
+
+pub mod jwt;
 
 /// The default cap on a response body: 16 MiB.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;

@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use common::{collapse_keys, fixture, shape};
-use jsonwebtoken::{EncodingKey, Header};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, RETRY_AFTER};
 use serde_json::{Value, json};
 use taskpoll_sim::faults::{Fault, FaultPlan, FaultScope};
@@ -28,12 +27,7 @@ fn now_secs() -> i64 {
 }
 
 fn sign(secret: &str, claims: &Value) -> String {
-    jsonwebtoken::encode(
-        &Header::default(),
-        claims,
-        &EncodingKey::from_secret(secret.as_bytes()),
-    )
-    .unwrap()
+    taskpoll_http::jwt::sign_hs256(claims, secret.as_bytes()).unwrap()
 }
 
 /// One answer, read whole.
@@ -552,6 +546,11 @@ async fn auth_failures_answer_401_with_streams_codes() {
     let immature = sign(&api.secret, &json!({"server": true, "nbf": now + 60}));
     let future_iat = sign(&api.secret, &json!({"server": true, "iat": now + 60}));
     let user_token = sign(&api.secret, &json!({"user_id": "alice"}));
+    // `alg: none` (header `{"alg":"none","typ":"JWT"}`) and no signature.
+    let alg_none = format!(
+        "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{}.",
+        good.split('.').nth(1).unwrap()
+    );
 
     let jwt = |token: String| vec![("authorization", token), ("stream-auth-type", "jwt".into())];
     let key = url_with(&api.key);
@@ -596,6 +595,7 @@ async fn auth_failures_answer_401_with_streams_codes() {
             5,
         ),
         ("garbage token", key.clone(), jwt("a.b.c".into()), 5),
+        ("alg none", key.clone(), jwt(alg_none), 5),
     ];
     for (what, url, headers, code) in cases {
         let mut b = api.http.get(url);
@@ -609,7 +609,7 @@ async fn auth_failures_answer_401_with_streams_codes() {
         assert_rate_headers(&r);
         assert!(body.get("unrecoverable").is_none(), "{what}");
     }
-    assert_eq!(sim.counts().status(401), 12);
+    assert_eq!(sim.counts().status(401), 13);
     assert_eq!(sim.counts().faults, 0);
     sim.shutdown().await;
 }
