@@ -18,7 +18,8 @@ macro_rules! ensure {
 }
 
 fn poller<H: Harness>(h: &H) -> Poller<H::Source> {
-    Poller::new(h.source()).with_policy(h.fast_policy())
+    let policy = h.fast_policy();
+    h.poller().configure(|_| policy)
 }
 
 fn describe<F: std::fmt::Debug + std::fmt::Display, E: std::error::Error>(
@@ -29,7 +30,7 @@ fn describe<F: std::fmt::Debug + std::fmt::Display, E: std::error::Error>(
 
 async fn success<H: Harness>(h: &H) -> CaseResult {
     let id = h.create(Scenario::Succeeds { polls: 2 }).await;
-    let outcome = poller(h).wait_outcome(id.clone()).await;
+    let outcome = poller(h).watch(id.clone()).outcome().await;
     let output = outcome
         .result
         .map_err(|e| format!("expected success, got {}", describe(&e)))?;
@@ -65,7 +66,8 @@ async fn failure<H: Harness>(h: &H) -> CaseResult {
 async fn timeout<H: Harness>(h: &H) -> CaseResult {
     let id = h.create(Scenario::RunsForever).await;
     let deadline = Duration::from_millis(400);
-    let p = Poller::new(h.source()).with_policy(h.fast_policy().deadline(deadline));
+    let policy = h.fast_policy().deadline(deadline);
+    let p = h.poller().configure(|_| policy);
     match p.wait(id).await {
         Err(WaitError::TimedOut {
             elapsed,
@@ -94,7 +96,7 @@ async fn timeout<H: Harness>(h: &H) -> CaseResult {
 async fn transient_faults<H: Harness>(h: &H) -> CaseResult {
     let id = h.create(Scenario::Succeeds { polls: 1 }).await;
     h.inject(Fault::Transient { count: 3 }).await;
-    let outcome = poller(h).wait_outcome(id.clone()).await;
+    let outcome = poller(h).watch(id.clone()).outcome().await;
     h.clear_faults().await;
     let output = outcome.result.map_err(|e| {
         format!(
@@ -113,7 +115,8 @@ async fn transient_faults<H: Harness>(h: &H) -> CaseResult {
 
 async fn permanent_error<H: Harness>(h: &H) -> CaseResult {
     let id = h.create(Scenario::Succeeds { polls: 1 }).await;
-    let p = Poller::new(h.source_with_bad_credentials()).with_policy(h.fast_policy());
+    let policy = h.fast_policy();
+    let p = h.poller_with_bad_credentials().configure(|_| policy);
     let before = h.requests_for(&id).await;
     match p.wait(id.clone()).await {
         Err(WaitError::Fetch { give_up, polls, .. }) => {
@@ -207,7 +210,7 @@ async fn unknown_status<H: Harness>(h: &H) -> CaseResult {
 }
 
 async fn unknown_task<H: Harness>(h: &H) -> CaseResult {
-    let outcome = poller(h).wait_outcome(h.unknown_id()).await;
+    let outcome = poller(h).watch(h.unknown_id()).outcome().await;
     match outcome.result {
         Err(e) if matches!(e.kind(), ErrorKind::Fetch | ErrorKind::Failed) => Ok(()),
         Err(e) => Err(format!(

@@ -135,6 +135,18 @@ pub trait Harness: Send + Sync {
     /// A source whose credentials the server refuses.
     fn source_with_bad_credentials(&self) -> Self::Source;
 
+    /// A poller over [`source`](Harness::source), the way the adapter's users get one
+    /// (a vendor client's `poller()`, on the client's shared scheduler). The default
+    /// puts the source on a scheduler of its own.
+    fn poller(&self) -> Poller<Self::Source> {
+        Poller::new(self.source())
+    }
+
+    /// A poller over [`source_with_bad_credentials`](Harness::source_with_bad_credentials).
+    fn poller_with_bad_credentials(&self) -> Poller<Self::Source> {
+        Poller::new(self.source_with_bad_credentials())
+    }
+
     /// A policy that keeps the suite fast (short intervals, a short deadline, short
     /// grace windows); cases adjust its deadline.
     fn fast_policy(&self) -> PollPolicy;
@@ -186,15 +198,15 @@ pub trait Harness: Send + Sync {
         failure: &<Self::Source as TaskSource>::Failure,
     ) -> Result<(), String>;
 
-    /// Waits on many tasks at once. The default uses [`Poller::wait_all`]; batch sources
-    /// override it with `wait_all_batched`.
+    /// Waits on many tasks at once, with [`Poller::wait_all`] (a batch source's
+    /// poller batches by itself, through its scheduler).
     async fn wait_many(
         &self,
         poller: &Poller<Self::Source>,
         ids: Vec<<Self::Source as TaskSource>::Id>,
     ) -> Vec<Outcome<Self::Source>> {
         use futures_util::StreamExt;
-        poller.wait_all(ids).collect().await
+        poller.wait_all(ids).outcomes().collect().await
     }
 }
 

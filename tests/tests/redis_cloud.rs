@@ -12,9 +12,8 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use futures_util::StreamExt;
 use serde_json::{Value, json};
-use taskpoll::{Outcome, PollPolicy, Poller};
+use taskpoll::{PollPolicy, Poller};
 use taskpoll_behavior::{Capabilities, Fault, Harness, Scenario, run};
 use taskpoll_redis_cloud::{RedisCloudClient, RedisCloudSource, TaskCompleted, TaskFailed};
 use taskpoll_sim::faults::FaultPlan;
@@ -41,6 +40,8 @@ struct RedisCloudHarness {
     refused: RedisCloudClient,
     next: AtomicI64,
     expected: Mutex<HashMap<String, Expected>>,
+    /// The request log's last sequence number when each task was created.
+    created_after: Mutex<HashMap<String, u64>>,
 }
 
 impl RedisCloudHarness {
@@ -68,6 +69,7 @@ impl RedisCloudHarness {
             sim,
             next: AtomicI64::new(77_001),
             expected: Mutex::new(HashMap::new()),
+            created_after: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -91,6 +93,14 @@ impl Harness for RedisCloudHarness {
 
     fn source_with_bad_credentials(&self) -> RedisCloudSource {
         self.refused.source()
+    }
+
+    fn poller(&self) -> Poller<RedisCloudSource> {
+        self.client.poller()
+    }
+
+    fn poller_with_bad_credentials(&self) -> Poller<RedisCloudSource> {
+        self.refused.poller()
     }
 
     fn fast_policy(&self) -> PollPolicy {
@@ -137,6 +147,8 @@ impl Harness for RedisCloudHarness {
         };
         let id = self.sim.create_task(TaskScript { steps, outcome });
         self.expected.lock().unwrap().insert(id.clone(), expected);
+        let last = self.sim.requests().last().map_or(0, |r| r.seq);
+        self.created_after.lock().unwrap().insert(id.clone(), last);
         id
     }
 
@@ -156,8 +168,20 @@ impl Harness for RedisCloudHarness {
         self.request_times_for(id).await.len() as u64
     }
 
+    /// Requests naming the task, and task-list requests made since it was created
+    /// (`GET /v1/tasks` answers for every task of the account, and the client's
+    /// scheduler polls through it; a refused one names no task).
     async fn request_times_for(&self, id: &String) -> Vec<Duration> {
-        common::request_times(&self.sim.requests(), |t| t == id)
+        let since = self.created_after.lock().unwrap().get(id).copied();
+        self.sim
+            .requests()
+            .iter()
+            .filter(|r| {
+                r.task_ids.contains(id)
+                    || (r.endpoint == STATUS[1] && since.is_some_and(|s| r.seq > s))
+            })
+            .map(|r| Duration::from_millis(r.at_ms))
+            .collect()
     }
 
     async fn status_requests(&self) -> Option<u64> {
@@ -202,14 +226,6 @@ impl Harness for RedisCloudHarness {
             ));
         }
         Ok(())
-    }
-
-    async fn wait_many(
-        &self,
-        poller: &Poller<RedisCloudSource>,
-        ids: Vec<String>,
-    ) -> Vec<Outcome<RedisCloudSource>> {
-        poller.wait_all_batched(ids).collect().await
     }
 }
 

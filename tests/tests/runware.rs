@@ -12,8 +12,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use futures_util::StreamExt;
-use taskpoll::{Outcome, PollPolicy, Poller};
+use taskpoll::{PollPolicy, Poller};
 use taskpoll_behavior::{Capabilities, Fault, Harness, Scenario, run};
 use taskpoll_runware::{
     RunwareClient, RunwareFailure, RunwareOutput, RunwareResult, RunwareSource, RunwareTaskId,
@@ -120,6 +119,14 @@ impl Harness for RunwareHarness {
 
     fn source_with_bad_credentials(&self) -> RunwareSource {
         self.refused.source()
+    }
+
+    fn poller(&self) -> Poller<RunwareSource> {
+        self.client.poller()
+    }
+
+    fn poller_with_bad_credentials(&self) -> Poller<RunwareSource> {
+        self.refused.poller()
     }
 
     fn fast_policy(&self) -> PollPolicy {
@@ -232,14 +239,6 @@ impl Harness for RunwareHarness {
             ));
         }
         check_results(id, &failure.results, *kind, *kept)
-    }
-
-    async fn wait_many(
-        &self,
-        poller: &Poller<RunwareSource>,
-        ids: Vec<RunwareTaskId>,
-    ) -> Vec<Outcome<RunwareSource>> {
-        poller.wait_all_batched(ids).collect().await
     }
 }
 

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
-use taskpoll::PollPolicy;
+use taskpoll::{PollPolicy, Poller};
 use taskpoll_behavior::{Capabilities, Fault, Harness, Scenario, run};
 use taskpoll_sim::faults::FaultPlan;
 use taskpoll_sim::script::{ScriptOutcome, ScriptStep, TaskScript};
@@ -74,6 +74,14 @@ impl Harness for StreamHarness {
 
     fn source_with_bad_credentials(&self) -> StreamSource {
         self.refused.source()
+    }
+
+    fn poller(&self) -> Poller<StreamSource> {
+        self.client.poller()
+    }
+
+    fn poller_with_bad_credentials(&self) -> Poller<StreamSource> {
+        self.refused.poller()
     }
 
     fn fast_policy(&self) -> PollPolicy {

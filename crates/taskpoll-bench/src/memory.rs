@@ -7,7 +7,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use futures_util::StreamExt;
 use taskpoll::strategy::Fixed;
-use taskpoll::{Budget, ErrorClass, Phase, PollPolicy, Poller, Progress, TaskSource};
+use taskpoll::{Budget, ErrorClass, Phase, PollPolicy, Progress, Scheduler, TaskSource};
 use tokio::time::Instant;
 
 use crate::measure::{ms, peak_rss_kib, percentile, rss_kib};
@@ -80,14 +80,15 @@ pub fn run(args: &MemoryArgs) -> std::io::Result<()> {
             .collect();
         let source = Clocked { finish };
         let deadline = Duration::from_millis(args.deadline_ms);
-        let poller = Poller::new(source)
-            .with_policy(
-                PollPolicy::with_strategy(Fixed::new(Duration::from_millis(args.interval_ms)))
-                    .deadline(deadline),
-            )
-            .budget(Budget::default());
+        let policy = PollPolicy::with_strategy(Fixed::new(Duration::from_millis(args.interval_ms)))
+            .deadline(deadline);
+        let poller = Scheduler::builder(source)
+            .budget(Budget::default())
+            .build()
+            .poller()
+            .configure(|_| policy);
         let idle = rss_kib();
-        let mut group = poller.wait_all(0..n);
+        let mut group = poller.wait_all(0..n).outcomes();
         // Sample RSS once every wait has started and made its first poll.
         let sampler = tokio::spawn(async {
             tokio::time::sleep(Duration::from_millis(200)).await;

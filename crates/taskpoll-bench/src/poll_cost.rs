@@ -128,11 +128,10 @@ pub fn run(args: &PollCostArgs) -> Result<(), Box<dyn std::error::Error>> {
         token,
     };
     let interval = Duration::from_millis(args.interval_ms);
-    let poller = Arc::new(
-        Poller::new(Source(target.clone()))
-            .interval(Fixed::new(interval))
-            .deadline(Duration::from_secs(600)),
-    );
+    let poller = Arc::new(Poller::new(Source(target.clone())).configure(|p| {
+        p.interval(Fixed::new(interval))
+            .deadline(Duration::from_secs(600))
+    }));
     let mut per_poll = [Vec::new(), Vec::new()];
     for round in 0..args.rounds * 2 {
         let side = round % 2;

@@ -146,7 +146,7 @@ async fn per_task<S: TaskSource>(poller: Poller<S>, ids: Vec<S::Id>) -> Detectio
     for id in ids {
         let poller = poller.clone();
         handles.push(tokio::spawn(async move {
-            let o = poller.wait_outcome(id).await;
+            let o = poller.watch(id).outcome().await;
             (o.id.to_string(), Instant::now(), o.result.is_ok())
         }));
     }
@@ -162,6 +162,7 @@ async fn per_task<S: TaskSource>(poller: Poller<S>, ids: Vec<S::Id>) -> Detectio
 /// (c): one group.
 async fn grouped<S: TaskSource>(group: WaitAll<S>) -> Detections {
     group
+        .outcomes()
         .filter_map(|o: Outcome<S>| async move {
             o.result.is_ok().then(|| (o.id.to_string(), Instant::now()))
         })
@@ -304,8 +305,7 @@ fn run_stream(
     let group = |ids| {
         client
             .poller()
-            .interval(every_second())
-            .budget(Budget::default())
+            .configure(|p| p.interval(every_second()))
             .wait_all(ids)
     };
     Ok(run_modes(
@@ -339,6 +339,7 @@ fn run_redis(
         RedisCloudClient::builder(sim.api_key(), sim.secret_key())
             .base_url(&sim.base_url())
             .max_batch(args.tasks.max(1))
+            .budget(Budget::unlimited())
             .build()
     })?;
     let view = SimView {
@@ -362,8 +363,8 @@ fn run_redis(
     let group = |ids| {
         client
             .poller()
-            .interval(every_half_second())
-            .wait_all_batched(ids)
+            .configure(|p| p.interval(every_half_second()))
+            .wait_all(ids)
     };
     Ok(run_modes(
         args,
@@ -373,7 +374,7 @@ fn run_redis(
         Ways {
             vendor: "redis-cloud",
             source: Arc::new(client.source()),
-            per_task: client.poller().budget(Budget::unlimited()),
+            per_task: client.poller(),
             group: &group,
         },
     ))
@@ -389,6 +390,7 @@ fn run_runware(
         RunwareClient::builder(sim.api_key())
             .base_url(&sim.base_url())
             .max_batch(250)
+            .budget(Budget::default().in_flight(8))
             .build()
     })?;
     let view = SimView {
@@ -409,10 +411,11 @@ fn run_runware(
     let group = |ids| {
         client
             .poller()
-            .interval(every_half_second())
-            .initial_delay(Duration::ZERO)
-            .budget(Budget::default().in_flight(8))
-            .wait_all_batched(ids)
+            .configure(|p| {
+                p.interval(every_half_second())
+                    .initial_delay(Duration::ZERO)
+            })
+            .wait_all(ids)
     };
     Ok(run_modes(
         args,

@@ -48,6 +48,7 @@ pub fn run(args: &StreamBudgetArgs) -> Result<(), Box<dyn std::error::Error>> {
     let client = client_rt.block_on(async {
         StreamClient::builder(sim.api_key(), sim.api_secret())
             .base_url(&sim.base_url())
+            .budget(Budget::default().per_window(args.per_minute, window))
             .build()
     })?;
     // Tasks finish between 2 and 30 (compressed) seconds, spread evenly.
@@ -65,17 +66,16 @@ pub fn run(args: &StreamBudgetArgs) -> Result<(), Box<dyn std::error::Error>> {
             })
         })
         .collect();
-    let budget = Budget::default().per_window(args.per_minute, window);
-    let poller = client
-        .poller()
-        .interval(Fixed::new(Duration::from_secs(1) / k))
-        .no_deadline()
-        .budget(budget);
+    let poller = client.poller().configure(|p| {
+        p.interval(Fixed::new(Duration::from_secs(1) / k))
+            .no_deadline()
+    });
     let cpu_before = thread_cpu("client");
     let started = Instant::now();
     let detections: Vec<(String, Instant)> = client_rt.block_on(async {
         poller
             .wait_all(ids)
+            .outcomes()
             .filter_map(|o| async move { o.result.is_ok().then(|| (o.id, Instant::now())) })
             .collect()
             .await

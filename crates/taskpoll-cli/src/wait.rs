@@ -102,18 +102,19 @@ fn credential(
 }
 
 fn tune<S: TaskSource>(poller: Poller<S>, args: &WaitArgs) -> Poller<S> {
-    let mut poller = poller;
-    if let Some(t) = args.timeout {
-        poller = poller.deadline(t);
-    }
-    if let Some(i) = args.interval {
-        poller = poller.interval(Fixed::new(i));
-    }
-    if let Some(b) = args.backoff {
-        poller =
-            poller.interval(Jitter::equal(Exponential::new(b.min, 2.0, b.max)).with_max(b.max));
-    }
-    poller
+    poller.configure(|mut policy| {
+        if let Some(t) = args.timeout {
+            policy = policy.deadline(t);
+        }
+        if let Some(i) = args.interval {
+            policy = policy.interval(Fixed::new(i));
+        }
+        if let Some(b) = args.backoff {
+            policy =
+                policy.interval(Jitter::equal(Exponential::new(b.min, 2.0, b.max)).with_max(b.max));
+        }
+        policy
+    })
 }
 
 fn watches<S>(

@@ -10,7 +10,8 @@
 //! - [`Transport`]: a `reqwest` error with its URL (and so any credential in the
 //!   query) removed, classified as timeout, connect or other;
 //! - [`client`]: the `reqwest::Client` every adapter builds (rustls, connection reuse);
-//! - [`jwt`]: HS256 JSON Web Tokens, signed and verified (Stream's server token).
+//! - [`jwt`]: HS256 JSON Web Tokens, signed and verified (Stream's server token);
+//! - [`shared_budget`]: one request budget per vendor credential in a process.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -22,7 +23,10 @@ use std::time::{Duration, SystemTime};
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use url::Url;
 
+mod budget;
 pub mod jwt;
+
+pub use budget::shared_budget;
 
 /// The default cap on a response body: 16 MiB.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
@@ -400,7 +404,7 @@ pub fn excerpt(body: &[u8]) -> String {
 
 /// The HTTP settings every adapter's client builder has: base URL, whether plain HTTP
 /// off loopback is allowed, the per-request timeout and the response size cap. A
-/// builder holds one in a field named `http` and gets its four setters from
+/// builder holds one in a field named `http` and gets its setters from
 /// [`http_settings_methods!`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -413,6 +417,8 @@ pub struct HttpSettings {
     pub request_timeout: Duration,
     /// The largest response body read.
     pub max_response_bytes: usize,
+    /// The request budget of the client's waits; `None` for the vendor's default.
+    pub budget: Option<taskpoll::Budget>,
 }
 
 /// What [`HttpSettings::connect`] gives: a checked base URL, a client, the size cap.
@@ -437,6 +443,7 @@ impl HttpSettings {
             allow_http: false,
             request_timeout,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            budget: None,
         }
     }
 
@@ -463,9 +470,9 @@ impl HttpSettings {
     }
 }
 
-/// The four setters of [`HttpSettings`] for a client builder whose settings are in a
-/// field named `http`: `base_url`, `allow_http`, `request_timeout`,
-/// `max_response_bytes`.
+/// The setters of [`HttpSettings`] for a client builder whose settings are in a field
+/// named `http`: `base_url`, `allow_http`, `request_timeout`, `max_response_bytes`,
+/// `budget`. The crate using it depends on `taskpoll`.
 #[macro_export]
 macro_rules! http_settings_methods {
     () => {
@@ -494,6 +501,15 @@ macro_rules! http_settings_methods {
         /// refused without being read whole.
         pub fn max_response_bytes(mut self, cap: usize) -> Self {
             self.http.max_response_bytes = cap;
+            self
+        }
+
+        /// Sets the request budget every wait made from the client (and its clones)
+        /// draws from: requests per window, requests in flight, the pause after a bare
+        /// 429. Clients on the same credential and limit share one budget in a process.
+        /// Default: the vendor's documented limit with headroom.
+        pub fn budget(mut self, budget: ::taskpoll::Budget) -> Self {
+            self.http.budget = Some(budget);
             self
         }
     };

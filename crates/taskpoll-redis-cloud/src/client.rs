@@ -8,7 +8,9 @@ use std::time::{Duration, SystemTime};
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue};
 use reqwest::{Method, Url};
 use serde_json::Value;
-use taskpoll::{Budget, Poller, RateLimitHint, SourceWaitError};
+use taskpoll::{
+    Budget, Poller, RateLimitHint, RequestBudget, Scheduler, SchedulerCell, SourceWaitError,
+};
 use taskpoll_http::{BaseUrl, BodyError, ConfigError, Secret, Transport, header_u64, read_capped};
 use tokio::time::Instant;
 
@@ -18,6 +20,9 @@ use crate::error::{Operation, RedisCloudError};
 use crate::models::{Subscription, TaskStateUpdate};
 use crate::source::{RedisCloudSource, TaskCompleted};
 use crate::subscription::SubscriptionSource;
+
+/// How far ahead a task-list request looks for waits to answer together.
+const COALESCE_WINDOW: Duration = Duration::from_millis(100);
 
 /// The rate-limit header Redis Cloud sends on every response (undocumented; the Go
 /// client reads it).
@@ -49,6 +54,15 @@ struct Inner {
     /// The last `X-Rate-Limit-Remaining`, when it was read, and the `Retry-After` of
     /// that response when it was a 429.
     remaining: Mutex<Option<(u64, Instant, Option<Duration>)>>,
+    /// The limits of every wait made from the client.
+    limits: Budget,
+    /// The request budget: one per account key and limit in the process, shared by the
+    /// task and the subscription waits.
+    budget: Arc<dyn RequestBudget>,
+    /// The scheduler of task waits.
+    tasks: SchedulerCell<RedisCloudSource>,
+    /// The scheduler of subscription waits.
+    subscriptions: SchedulerCell<SubscriptionSource>,
 }
 
 /// One HTTP answer, body read.
@@ -97,6 +111,12 @@ impl RedisCloudClient {
             .into());
         }
         let c = b.http.connect(&b.user_agent)?;
+        let limits = b.http.budget.unwrap_or_else(|| {
+            Budget::default()
+                .per_minute(b.settings.requests_per_minute)
+                .rate_limit_pause(b.settings.rate_limit_floor)
+        });
+        let budget = taskpoll_http::shared_budget("redis-cloud", &b.api_key, &limits);
         Ok(RedisCloudClient {
             inner: Arc::new(Inner {
                 http: c.client,
@@ -109,6 +129,10 @@ impl RedisCloudClient {
                 max_response_bytes: c.max_response_bytes,
                 settings: b.settings,
                 remaining: Mutex::new(None),
+                limits,
+                budget,
+                tasks: SchedulerCell::new(),
+                subscriptions: SchedulerCell::new(),
             }),
         })
     }
@@ -329,27 +353,51 @@ impl RedisCloudClient {
         SubscriptionSource::new(self.clone())
     }
 
-    /// The budget this client's pollers share: [`requests_per_minute`] requests per
-    /// minute, and a pause of [`rate_limit_floor`] after a bare 429.
+    /// The limits every wait made from this client draws under: by default
+    /// [`requests_per_minute`] requests per minute, and a pause of
+    /// [`rate_limit_floor`] after a bare 429.
     ///
     /// [`requests_per_minute`]: RedisCloudClient::requests_per_minute
     /// [`rate_limit_floor`]: RedisCloudClient::rate_limit_floor
     pub fn budget(&self) -> Budget {
-        Budget::default()
-            .per_minute(self.requests_per_minute())
-            .rate_limit_pause(self.rate_limit_floor())
+        self.inner.limits
+    }
+
+    /// The scheduler of every task wait made from this client and its clones: task
+    /// waits due together share one `GET /v1/tasks`, and every request (task and
+    /// subscription waits alike) draws from the account key's one budget.
+    pub fn scheduler(&self) -> Scheduler<RedisCloudSource> {
+        self.inner.tasks.get_or_init(|| {
+            let max_batch = self.inner.settings.max_batch;
+            Scheduler::builder(self.source())
+                .budget(self.inner.limits)
+                .request_budget(Arc::clone(&self.inner.budget))
+                .batched(COALESCE_WINDOW, Some(max_batch))
+                .build()
+        })
+    }
+
+    /// The scheduler of subscription waits, on the same budget as task waits.
+    pub fn subscription_scheduler(&self) -> Scheduler<SubscriptionSource> {
+        self.inner.subscriptions.get_or_init(|| {
+            Scheduler::builder(self.subscription_source())
+                .budget(self.inner.limits)
+                .request_budget(Arc::clone(&self.inner.budget))
+                .build()
+        })
     }
 
     /// A poller over [`source`](RedisCloudClient::source) with Redis Cloud's defaults
-    /// (see [`RedisCloudSource::default_policy`](taskpoll::TaskSource::default_policy))
-    /// and the client's [`budget`](RedisCloudClient::budget) for many-task waits.
+    /// (see [`RedisCloudSource::default_policy`](taskpoll::TaskSource::default_policy)),
+    /// on the client's [`scheduler`](RedisCloudClient::scheduler).
     pub fn poller(&self) -> Poller<RedisCloudSource> {
-        Poller::new(self.source()).budget(self.budget())
+        self.scheduler().poller()
     }
 
-    /// A poller over [`subscription_source`](RedisCloudClient::subscription_source).
+    /// A poller over [`subscription_source`](RedisCloudClient::subscription_source), on
+    /// the client's [`subscription_scheduler`](RedisCloudClient::subscription_scheduler).
     pub fn subscription_poller(&self) -> Poller<SubscriptionSource> {
-        Poller::new(self.subscription_source()).budget(self.budget())
+        self.subscription_scheduler().poller()
     }
 
     /// Waits for a task with the default settings.

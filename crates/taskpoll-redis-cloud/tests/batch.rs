@@ -125,8 +125,9 @@ async fn a_failed_list_request_applies_to_every_id() {
     sim.shutdown().await;
 }
 
-/// Drains a `WaitAll` stream.
-async fn drain<S: TaskSource>(mut group: taskpoll::WaitAll<S>) -> Vec<taskpoll::Outcome<S>> {
+/// Drains a `WaitAll` stream's outcomes.
+async fn drain<S: TaskSource>(group: taskpoll::WaitAll<S>) -> Vec<taskpoll::Outcome<S>> {
+    let mut group = group.outcomes();
     let mut out = Vec::new();
     while let Some(o) = std::future::poll_fn(|cx| {
         futures_core::Stream::poll_next(std::pin::Pin::new(&mut group), cx)
@@ -155,7 +156,7 @@ async fn many_waits_poll_with_one_list_request_per_round() {
         json!({"type": "DATABASE_NOT_FOUND", "status": "404 NOT_FOUND", "description": "Database was not found"}),
     ));
     ids.push(failing.clone());
-    let outcomes = drain(fast(client.poller()).wait_all_batched(ids.clone())).await;
+    let outcomes = drain(fast(client.poller()).wait_all(ids.clone())).await;
     assert_eq!(outcomes.len(), ids.len());
     for o in &outcomes {
         if o.id == failing {
@@ -186,7 +187,7 @@ async fn queued_tasks_finish_one_after_another_through_the_list() {
             ))
         })
         .collect();
-    let outcomes = drain(fast(client.poller()).wait_all_batched(ids.clone())).await;
+    let outcomes = drain(fast(client.poller()).wait_all(ids.clone())).await;
     let order: Vec<&str> = outcomes.iter().map(|o| o.id.as_str()).collect();
     assert_eq!(order, [&ids[0], &ids[1], &ids[2]]);
     assert!(outcomes.iter().all(|o| o.result.is_ok()));

@@ -67,7 +67,7 @@ async fn processing_error_ends_at_once_with_every_field() {
     );
     let began = Instant::now();
     // The default intervals: the failure must end the wait at the poll that sees it.
-    let outcome = client.poller().wait_outcome(id.clone()).await;
+    let outcome = client.poller().watch(id.clone()).outcome().await;
     assert!(began.elapsed() < Duration::from_secs(3));
     assert_eq!(outcome.polls, 2);
     let err = outcome.result.unwrap_err();
@@ -152,7 +152,7 @@ async fn not_found_just_after_creation_then_success() {
             ..TaskOptions::default()
         },
     );
-    let outcome = fast(client.poller()).wait_outcome(id).await;
+    let outcome = fast(client.poller()).watch(id).outcome().await;
     assert_eq!(outcome.result.unwrap().resource_id, Some(77899));
     assert_eq!(outcome.polls, 6);
     assert_eq!(sim.counts().status(404), 3);
@@ -172,7 +172,7 @@ async fn not_found_beyond_the_grace_window_fails_clearly() {
     );
     // By time.
     let err = fast(client.poller())
-        .visibility_grace(VisibilityGrace::for_duration(Duration::from_millis(150)))
+        .configure(|p| p.visibility(VisibilityGrace::for_duration(Duration::from_millis(150))))
         .wait(id.clone())
         .await
         .unwrap_err();
@@ -276,7 +276,7 @@ async fn rate_limited_then_success_honouring_retry_after() {
         },
     ));
     let began = Instant::now();
-    let outcome = fast(client.poller()).wait_outcome(id).await;
+    let outcome = fast(client.poller()).watch(id).outcome().await;
     assert_eq!(outcome.result.unwrap().resource_id, Some(1));
     assert_eq!(outcome.polls, 2);
     assert!(began.elapsed() >= Duration::from_secs(1));
@@ -410,7 +410,10 @@ async fn subscription_wait_reaches_active_and_deleting_fails() {
         .unwrap()
         .resource_id
         .unwrap();
-    let outcome = fast(client.subscription_poller()).wait_outcome(sub).await;
+    let outcome = fast(client.subscription_poller())
+        .watch(sub)
+        .outcome()
+        .await;
     let s = outcome.result.unwrap();
     assert_eq!(s.status.as_deref(), Some("active"));
     assert_eq!(s.id, Some(sub));
@@ -681,7 +684,7 @@ async fn slow_answers_past_the_request_timeout_are_retried() {
     assert!(e.is_transient());
     assert!(e.to_string().contains("timed out"), "{e}");
     sim.set_faults(FaultPlan::default().at(1, Fault::Slow { millis: 400 }));
-    let outcome = fast(client.poller()).wait_outcome(id).await;
+    let outcome = fast(client.poller()).watch(id).outcome().await;
     assert_eq!(outcome.result.unwrap().resource_id, Some(5));
     assert_eq!(outcome.polls, 2);
     sim.shutdown().await;

@@ -76,7 +76,8 @@ async fn a_task_or_a_list_over_the_cap_is_refused_and_ends_the_wait() {
     // The list holds the big task too.
     let err = client.list_tasks().await.unwrap_err();
     assert_too_large(&err, Operation::ListTasks, KIB);
-    // A wait ends at the first such answer: the same body would be too large again.
+    // A list too large is not the task's fault: the wait falls back to the task's own
+    // GET, and ends at the first too-large answer there (it would be too large again).
     match client.poller().wait(big).await.unwrap_err() {
         WaitError::Fetch {
             error,

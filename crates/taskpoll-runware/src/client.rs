@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use serde_json::{Map, Value, json};
-use taskpoll::{Poller, WaitResult};
+use taskpoll::{Budget, Poller, RequestBudget, Scheduler, SchedulerCell, WaitResult};
 use taskpoll_http::{BaseUrl, BodyError, Secret, Transport};
 
 use crate::answer::{self, Answer};
@@ -17,6 +17,9 @@ use crate::request::{self, AsyncTask, ImageInference, VideoInference};
 use crate::source::RunwareSource;
 use crate::task::{RunwareTaskId, TaskKind};
 
+/// How far ahead a `getResponse` POST looks for waits to take along.
+const COALESCE_WINDOW: Duration = Duration::from_millis(100);
+
 pub(crate) struct Inner {
     pub(crate) http: reqwest::Client,
     pub(crate) base: BaseUrl,
@@ -26,6 +29,12 @@ pub(crate) struct Inner {
     pub(crate) max_batch: usize,
     pub(crate) submit_retries: u32,
     pub(crate) submit_retry_delay: Duration,
+    /// The limits of every wait made from the client.
+    pub(crate) limits: Budget,
+    /// The request budget, shared by every client on the same key and limit.
+    pub(crate) budget: Arc<dyn RequestBudget>,
+    /// The one scheduler every poller of the client and its clones shares.
+    pub(crate) scheduler: SchedulerCell<RunwareSource>,
 }
 
 /// A Runware REST client: async submissions, `getResponse`, and a
@@ -195,9 +204,23 @@ impl RunwareClient {
         RunwareSource::new(self.clone())
     }
 
-    /// A poller with Runware's defaults (see [`RunwareSource`]).
+    /// The scheduler every wait made from this client and its clones goes through:
+    /// waits due together share one `getResponse` POST (up to
+    /// [`max_batch`](RunwareClient::max_batch) tasks), and all draw from one budget.
+    pub fn scheduler(&self) -> Scheduler<RunwareSource> {
+        self.inner.scheduler.get_or_init(|| {
+            Scheduler::builder(self.source())
+                .budget(self.inner.limits)
+                .request_budget(Arc::clone(&self.inner.budget))
+                .batched(COALESCE_WINDOW, None)
+                .build()
+        })
+    }
+
+    /// A poller with Runware's defaults (see [`RunwareSource`]) on the client's
+    /// [`scheduler`](RunwareClient::scheduler).
     pub fn poller(&self) -> Poller<RunwareSource> {
-        Poller::new(self.source())
+        self.scheduler().poller()
     }
 
     /// Waits for a task with Runware's defaults.

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use reqwest::header::HeaderValue;
+use taskpoll::SchedulerCell;
 use taskpoll_http::{ConfigError, HttpSettings, Secret};
 
 use crate::client::{Inner, RunwareClient};
@@ -88,6 +89,8 @@ impl RunwareClientBuilder {
         auth.set_sensitive(true);
         let agent = concat!("taskpoll-runware/", env!("CARGO_PKG_VERSION"));
         let c = self.http.connect(agent)?;
+        let limits = self.http.budget.unwrap_or_default();
+        let budget = taskpoll_http::shared_budget("runware", &self.api_key, &limits);
         Ok(RunwareClient::from_inner(Inner {
             http: c.client,
             base: c.base,
@@ -97,6 +100,9 @@ impl RunwareClientBuilder {
             max_batch: self.max_batch,
             submit_retries: self.submit_retries,
             submit_retry_delay: self.submit_retry_delay,
+            limits,
+            budget,
+            scheduler: SchedulerCell::new(),
         }))
     }
 }

@@ -277,7 +277,7 @@ async fn many_tasks_are_polled_in_one_request() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn wait_all_batched_shares_requests() {
+async fn wait_all_shares_requests() {
     let sim = sim().await;
     let client = client(&sim);
     let ids: Vec<RunwareTaskId> = (0..20)
@@ -291,8 +291,8 @@ async fn wait_all_batched_shares_requests() {
         })
         .collect();
     let outcomes: Vec<_> = fast(&client)
-        .coalesce_window(Duration::from_millis(20))
-        .wait_all_batched(ids.clone())
+        .wait_all(ids.clone())
+        .outcomes()
         .collect()
         .await;
     assert_eq!(outcomes.len(), 20);
@@ -305,6 +305,42 @@ async fn wait_all_batched_shares_requests() {
     }
     assert!(
         counts.total < 20 * 3,
+        "batched: {} requests for 60 polls",
+        counts.total
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lone_waits_of_one_client_share_requests() {
+    let sim = sim().await;
+    let client = client(&sim);
+    let ids: Vec<RunwareTaskId> = (0..20)
+        .map(|_| {
+            RunwareTaskId::image(
+                sim.create_task(RunwareTaskSpec::new(MediaKind::Image, 1).finish_after_polls([2])),
+                1,
+            )
+        })
+        .collect();
+    // Twenty separate waits, as twenty request handlers would make them: the client's
+    // one scheduler puts the ones due together in one getResponse POST.
+    let poller = fast(&client);
+    let waits: Vec<_> = ids
+        .iter()
+        .map(|id| {
+            let (p, id) = (poller.clone(), id.clone());
+            tokio::spawn(async move { p.wait(id).await })
+        })
+        .collect();
+    for w in waits {
+        assert_eq!(w.await.unwrap().unwrap().results.len(), 1);
+    }
+    let counts = sim.counts();
+    for id in &ids {
+        assert_eq!(counts.task(&id.uuid), 3, "three polls per task");
+    }
+    assert!(
+        counts.total <= 6,
         "batched: {} requests for 60 polls",
         counts.total
     );
@@ -331,7 +367,7 @@ async fn an_unknown_task_ends_the_wait_with_a_clear_error() {
 
     // With a grace, the task is asked for again before the wait gives up.
     let err = fast(&client)
-        .visibility_grace(VisibilityGrace::count(2))
+        .configure(|p| p.visibility(VisibilityGrace::count(2)))
         .wait(id.clone())
         .await
         .unwrap_err();

@@ -70,7 +70,7 @@ async fn a_task_with_many_results_over_the_cap_is_refused_and_ends_the_wait() {
     // A wait ends at the first such answer: the same body would be too large again.
     let err = client
         .poller()
-        .initial_delay(Duration::ZERO)
+        .configure(|p| p.initial_delay(Duration::ZERO))
         .wait(RunwareTaskId::video(many, 20))
         .await
         .unwrap_err();

@@ -21,7 +21,7 @@ use reqwest::{Method, Url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use taskpoll::strategy::Fixed;
-use taskpoll::{Poller, RateLimitHint};
+use taskpoll::{Budget, Poller, RateLimitHint, RequestBudget, Scheduler, SchedulerCell};
 use taskpoll_http::{BaseUrl, Connection, Secret, Transport, read_capped};
 
 /// A client of Stream's server-side API: task status and the start endpoints.
@@ -45,6 +45,12 @@ struct Inner {
     /// The rate-limit headers of the last `GetTask` answer, and when that window resets
     /// on tokio's clock.
     rate: Mutex<Option<(RateLimit, RateLimitHint)>>,
+    /// The limits of every wait made from the client.
+    limits: Budget,
+    /// The request budget, shared by every client on the same key and limit.
+    budget: Arc<dyn RequestBudget>,
+    /// The one scheduler every poller of the client and its clones shares.
+    scheduler: SchedulerCell<StreamSource>,
 }
 
 impl fmt::Debug for StreamClient {
@@ -88,6 +94,8 @@ impl StreamClient {
     }
 
     pub(crate) fn from_parts(b: StreamClientBuilder, c: Connection) -> Self {
+        let limits = b.http.budget.unwrap_or_default();
+        let budget = taskpoll_http::shared_budget("stream", &b.api_key, &limits);
         StreamClient {
             inner: Arc::new(Inner {
                 http: c.client,
@@ -97,6 +105,9 @@ impl StreamClient {
                 request_timeout: c.request_timeout,
                 max_response_bytes: c.max_response_bytes,
                 rate: Mutex::new(None),
+                limits,
+                budget,
+                scheduler: SchedulerCell::new(),
             }),
         }
     }
@@ -204,10 +215,22 @@ impl StreamClient {
         StreamSource::new(self.clone())
     }
 
-    /// A poller with Stream's SDK defaults: first poll at once, then every 1 s, for at
-    /// most 60 s. Override any of them with the poller's builder methods.
+    /// The scheduler every wait made from this client and its clones goes through: one
+    /// request budget (and one pause after a 429) for all of them.
+    pub fn scheduler(&self) -> Scheduler<StreamSource> {
+        self.inner.scheduler.get_or_init(|| {
+            Scheduler::builder(self.source())
+                .budget(self.inner.limits)
+                .request_budget(Arc::clone(&self.inner.budget))
+                .build()
+        })
+    }
+
+    /// A poller with Stream's SDK defaults (first poll at once, then every 1 s, for at
+    /// most 60 s) on the client's [`scheduler`](StreamClient::scheduler). Change them
+    /// with [`Poller::configure`].
     pub fn poller(&self) -> Poller<StreamSource> {
-        Poller::new(self.source())
+        self.scheduler().poller()
     }
 
     /// Waits for a task like Stream's SDKs' `wait_for_task`: polls at once and then every
@@ -234,8 +257,7 @@ impl StreamClient {
             interval
         };
         self.poller()
-            .interval(Fixed::new(interval))
-            .deadline(timeout)
+            .configure(|p| p.interval(Fixed::new(interval)).deadline(timeout))
             .wait(id.to_owned())
             .await
     }

@@ -31,7 +31,7 @@ async fn an_export_started_then_waited_on_completes_with_its_result() {
         ])
         .await
         .unwrap();
-    let outcome = fast(&client).wait_outcome(id.clone()).await;
+    let outcome = fast(&client).watch(id.clone()).outcome().await;
     let done = outcome.result.unwrap();
     assert_eq!(done.task_id(), id);
     assert_eq!(done.task.status, "completed");
@@ -199,7 +199,7 @@ async fn a_task_still_running_at_the_deadline_times_out_with_its_last_phase() {
     let client = client(&sim);
     let id = sim.create_task(succeeds(&[("pending", 2), ("running", 100_000)], json!({})));
     let err = fast(&client)
-        .deadline(ms(250))
+        .configure(|p| p.deadline(ms(250)))
         .wait(id.clone())
         .await
         .unwrap_err();
@@ -547,7 +547,7 @@ async fn malformed_and_truncated_bodies_are_clear_transient_errors() {
             .at(1, Fault::Malformed)
             .at(2, Fault::Truncated),
     );
-    let outcome = fast(&client).wait_outcome(id).await;
+    let outcome = fast(&client).watch(id).outcome().await;
     assert!(outcome.result.is_ok());
     // The truncated answer was the server's real one (it counted as the task's
     // `running` poll) cut short on the way.

@@ -26,9 +26,10 @@
 //! # async fn main() {
 //! let source = ScriptedSource::new();
 //! source.script("slow", [Step::running()]);
-//! let poller = Poller::new(source)
-//!     .interval(Fixed::new(Duration::from_secs(5)))
-//!     .deadline(Duration::from_secs(12));
+//! let poller = Poller::new(source).configure(|p| {
+//!     p.interval(Fixed::new(Duration::from_secs(5)))
+//!         .deadline(Duration::from_secs(12))
+//! });
 //! let err = poller.wait("slow".into()).await.unwrap_err();
 //! assert_eq!(err.kind(), ErrorKind::Timeout);
 //! // Polls at 0 s, 5 s, 10 s, and a final poll at the deadline (12 s).
@@ -44,12 +45,15 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod budget;
+mod checkpoint;
 mod error;
 mod group;
 mod machine;
 mod phase;
 mod policy;
 mod poller;
+mod scheduler;
 mod source;
 pub mod strategy;
 #[cfg(feature = "testing")]
@@ -57,11 +61,14 @@ pub mod testing;
 mod update;
 mod watch;
 
+pub use budget::{Admission, Budget, LocalBudget, RequestBudget};
+pub use checkpoint::WaitCheckpoint;
 pub use error::{ErrorKind, ExhaustedReason, FetchGiveUp, WaitError};
-pub use group::{Budget, WaitAll, WaitCheckpoint};
+pub use group::{Outcomes, WaitAll, WaitAllHandle};
 pub use phase::{Phase, PhaseKind, PhaseSummary, Progress};
 pub use policy::{PollPolicy, RetryPolicy, VisibilityGrace};
 pub use poller::Poller;
+pub use scheduler::{Scheduler, SchedulerBuilder, SchedulerCell};
 pub use source::{BatchEntry, BatchTaskSource, ErrorClass, RateLimitHint, SourcePhase, TaskSource};
 pub use update::{Outcome, SourceWaitError, Update, WaitResult};
 pub use watch::Watch;

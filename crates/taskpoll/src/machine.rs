@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::checkpoint::{Clock, WaitCheckpoint};
 use crate::error::{ExhaustedReason, FetchGiveUp, WaitError};
-use crate::group::checkpoint::{Clock, WaitCheckpoint};
 use crate::phase::{Phase, PhaseSummary};
 use crate::policy::PollPolicy;
 use crate::source::{ErrorClass, TaskSource};
@@ -152,13 +152,13 @@ impl<S: TaskSource> WaitState<S> {
     /// The fetch in flight was cut off at its cut-off instant.
     pub(crate) fn on_cutoff(&mut self, now: Instant) -> Step<S> {
         if self.at_deadline {
-            tracing::debug!(attempt = self.polls, "final poll cut off");
+            tracing::debug!(task_id = %self.id,attempt = self.polls, "final poll cut off");
             Step::Done(self.timed_out(now))
         } else {
             // A request was in flight at the deadline: it is cut off, and the final
             // poll is made at once.
             tracing::debug!(
-                attempt = self.polls,
+                task_id = %self.id,attempt = self.polls,
                 "poll in flight at the deadline cut off"
             );
             self.at_deadline = true;
@@ -184,7 +184,7 @@ impl<S: TaskSource> WaitState<S> {
                 let phase = source.classify(status);
                 let summary = PhaseSummary::of(&phase);
                 tracing::debug!(
-                    attempt,
+                    task_id = %self.id,attempt,
                     elapsed_ms = elapsed.as_millis() as u64,
                     phase = summary.kind.as_str(),
                     status = summary.status.as_str(),
@@ -197,7 +197,7 @@ impl<S: TaskSource> WaitState<S> {
                         .is_none_or(|l| l.status != summary.status)
                 {
                     tracing::warn!(
-                        status = summary.status.as_str(),
+                        task_id = %self.id,status = summary.status.as_str(),
                         "unrecognized status: treating the task as still in progress"
                     );
                 }
@@ -278,7 +278,7 @@ impl<S: TaskSource> WaitState<S> {
                     }
                 };
                 if let Some(give_up) = give_up {
-                    tracing::debug!(attempt, error = %error, "fetch failed; giving up");
+                    tracing::debug!(task_id = %self.id,attempt, error = %error, "fetch failed; giving up");
                     let err = WaitError::Fetch {
                         task_id: self.id.to_string(),
                         error,
@@ -293,7 +293,7 @@ impl<S: TaskSource> WaitState<S> {
                 if let Step::PollAt(at) = &step {
                     let delay = at.saturating_duration_since(now);
                     tracing::info!(
-                        attempt,
+                        task_id = %self.id,attempt,
                         delay_ms = delay.as_millis() as u64,
                         error = %error,
                         "fetch failed; retrying"
@@ -336,7 +336,7 @@ impl<S: TaskSource> WaitState<S> {
             if self.deadline.is_some_and(|d| now + asked > d) {
                 // The server asks us not to come back before the deadline.
                 tracing::debug!(
-                    retry_after_ms = asked.as_millis() as u64,
+                    task_id = %self.id,retry_after_ms = asked.as_millis() as u64,
                     "Retry-After reaches past the deadline"
                 );
                 return Step::Done(self.timed_out(now));

@@ -1,23 +1,25 @@
-//! [`Poller`]: waits on tasks of one source.
+//! [`Poller`]: waits on tasks of one source, under one policy.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
-use crate::group::budget::SharedBudget;
-use crate::group::{Budget, FetchMode, WaitAll, WaitCheckpoint};
-use crate::policy::{PollPolicy, RetryPolicy, VisibilityGrace};
-use crate::source::BatchTaskSource;
+use crate::group::WaitAll;
+use crate::policy::PollPolicy;
+use crate::scheduler::Scheduler;
 use crate::source::TaskSource;
-use crate::strategy::IntoStrategy;
-use crate::update::{Outcome, WaitResult};
+use crate::update::WaitResult;
 use crate::watch::Watch;
 
-/// Waits on tasks of one [`TaskSource`], under one [`PollPolicy`].
+/// Waits on tasks of one [`TaskSource`] under one [`PollPolicy`], through the source's
+/// [`Scheduler`].
 ///
-/// It starts from the source's [`default_policy`](TaskSource::default_policy); the
-/// builder methods override parts of it. A poller is cheap to clone and can run any
-/// number of waits at once.
+/// Three ways to wait: [`wait`](Poller::wait) for one task's output,
+/// [`watch`](Poller::watch) for one task's updates as they happen, and
+/// [`wait_all`](Poller::wait_all) for many tasks at once. All of them share the
+/// scheduler's request budget, batching and pause after a 429, with every other poller
+/// of the same scheduler.
+///
+/// A poller starts from the source's [`default_policy`](TaskSource::default_policy);
+/// [`configure`](Poller::configure) changes it. It is cheap to clone.
 ///
 /// ```
 /// use std::time::Duration;
@@ -29,31 +31,25 @@ use crate::watch::Watch;
 /// let source = ScriptedSource::new();
 /// source.script("export-1", [Step::pending(), Step::running(), Step::succeed("s3://bucket/export.json")]);
 ///
-/// let poller = Poller::new(source)
-///     .interval(Fixed::new(Duration::from_secs(1)))
-///     .deadline(Duration::from_secs(60));
+/// let poller = Poller::new(source).configure(|p| {
+///     p.interval(Fixed::new(Duration::from_secs(1)))
+///         .deadline(Duration::from_secs(60))
+/// });
 /// let output = poller.wait("export-1".into()).await?;
 /// assert_eq!(output, "s3://bucket/export.json");
 /// # Ok(())
 /// # }
 /// ```
 pub struct Poller<S: TaskSource> {
-    source: Arc<S>,
-    policy: PollPolicy,
-    salts: Arc<AtomicU64>,
-    budget: Arc<SharedBudget>,
-    coalesce_window: Duration,
-    max_batch: Option<usize>,
+    scheduler: Scheduler<S>,
+    policy: Arc<PollPolicy>,
 }
 
-impl<S: TaskSource + std::fmt::Debug> std::fmt::Debug for Poller<S> {
+impl<S: TaskSource> std::fmt::Debug for Poller<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Poller")
-            .field("source", &self.source)
+            .field("scheduler", &self.scheduler)
             .field("policy", &self.policy)
-            .field("budget", &self.budget.limits())
-            .field("coalesce_window", &self.coalesce_window)
-            .field("max_batch", &self.max_batch)
             .finish()
     }
 }
@@ -61,43 +57,34 @@ impl<S: TaskSource + std::fmt::Debug> std::fmt::Debug for Poller<S> {
 impl<S: TaskSource> Clone for Poller<S> {
     fn clone(&self) -> Self {
         Poller {
-            source: Arc::clone(&self.source),
-            policy: self.policy.clone(),
-            salts: Arc::clone(&self.salts),
-            budget: Arc::clone(&self.budget),
-            coalesce_window: self.coalesce_window,
-            max_batch: self.max_batch,
+            scheduler: self.scheduler.clone(),
+            policy: Arc::clone(&self.policy),
         }
     }
 }
 
 impl<S: TaskSource> Poller<S> {
-    /// A poller over `source`, with the source's default policy.
+    /// A poller over `source` on a scheduler of its own (default [`Budget`], one id per
+    /// request). Vendor clients hand out pollers on their shared scheduler instead.
+    ///
+    /// [`Budget`]: crate::Budget
     pub fn new(source: S) -> Self {
-        Poller::from_arc(Arc::new(source))
+        Scheduler::new(source).poller()
     }
 
-    /// A poller over a shared source.
-    pub fn from_arc(source: Arc<S>) -> Self {
-        let policy = source.default_policy();
-        Poller {
-            source,
-            policy,
-            salts: Arc::new(AtomicU64::new(0)),
-            budget: SharedBudget::new(Budget::default()),
-            coalesce_window: Duration::from_millis(100),
-            max_batch: None,
-        }
+    pub(crate) fn from_scheduler(scheduler: Scheduler<S>) -> Self {
+        let policy = Arc::new(scheduler.source().default_policy());
+        Poller { scheduler, policy }
     }
 
     /// The source.
     pub fn source(&self) -> &S {
-        &self.source
+        self.scheduler.source()
     }
 
-    /// The shared source.
-    pub fn source_arc(&self) -> &Arc<S> {
-        &self.source
+    /// The scheduler every wait of this poller goes through.
+    pub fn scheduler(&self) -> &Scheduler<S> {
+        &self.scheduler
     }
 
     /// The policy waits use.
@@ -105,104 +92,34 @@ impl<S: TaskSource> Poller<S> {
         &self.policy
     }
 
-    /// Replaces the whole policy.
-    pub fn with_policy(mut self, policy: PollPolicy) -> Self {
-        self.policy = policy;
+    /// Changes the policy: `f` gets the current one and returns the new one.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # let poller = taskpoll::Poller::new(taskpoll::testing::ScriptedSource::new());
+    /// let patient = poller.configure(|p| p.deadline(Duration::from_secs(3600)).max_attempts(500));
+    /// assert_eq!(patient.policy().deadline, Some(Duration::from_secs(3600)));
+    /// ```
+    pub fn configure(mut self, f: impl FnOnce(PollPolicy) -> PollPolicy) -> Self {
+        self.policy = Arc::new(f(PollPolicy::clone(&self.policy)));
         self
     }
 
-    /// Sets the interval strategy: any of [`strategy`](crate::strategy)'s, any
-    /// `Iterator<Item = Duration> + Clone`, or (feature `backon`) a backon builder.
-    pub fn interval<M>(mut self, strategy: impl IntoStrategy<M>) -> Self {
-        self.policy = self.policy.interval(strategy);
-        self
-    }
-
-    /// Sets the overall deadline of each wait.
-    pub fn deadline(mut self, deadline: Duration) -> Self {
-        self.policy = self.policy.deadline(deadline);
-        self
-    }
-
-    /// Waits without a deadline.
-    pub fn no_deadline(mut self) -> Self {
-        self.policy = self.policy.no_deadline();
-        self
-    }
-
-    /// Sets the delay before the first poll.
-    pub fn initial_delay(mut self, delay: Duration) -> Self {
-        self.policy = self.policy.initial_delay(delay);
-        self
-    }
-
-    /// Limits the number of polls per wait.
-    pub fn max_attempts(mut self, attempts: u32) -> Self {
-        self.policy = self.policy.max_attempts(attempts);
-        self
-    }
-
-    /// Sets the longest `Retry-After` honoured.
-    pub fn retry_after_ceiling(mut self, ceiling: Duration) -> Self {
-        self.policy = self.policy.retry_after_ceiling(ceiling);
-        self
-    }
-
-    /// Sets how long the final poll at the deadline may take.
-    pub fn final_poll_timeout(mut self, timeout: Duration) -> Self {
-        self.policy = self.policy.final_poll_timeout(timeout);
-        self
-    }
-
-    /// Sets the transient-error retry policy.
-    pub fn transient_retries(mut self, retry: RetryPolicy) -> Self {
-        self.policy = self.policy.transient(retry);
-        self
-    }
-
-    /// Sets the grace for tasks the service does not know yet.
-    pub fn visibility_grace(mut self, grace: VisibilityGrace) -> Self {
-        self.policy = self.policy.visibility(grace);
-        self
-    }
-
-    /// Waits for the task to finish: its output, or why there is none.
+    /// Waits for the task to finish: its output, or why there is none. For the polls
+    /// made and the time spent too, use [`watch`](Poller::watch) and
+    /// [`Watch::outcome`].
     pub async fn wait(&self, id: S::Id) -> WaitResult<S> {
-        self.wait_outcome(id).await.result
-    }
-
-    /// Waits for the task to finish, and also reports the polls made and the time spent.
-    pub async fn wait_outcome(&self, id: S::Id) -> Outcome<S> {
-        self.make_watch(id, false).finish().await
+        self.watch(id).outcome().await.result
     }
 
     /// Watches the task: a stream of [`Update`](crate::Update)s (each poll's phase, each
     /// new partial result, each retry) that ends with the outcome.
     pub fn watch(&self, id: S::Id) -> Watch<S> {
-        self.make_watch(id, true)
+        Watch::new(self.scheduler.clone(), Arc::clone(&self.policy), id)
     }
 
-    /// Sets the request budget every [`wait_all`](Poller::wait_all) group of this poller
-    /// (and of its clones made afterwards) draws from.
-    pub fn budget(mut self, budget: Budget) -> Self {
-        self.budget = SharedBudget::new(budget);
-        self
-    }
-
-    /// How far ahead a batched group looks for waits to fetch together (100 ms by default).
-    pub fn coalesce_window(mut self, window: Duration) -> Self {
-        self.coalesce_window = window;
-        self
-    }
-
-    /// Caps batches below the source's own `max_batch`.
-    pub fn max_batch(mut self, max: usize) -> Self {
-        self.max_batch = Some(max.max(1));
-        self
-    }
-
-    /// Waits on many tasks at once, one request per task per poll, under the poller's
-    /// budget. The stream yields each outcome as its task finishes.
+    /// Waits on many tasks at once: a stream of `(id, update)` for every wait, each
+    /// one's outcome the moment it ends; more waits can be added while it runs.
     ///
     /// ```
     /// use futures_util::StreamExt;
@@ -217,6 +134,7 @@ impl<S: TaskSource> Poller<S> {
     /// let poller = Poller::new(source);
     /// let outcomes: Vec<String> = poller
     ///     .wait_all(["slow".to_string(), "fast".to_string()])
+    ///     .outcomes()
     ///     .map(|o| o.result.unwrap())
     ///     .collect()
     ///     .await;
@@ -224,77 +142,6 @@ impl<S: TaskSource> Poller<S> {
     /// # }
     /// ```
     pub fn wait_all(&self, ids: impl IntoIterator<Item = S::Id>) -> WaitAll<S> {
-        self.group(FetchMode::single(), ids.into_iter().collect(), Vec::new())
-    }
-
-    /// Resumes checkpointed waits (see [`WaitAll::checkpoint`]) with their original
-    /// deadlines, one request per task per poll.
-    pub fn resume_all(
-        &self,
-        checkpoints: impl IntoIterator<Item = WaitCheckpoint<S::Id>>,
-    ) -> WaitAll<S> {
-        self.group(
-            FetchMode::single(),
-            Vec::new(),
-            checkpoints.into_iter().collect(),
-        )
-    }
-
-    fn group(
-        &self,
-        mode: FetchMode<S>,
-        ids: Vec<S::Id>,
-        resumed: Vec<WaitCheckpoint<S::Id>>,
-    ) -> WaitAll<S> {
-        WaitAll::new(
-            Arc::clone(&self.source),
-            self.policy.clone(),
-            Arc::clone(&self.salts),
-            Arc::clone(&self.budget),
-            mode,
-            ids,
-            resumed,
-        )
-    }
-
-    fn make_watch(&self, id: S::Id, report: bool) -> Watch<S> {
-        let salt = self.salts.fetch_add(1, Ordering::Relaxed);
-        Watch::new(
-            Arc::clone(&self.source),
-            self.policy.clone(),
-            salt,
-            id,
-            report,
-        )
-    }
-}
-
-impl<S> Poller<S>
-where
-    S: BatchTaskSource,
-    S::Error: Clone,
-{
-    /// Waits on many tasks at once, fetching the waits that fall due within the
-    /// coalescing window together, up to the source's `max_batch` per request.
-    pub fn wait_all_batched(&self, ids: impl IntoIterator<Item = S::Id>) -> WaitAll<S> {
-        self.group(self.batch_mode(), ids.into_iter().collect(), Vec::new())
-    }
-
-    /// Resumes checkpointed waits, batched.
-    pub fn resume_all_batched(
-        &self,
-        checkpoints: impl IntoIterator<Item = WaitCheckpoint<S::Id>>,
-    ) -> WaitAll<S> {
-        self.group(
-            self.batch_mode(),
-            Vec::new(),
-            checkpoints.into_iter().collect(),
-        )
-    }
-
-    fn batch_mode(&self) -> FetchMode<S> {
-        let max = self.source.max_batch().max(1);
-        let max = self.max_batch.map_or(max, |m| m.min(max));
-        FetchMode::batched(max, self.coalesce_window)
+        WaitAll::new(self.scheduler.clone(), Arc::clone(&self.policy), ids)
     }
 }

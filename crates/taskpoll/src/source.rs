@@ -1,6 +1,7 @@
 //! The [`TaskSource`] trait: how to fetch one task's status and how to read it.
 
 use std::fmt::{Debug, Display};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -218,3 +219,67 @@ pub trait BatchTaskSource: TaskSource {
     /// means the whole request failed and applies to every id.
     async fn fetch_batch(&self, ids: &[Self::Id]) -> Result<Vec<BatchEntry<Self>>, Self::Error>;
 }
+
+/// Forwards every method of [`TaskSource`] through a pointer, so shared and boxed
+/// sources (a `Box<dyn TaskSource<...>>` too) can be polled.
+macro_rules! forward_task_source {
+    ($($ptr:ident),*) => {$(
+        #[async_trait]
+        impl<T: TaskSource + ?Sized> TaskSource for $ptr<T> {
+            type Id = T::Id;
+            type Status = T::Status;
+            type Output = T::Output;
+            type Partial = T::Partial;
+            type Failure = T::Failure;
+            type Error = T::Error;
+
+            async fn fetch(&self, id: &Self::Id) -> Result<Self::Status, Self::Error> {
+                (**self).fetch(id).await
+            }
+
+            fn classify(&self, status: Self::Status) -> SourcePhase<Self> {
+                (**self).classify(status)
+            }
+
+            fn error_class(&self, error: &Self::Error) -> ErrorClass {
+                (**self).error_class(error)
+            }
+
+            fn name(&self) -> &str {
+                (**self).name()
+            }
+
+            fn default_policy(&self) -> PollPolicy {
+                (**self).default_policy()
+            }
+
+            fn initial_delay(&self, id: &Self::Id) -> Duration {
+                (**self).initial_delay(id)
+            }
+
+            fn rate_limit(&self) -> Option<RateLimitHint> {
+                (**self).rate_limit()
+            }
+
+            fn terminal_partials(&self, phase: &SourcePhase<Self>) -> Vec<Self::Partial> {
+                (**self).terminal_partials(phase)
+            }
+        }
+
+        #[async_trait]
+        impl<T: BatchTaskSource + ?Sized> BatchTaskSource for $ptr<T> {
+            fn max_batch(&self) -> usize {
+                (**self).max_batch()
+            }
+
+            async fn fetch_batch(
+                &self,
+                ids: &[Self::Id],
+            ) -> Result<Vec<BatchEntry<Self>>, Self::Error> {
+                (**self).fetch_batch(ids).await
+            }
+        }
+    )*};
+}
+
+forward_task_source!(Arc, Box);

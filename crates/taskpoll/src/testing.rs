@@ -13,7 +13,7 @@
 //! # async fn main() {
 //! let source = ScriptedSource::new();
 //! source.script("t", [Step::pending().times(2), Step::transient("503"), Step::succeed("ok")]);
-//! let poller = Poller::new(source).interval(Fixed::new(Duration::from_secs(2)));
+//! let poller = Poller::new(source).configure(|p| p.interval(Fixed::new(Duration::from_secs(2))));
 //! let start = tokio::time::Instant::now();
 //! assert_eq!(poller.wait("t".into()).await.unwrap(), "ok");
 //! let offsets = poller.source().poll_offsets("t", start);
@@ -478,9 +478,13 @@ impl BatchTaskSource for ScriptedSource {
         if !latency.is_zero() {
             tokio::time::sleep(latency).await;
         }
+        // An unanswered step is an id the batch answer says nothing about.
         Ok(steps
             .into_iter()
-            .map(|s| Some(s.and_then(resolve)))
+            .map(|s| match s.and_then(resolve) {
+                Err(ScriptError::Unanswered) => None,
+                other => Some(other),
+            })
             .collect())
     }
 }

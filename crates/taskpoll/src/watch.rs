@@ -1,136 +1,111 @@
 //! [`Watch`]: one wait as a stream of [`Update`]s.
 
-use std::collections::VecDeque;
-use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll};
 
 use futures_core::Stream;
-use tokio::time::{Instant, Sleep};
+use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
-use crate::machine::{Step, WaitState};
 use crate::policy::PollPolicy;
+use crate::scheduler::sink::{Sink, WaitMsg};
+use crate::scheduler::{NewWait, Scheduler, Start};
 use crate::source::TaskSource;
 use crate::update::{Outcome, Update};
 
-type FetchFuture<S> = Pin<
-    Box<
-        dyn Future<Output = Result<<S as TaskSource>::Status, <S as TaskSource>::Error>>
-            + Send
-            + 'static,
-    >,
->;
-
-enum Stage<S: TaskSource> {
-    /// Not polled yet: the wait starts at the first poll of the stream.
-    Idle(S::Id),
-    /// Sleeping on the timer until the next poll.
-    Sleeping,
-    /// A fetch is in flight; when `cutoff` is set, the timer cuts it off.
-    Fetching { fetch: FetchFuture<S>, cutoff: bool },
-    /// Over.
-    Done,
-}
-
 /// One wait as a [`Stream`] of [`Update`]s, from [`Poller::watch`](crate::Poller::watch).
 ///
-/// Nothing happens until the stream is first polled (the deadline counts from then).
-/// The last item is [`Update::Finished`]; the stream ends after it. Dropping the
-/// stream stops the wait: no further request is made, and a fetch in flight is
-/// dropped. It must be polled within a Tokio runtime with the time driver enabled.
+/// The wait runs on its poller's [`Scheduler`], under its budget. Nothing happens until
+/// the stream is first polled (the deadline counts from then). The last item is
+/// [`Update::Finished`]; the stream ends after it. Dropping the stream abandons the
+/// wait: no further request is made for it (a request already sent is let finish and
+/// its answer dropped). It must be polled within a Tokio runtime with the time driver
+/// enabled.
 #[must_use = "a watch does nothing unless polled"]
 pub struct Watch<S: TaskSource> {
-    source: Arc<S>,
-    policy: PollPolicy,
-    salt: u64,
-    state: Option<WaitState<S>>,
-    stage: Stage<S>,
-    timer: Option<Pin<Box<Sleep>>>,
-    queue: VecDeque<Update<S>>,
+    scheduler: Scheduler<S>,
+    policy: Arc<PollPolicy>,
+    /// How the wait starts (again, if its scheduler stopped under it).
+    start: Option<Start<S::Id>>,
+    id: S::Id,
+    rx: Option<UnboundedReceiver<WaitMsg<S>>>,
     report: bool,
-    span: tracing::Span,
+    done: bool,
 }
 
-// Every pinned part (the fetch, the timer) is boxed, so moving a `Watch` is fine.
 impl<S: TaskSource> Unpin for Watch<S> {}
 
 impl<S: TaskSource> Watch<S> {
-    pub(crate) fn new(
-        source: Arc<S>,
-        policy: PollPolicy,
-        salt: u64,
-        id: S::Id,
-        report: bool,
-    ) -> Self {
-        let span = tracing::info_span!("taskpoll.wait", vendor = source.name(), task_id = %id);
+    pub(crate) fn new(scheduler: Scheduler<S>, policy: Arc<PollPolicy>, id: S::Id) -> Self {
         Watch {
-            source,
+            scheduler,
             policy,
-            salt,
-            state: None,
-            stage: Stage::Idle(id),
-            timer: None,
-            queue: VecDeque::new(),
-            report,
-            span,
+            start: Some(Start::New(id.clone())),
+            id,
+            rx: None,
+            report: true,
+            done: false,
         }
     }
 
-    /// Drives the wait to its end, discarding intermediate updates.
-    pub(crate) async fn finish(mut self) -> Outcome<S> {
+    /// The task watched.
+    pub fn id(&self) -> &S::Id {
+        &self.id
+    }
+
+    /// Drives the wait to its end and returns how it ended, skipping the updates.
+    pub async fn outcome(mut self) -> Outcome<S> {
+        if self.rx.is_none() {
+            self.report = false;
+        }
         loop {
-            match std::future::poll_fn(|cx| Pin::new(&mut self).poll_next(cx)).await {
-                Some(Update::Finished(outcome)) => return outcome,
-                Some(_) => continue,
-                // Unreachable: the stream always yields `Finished` before it ends.
-                None => continue,
+            if let Some(Update::Finished(outcome)) =
+                std::future::poll_fn(|cx| self.poll_update(cx)).await
+            {
+                return outcome;
             }
         }
     }
 
-    fn set_timer(&mut self, at: Instant) {
-        match &mut self.timer {
-            Some(t) => t.as_mut().reset(at),
-            None => self.timer = Some(Box::pin(tokio::time::sleep_until(at))),
-        }
-    }
-
-    fn apply(&mut self, step: Step<S>, now: Instant) {
-        match step {
-            Step::PollAt(at) if at <= now => self.start_fetch(now),
-            Step::PollAt(at) => {
-                self.set_timer(at);
-                self.stage = Stage::Sleeping;
+    /// The next update; `None` only after [`Update::Finished`].
+    fn poll_update(&mut self, cx: &mut Context<'_>) -> Poll<Option<Update<S>>> {
+        loop {
+            if self.done {
+                return Poll::Ready(None);
             }
-            Step::Done(outcome) => {
-                tracing::debug!(
-                    polls = outcome.polls,
-                    ok = outcome.result.is_ok(),
-                    "wait finished"
-                );
-                self.queue.push_back(Update::Finished(outcome));
-                self.stage = Stage::Done;
-                self.timer = None;
+            let rx = match self.rx.as_mut() {
+                Some(rx) => rx,
+                None => {
+                    let (tx, rx) = unbounded_channel();
+                    let start = self
+                        .start
+                        .take()
+                        .unwrap_or_else(|| Start::New(self.id.clone()));
+                    self.scheduler.submit(NewWait {
+                        start,
+                        policy: Arc::clone(&self.policy),
+                        sink: Sink::Watch(tx),
+                        report: self.report,
+                    });
+                    self.rx.insert(rx)
+                }
+            };
+            match rx.poll_recv(cx) {
+                Poll::Ready(Some(WaitMsg::Update(update))) => {
+                    self.done = matches!(update, Update::Finished(_));
+                    return Poll::Ready(Some(update));
+                }
+                // The scheduler stopped under the wait: resume it, with its deadline,
+                // on one that runs.
+                Poll::Ready(Some(WaitMsg::Lost(checkpoint))) => {
+                    self.start = Some(Start::Resume(checkpoint));
+                    self.rx = None;
+                }
+                // Closed without a word: start it again.
+                Poll::Ready(None) => self.rx = None,
+                Poll::Pending => return Poll::Pending,
             }
         }
-    }
-
-    fn start_fetch(&mut self, now: Instant) {
-        let Some(state) = self.state.as_mut() else {
-            return;
-        };
-        let cutoff = state.begin_poll(now, &self.policy);
-        let source = Arc::clone(&self.source);
-        let id = state.id.clone();
-        let fetch: FetchFuture<S> = Box::pin(async move { source.fetch(&id).await });
-        if let Some(at) = cutoff {
-            self.set_timer(at);
-        }
-        self.stage = Stage::Fetching {
-            fetch,
-            cutoff: cutoff.is_some(),
-        };
     }
 }
 
@@ -138,66 +113,6 @@ impl<S: TaskSource> Stream for Watch<S> {
     type Item = Update<S>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Update<S>>> {
-        let this = self.get_mut();
-        let span = this.span.clone();
-        let _entered = span.enter();
-        loop {
-            if let Some(update) = this.queue.pop_front() {
-                return Poll::Ready(Some(update));
-            }
-            match &mut this.stage {
-                Stage::Done => return Poll::Ready(None),
-                Stage::Idle(_) => {
-                    let Stage::Idle(id) = std::mem::replace(&mut this.stage, Stage::Sleeping)
-                    else {
-                        continue;
-                    };
-                    let now = Instant::now();
-                    let (state, first) =
-                        WaitState::<S>::start(id, &*this.source, &this.policy, this.salt, now);
-                    this.state = Some(state);
-                    this.apply(Step::PollAt(first), now);
-                }
-                Stage::Sleeping => {
-                    if let Some(timer) = this.timer.as_mut() {
-                        ready!(timer.as_mut().poll(cx));
-                    }
-                    this.start_fetch(Instant::now());
-                }
-                Stage::Fetching { fetch, cutoff } => {
-                    let step = match fetch.as_mut().poll(cx) {
-                        Poll::Ready(result) => {
-                            let now = Instant::now();
-                            let Some(state) = this.state.as_mut() else {
-                                return Poll::Ready(None);
-                            };
-                            let queue = &mut this.queue;
-                            let mut push = |u: Update<S>| queue.push_back(u);
-                            let report: Option<&mut dyn FnMut(Update<S>)> =
-                                if this.report { Some(&mut push) } else { None };
-                            let step =
-                                state.on_result(now, result, &*this.source, &this.policy, report);
-                            (step, now)
-                        }
-                        Poll::Pending => {
-                            let cut = *cutoff
-                                && this
-                                    .timer
-                                    .as_mut()
-                                    .is_some_and(|t| t.as_mut().poll(cx).is_ready());
-                            if !cut {
-                                return Poll::Pending;
-                            }
-                            let now = Instant::now();
-                            let Some(state) = this.state.as_mut() else {
-                                return Poll::Ready(None);
-                            };
-                            (state.on_cutoff(now), now)
-                        }
-                    };
-                    this.apply(step.0, step.1);
-                }
-            }
-        }
+        self.get_mut().poll_update(cx)
     }
 }

@@ -4,15 +4,14 @@ mod common;
 
 use common::{poller, secs};
 use taskpoll::strategy::Schedule;
-use taskpoll::testing::{ScriptedSource, Step};
-use taskpoll::{ErrorKind, Poller, RetryPolicy, VisibilityGrace};
+use taskpoll::testing::Step;
+use taskpoll::{ErrorKind, PollPolicy, RetryPolicy, VisibilityGrace};
 
-type P = Poller<ScriptedSource>;
-type Configure = Box<dyn FnOnce(P) -> P>;
+type Configure = Box<dyn FnOnce(PollPolicy) -> PollPolicy>;
 
 /// The `[kind] message` of a wait on task `task-42` following `steps`.
 async fn message(steps: Vec<Step>, configure: Configure) -> String {
-    let p = configure(poller([]));
+    let p = poller([]).configure(configure);
     p.source().script("task-42", steps);
     match p.wait("task-42".into()).await {
         Ok(out) => format!("unexpected success: {out}"),
@@ -64,12 +63,12 @@ async fn every_error_message() {
         (
             "transient errors past the policy",
             vec![Step::transient("503 service unavailable")],
-            Box::new(|p| p.transient_retries(RetryPolicy::consecutive(1))),
+            Box::new(|p| p.transient(RetryPolicy::consecutive(1))),
         ),
         (
             "not visible after the grace",
             vec![Step::not_found()],
-            Box::new(|p| p.visibility_grace(VisibilityGrace::count(2))),
+            Box::new(|p| p.visibility(VisibilityGrace::count(2))),
         ),
     ];
     let mut out = Vec::new();

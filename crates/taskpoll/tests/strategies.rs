@@ -88,13 +88,14 @@ fn schedule_ends_unless_it_repeats() {
 #[tokio::test(start_paused = true)]
 async fn backon_builders_plug_in_without_glue() {
     // backon's defaults: 1 s doubling, no jitter, at most 3 retries.
-    let p = poller([Step::running()]).interval(backon::ExponentialBuilder::default());
+    let p =
+        poller([Step::running()]).configure(|p| p.interval(backon::ExponentialBuilder::default()));
     let (result, at) = run(&p).await;
     assert_eq!(at, [0, 1, 3, 7].map(secs).to_vec());
     assert_eq!(result.unwrap_err().kind(), taskpoll::ErrorKind::Exhausted);
 
     let p = poller([Step::running().times(2), Step::succeed("ok")])
-        .interval(backon::ConstantBuilder::default().with_delay(secs(2)));
+        .configure(|p| p.interval(backon::ConstantBuilder::default().with_delay(secs(2))));
     let (result, at) = run(&p).await;
     assert_eq!(result.unwrap(), "ok");
     assert_eq!(at, [0, 2, 4].map(secs).to_vec());
@@ -110,7 +111,7 @@ async fn the_backoff_crate_bridges() {
         .with_max_elapsed_time(None)
         .build();
     let p = poller([Step::running().times(3), Step::succeed("ok")])
-        .interval(taskpoll::strategy::from_backoff(b));
+        .configure(|p| p.interval(taskpoll::strategy::from_backoff(b)));
     let (result, at) = run(&p).await;
     assert_eq!(result.unwrap(), "ok");
     assert_eq!(at, [0, 1, 3, 7].map(secs).to_vec());

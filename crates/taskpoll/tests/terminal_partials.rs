@@ -60,7 +60,7 @@ async fn updates(fail: bool) -> Vec<String> {
         polls: AtomicUsize::new(0),
         fail,
     };
-    let poller = Poller::new(source).interval(Fixed::new(Duration::from_secs(1)));
+    let poller = Poller::new(source).configure(|p| p.interval(Fixed::new(Duration::from_secs(1))));
     poller
         .watch("t".to_owned())
         .map(|u| match u {

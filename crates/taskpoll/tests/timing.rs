@@ -22,7 +22,7 @@ async fn fixed_interval_polls_at_once_then_every_interval() {
         Step::running().times(2),
         Step::succeed("ok"),
     ])
-    .interval(Fixed::new(secs(2)));
+    .configure(|p| p.interval(Fixed::new(secs(2))));
     let (result, at) = run(&p).await;
     assert_eq!(result.unwrap(), "ok");
     assert_eq!(at, offsets(&[0, 2, 4, 6]));
@@ -30,11 +30,8 @@ async fn fixed_interval_polls_at_once_then_every_interval() {
 
 #[tokio::test(start_paused = true)]
 async fn exponential_grows_and_caps() {
-    let p = poller([Step::running().times(5), Step::succeed("ok")]).interval(Exponential::new(
-        secs(1),
-        2.0,
-        secs(5),
-    ));
+    let p = poller([Step::running().times(5), Step::succeed("ok")])
+        .configure(|p| p.interval(Exponential::new(secs(1), 2.0, secs(5))));
     let (result, at) = run(&p).await;
     assert_eq!(result.unwrap(), "ok");
     assert_eq!(at, offsets(&[0, 1, 3, 7, 12, 17]));
@@ -42,11 +39,8 @@ async fn exponential_grows_and_caps() {
 
 #[tokio::test(start_paused = true)]
 async fn exponential_with_fractional_factor() {
-    let p = poller([Step::running().times(4), Step::succeed("ok")]).interval(Exponential::new(
-        ms(500),
-        1.5,
-        secs(10),
-    ));
+    let p = poller([Step::running().times(4), Step::succeed("ok")])
+        .configure(|p| p.interval(Exponential::new(ms(500), 1.5, secs(10))));
     let (_, at) = run(&p).await;
     // Delays 0.5, 0.75, 1.125, 1.6875 s; tokio's timer rounds a deadline up to the
     // next millisecond, so the last poll is at 4.063 s rather than 4.0625 s.
@@ -56,14 +50,16 @@ async fn exponential_with_fractional_factor() {
 
 #[tokio::test(start_paused = true)]
 async fn initial_delay_comes_first() {
-    let p = poller([Step::running().times(2), Step::succeed("ok")]).initial_delay(secs(3));
+    let p = poller([Step::running().times(2), Step::succeed("ok")])
+        .configure(|p| p.initial_delay(secs(3)));
     let (_, at) = run(&p).await;
     assert_eq!(at, offsets(&[3, 4, 5]));
 }
 
 #[tokio::test(start_paused = true)]
 async fn schedule_then_exhausted() {
-    let p = poller([Step::running()]).interval(Schedule::new([secs(1), secs(2), secs(3)]));
+    let p = poller([Step::running()])
+        .configure(|p| p.interval(Schedule::new([secs(1), secs(2), secs(3)])));
     let (result, at) = run(&p).await;
     assert_eq!(at, offsets(&[0, 1, 3, 6]));
     match result.unwrap_err() {
@@ -86,7 +82,7 @@ async fn schedule_then_exhausted() {
 #[tokio::test(start_paused = true)]
 async fn schedule_repeat_last_keeps_going() {
     let p = poller([Step::running().times(4), Step::succeed("ok")])
-        .interval(Schedule::new([secs(1), secs(2)]).repeat_last());
+        .configure(|p| p.interval(Schedule::new([secs(1), secs(2)]).repeat_last()));
     let (result, at) = run(&p).await;
     assert!(result.is_ok());
     assert_eq!(at, offsets(&[0, 1, 3, 5, 7]));
@@ -94,7 +90,7 @@ async fn schedule_repeat_last_keeps_going() {
 
 #[tokio::test(start_paused = true)]
 async fn any_cloneable_iterator_is_a_strategy() {
-    let p = poller([Step::running()]).interval(std::iter::repeat_n(ms(250), 2));
+    let p = poller([Step::running()]).configure(|p| p.interval(std::iter::repeat_n(ms(250), 2)));
     let (result, at) = run(&p).await;
     assert_eq!(at, [0, 250, 500].map(ms).to_vec());
     assert_eq!(result.unwrap_err().kind(), ErrorKind::Exhausted);
@@ -109,7 +105,8 @@ async fn seeded_jitter_polls_exactly_where_its_delays_say() {
             Some(*acc)
         }))
         .collect();
-    let p = poller([Step::running().times(5), Step::succeed("ok")]).interval(jitter);
+    let p =
+        poller([Step::running().times(5), Step::succeed("ok")]).configure(|p| p.interval(jitter));
     let (_, at) = run(&p).await;
     assert_eq!(at, expected);
     // Full jitter never exceeds the inner delays (1, 2, 4, 8, 8 s).
@@ -123,7 +120,8 @@ async fn seeded_jitter_polls_exactly_where_its_delays_say() {
 async fn decorrelated_jitter_stays_between_base_and_max() {
     let strategy = Decorrelated::new(ms(500), secs(4)).with_seed(7);
     let expected: Vec<Duration> = strategy.delays(0).take(6).collect();
-    let p = poller([Step::running().times(6), Step::succeed("ok")]).interval(strategy);
+    let p =
+        poller([Step::running().times(6), Step::succeed("ok")]).configure(|p| p.interval(strategy));
     let (_, at) = run(&p).await;
     let gaps: Vec<Duration> = at.windows(2).map(|w| w[1] - w[0]).collect();
     assert_eq!(gaps, expected);
@@ -132,9 +130,8 @@ async fn decorrelated_jitter_stays_between_base_and_max() {
 
 #[tokio::test(start_paused = true)]
 async fn deadline_has_a_final_poll_then_times_out() {
-    let p = poller([Step::running()])
-        .interval(Fixed::new(secs(5)))
-        .deadline(secs(12));
+    let p =
+        poller([Step::running()]).configure(|p| p.interval(Fixed::new(secs(5))).deadline(secs(12)));
     let (result, at) = run(&p).await;
     assert_eq!(at, offsets(&[0, 5, 10, 12]));
     match result.unwrap_err() {
@@ -157,8 +154,7 @@ async fn deadline_has_a_final_poll_then_times_out() {
 #[tokio::test(start_paused = true)]
 async fn task_done_exactly_at_the_deadline_is_a_success() {
     let p = poller([Step::running().times(3), Step::succeed("just in time")])
-        .interval(Fixed::new(secs(5)))
-        .deadline(secs(12));
+        .configure(|p| p.interval(Fixed::new(secs(5))).deadline(secs(12)));
     let (result, at) = run(&p).await;
     assert_eq!(at, offsets(&[0, 5, 10, 12]));
     assert_eq!(result.unwrap(), "just in time");
@@ -167,8 +163,7 @@ async fn task_done_exactly_at_the_deadline_is_a_success() {
 #[tokio::test(start_paused = true)]
 async fn sleeps_never_pass_the_deadline() {
     let p = poller([Step::running()])
-        .interval(Fixed::new(secs(100)))
-        .deadline(secs(30));
+        .configure(|p| p.interval(Fixed::new(secs(100))).deadline(secs(30)));
     let (result, at) = run(&p).await;
     assert_eq!(at, offsets(&[0, 30]));
     assert_eq!(result.unwrap_err().elapsed(), secs(30));
@@ -176,9 +171,8 @@ async fn sleeps_never_pass_the_deadline() {
 
 #[tokio::test(start_paused = true)]
 async fn initial_delay_past_the_deadline_polls_once_at_the_deadline() {
-    let p = poller([Step::succeed("ok")])
-        .initial_delay(secs(90))
-        .deadline(secs(60));
+    let p =
+        poller([Step::succeed("ok")]).configure(|p| p.initial_delay(secs(90)).deadline(secs(60)));
     let (result, at) = run(&p).await;
     assert_eq!(at, offsets(&[60]));
     assert_eq!(result.unwrap(), "ok");
@@ -190,8 +184,7 @@ async fn a_fetch_in_flight_at_the_deadline_is_cut_off_then_the_final_poll_is_mad
         Step::running().latency(secs(100)),
         Step::succeed("finished meanwhile"),
     ])
-    .interval(Fixed::new(secs(1)))
-    .deadline(secs(5));
+    .configure(|p| p.interval(Fixed::new(secs(1))).deadline(secs(5)));
     let (result, at) = run(&p).await;
     assert_eq!(at, offsets(&[0, 5]));
     assert_eq!(result.unwrap(), "finished meanwhile");
@@ -200,8 +193,7 @@ async fn a_fetch_in_flight_at_the_deadline_is_cut_off_then_the_final_poll_is_mad
 #[tokio::test(start_paused = true)]
 async fn a_slow_final_poll_is_cut_off_too() {
     let p = poller([Step::running().latency(secs(100))])
-        .deadline(secs(5))
-        .final_poll_timeout(secs(2));
+        .configure(|p| p.deadline(secs(5)).final_poll_timeout(secs(2)));
     let start = tokio::time::Instant::now();
     let (result, at) = run(&p).await;
     assert_eq!(at, offsets(&[0, 5]));
@@ -213,7 +205,8 @@ async fn a_slow_final_poll_is_cut_off_too() {
 
 #[tokio::test(start_paused = true)]
 async fn retry_after_raises_the_next_delay() {
-    let p = poller([Step::retry_after(secs(5)), Step::succeed("ok")]).interval(Fixed::new(secs(1)));
+    let p = poller([Step::retry_after(secs(5)), Step::succeed("ok")])
+        .configure(|p| p.interval(Fixed::new(secs(1))));
     let (result, at) = run(&p).await;
     assert_eq!(result.unwrap(), "ok");
     assert_eq!(at, offsets(&[0, 5]));
@@ -221,8 +214,8 @@ async fn retry_after_raises_the_next_delay() {
 
 #[tokio::test(start_paused = true)]
 async fn retry_after_never_lowers_the_delay() {
-    let p =
-        poller([Step::retry_after(secs(2)), Step::succeed("ok")]).interval(Fixed::new(secs(10)));
+    let p = poller([Step::retry_after(secs(2)), Step::succeed("ok")])
+        .configure(|p| p.interval(Fixed::new(secs(10))));
     let (_, at) = run(&p).await;
     assert_eq!(at, offsets(&[0, 10]));
 }
@@ -230,15 +223,15 @@ async fn retry_after_never_lowers_the_delay() {
 #[tokio::test(start_paused = true)]
 async fn retry_after_is_clamped_by_the_ceiling() {
     let p = poller([Step::retry_after(secs(100)), Step::succeed("ok")])
-        .interval(Fixed::new(secs(1)))
-        .retry_after_ceiling(secs(3));
+        .configure(|p| p.interval(Fixed::new(secs(1))).retry_after_ceiling(secs(3)));
     let (_, at) = run(&p).await;
     assert_eq!(at, offsets(&[0, 3]));
 }
 
 #[tokio::test(start_paused = true)]
 async fn retry_after_past_the_deadline_ends_the_wait_without_asking_early() {
-    let p = poller([Step::retry_after(secs(30)), Step::succeed("ok")]).deadline(secs(10));
+    let p = poller([Step::retry_after(secs(30)), Step::succeed("ok")])
+        .configure(|p| p.deadline(secs(10)));
     let (result, at) = run(&p).await;
     assert_eq!(at, offsets(&[0]));
     let err = result.unwrap_err();
@@ -262,14 +255,15 @@ async fn a_success_resets_the_consecutive_count() {
         Step::transient("503").times(2),
         Step::succeed("ok"),
     ])
-    .transient_retries(RetryPolicy::consecutive(2));
+    .configure(|p| p.transient(RetryPolicy::consecutive(2)));
     let (result, _) = run(&p).await;
     assert_eq!(result.unwrap(), "ok");
 }
 
 #[tokio::test(start_paused = true)]
 async fn too_many_transient_errors_end_the_wait() {
-    let p = poller([Step::transient("503")]).transient_retries(RetryPolicy::consecutive(2));
+    let p =
+        poller([Step::transient("503")]).configure(|p| p.transient(RetryPolicy::consecutive(2)));
     let (result, at) = run(&p).await;
     assert_eq!(at, offsets(&[0, 1, 2]));
     match result.unwrap_err() {
@@ -283,7 +277,8 @@ async fn too_many_transient_errors_end_the_wait() {
 
 #[tokio::test(start_paused = true)]
 async fn transient_errors_are_bounded_by_time_too() {
-    let p = poller([Step::transient("503")]).transient_retries(RetryPolicy::for_duration(secs(3)));
+    let p = poller([Step::transient("503")])
+        .configure(|p| p.transient(RetryPolicy::for_duration(secs(3))));
     let (result, at) = run(&p).await;
     assert_eq!(at, offsets(&[0, 1, 2, 3, 4]));
     assert_eq!(result.unwrap_err().kind(), ErrorKind::Fetch);
@@ -319,7 +314,7 @@ async fn a_failed_task_ends_the_wait_with_its_failure() {
 #[tokio::test(start_paused = true)]
 async fn not_yet_visible_is_tolerated_within_the_grace_count() {
     let p = poller([Step::not_found().times(3), Step::succeed("ok")])
-        .visibility_grace(VisibilityGrace::count(5));
+        .configure(|p| p.visibility(VisibilityGrace::count(5)));
     let (result, at) = run(&p).await;
     assert_eq!(result.unwrap(), "ok");
     assert_eq!(at, offsets(&[0, 1, 2, 3]));
@@ -339,7 +334,8 @@ async fn not_yet_visible_without_grace_ends_at_once() {
 
 #[tokio::test(start_paused = true)]
 async fn not_yet_visible_past_the_grace_window_ends_the_wait() {
-    let p = poller([Step::not_found()]).visibility_grace(VisibilityGrace::for_duration(secs(2)));
+    let p = poller([Step::not_found()])
+        .configure(|p| p.visibility(VisibilityGrace::for_duration(secs(2))));
     let (result, at) = run(&p).await;
     assert_eq!(at, offsets(&[0, 1, 2, 3]));
     match result.unwrap_err() {
@@ -352,7 +348,7 @@ async fn not_yet_visible_past_the_grace_window_ends_the_wait() {
 
 #[tokio::test(start_paused = true)]
 async fn max_attempts_limits_the_polls() {
-    let p = poller([Step::running()]).max_attempts(3);
+    let p = poller([Step::running()]).configure(|p| p.max_attempts(3));
     let (result, at) = run(&p).await;
     assert_eq!(at, offsets(&[0, 1, 2]));
     match result.unwrap_err() {
@@ -364,8 +360,7 @@ async fn max_attempts_limits_the_polls() {
 #[tokio::test(start_paused = true)]
 async fn no_deadline_waits_as_long_as_it_takes() {
     let p = poller([Step::running().times(100), Step::succeed("ok")])
-        .no_deadline()
-        .interval(Fixed::new(secs(60)));
+        .configure(|p| p.no_deadline().interval(Fixed::new(secs(60))));
     let (result, at) = run(&p).await;
     assert_eq!(result.unwrap(), "ok");
     assert_eq!(at.last().copied(), Some(secs(6000)));
@@ -399,7 +394,7 @@ async fn waits_on_one_poller_run_concurrently() {
 #[tokio::test(start_paused = true)]
 async fn outcome_reports_polls_and_elapsed_on_success() {
     let p = poller([Step::running().times(2), Step::succeed("ok")]);
-    let outcome = p.wait_outcome("t".into()).await;
+    let outcome = p.watch("t".into()).outcome().await;
     assert_eq!(outcome.polls, 3);
     assert_eq!(outcome.elapsed, secs(2));
     assert_eq!(outcome.id, "t");

@@ -15,8 +15,8 @@
 //! - scripts every task so that its exact outcome is known in advance: successes with
 //!   a result of their own, failures with vendor fields of their own (Runware: with
 //!   the results that had finished);
-//! - waits on two thirds of them with the many-tasks API (`wait_all` for Stream,
-//!   `wait_all_batched` for Redis Cloud and Runware) and on the rest with one
+//! - waits on two thirds of them with the many-tasks API (`wait_all`, batched through
+//!   the client's scheduler for Redis Cloud and Runware) and on the rest with one
 //!   `Poller::wait` each, concurrently (Redis Cloud: after the group, because its
 //!   task list names every task and the simulator tracks `Retry-After` per task);
 //! - checks every outcome, and reads back from the simulator how many requests it
@@ -97,10 +97,11 @@ impl Matrix {
     }
 
     fn policy_for<S: TaskSource>(&self, poller: Poller<S>) -> Poller<S> {
-        poller
-            .initial_delay(Duration::ZERO)
-            .interval(Fixed::new(self.interval))
-            .deadline(self.deadline)
+        poller.configure(|p| {
+            p.initial_delay(Duration::ZERO)
+                .interval(Fixed::new(self.interval))
+                .deadline(self.deadline)
+        })
     }
 
     /// Whether task `i` is waited on alone (`Poller::wait`) rather than in the group.
@@ -390,7 +391,7 @@ fn check_stream(
 
 /// Each outcome of a group, as its id and result.
 async fn collect_group<S: TaskSource>(group: WaitAll<S>) -> Vec<(S::Id, WaitResult<S>)> {
-    group.map(|o| (o.id, o.result)).collect().await
+    group.outcomes().map(|o| (o.id, o.result)).collect().await
 }
 
 /// One wait per id, all at once; each id with its result.
@@ -411,8 +412,9 @@ pub async fn stream(m: &Matrix) -> Result<Report, RunError> {
     let client = StreamClient::builder(sim.api_key(), sim.api_secret())
         .base_url(&sim.base_url())
         .request_timeout(m.request_timeout)
+        .budget(Budget::unlimited())
         .build()?;
-    let poller = m.policy_for(client.poller()).budget(Budget::unlimited());
+    let poller = m.policy_for(client.poller());
     let mut scripts = BTreeMap::new();
     let (mut group, mut alone) = (Vec::new(), Vec::new());
     for i in 0..m.tasks {
@@ -572,7 +574,7 @@ fn check_redis(
     }
 }
 
-/// The matrix against the Redis Cloud simulator (`wait_all_batched` over the task
+/// The matrix against the Redis Cloud simulator (`wait_all` batched over the task
 /// list, then per-task waits).
 pub async fn redis_cloud(m: &Matrix) -> Result<Report, RunError> {
     let sim = RedisCloudSim::start(RedisCloudSimConfig {
@@ -585,8 +587,11 @@ pub async fn redis_cloud(m: &Matrix) -> Result<Report, RunError> {
         .base_url(&sim.base_url())
         .request_timeout(m.request_timeout)
         .requests_per_minute(u32::MAX)
+        .budget(Budget::unlimited())
+        // Small batches, so that the faults have requests enough to land on.
+        .max_batch(4)
         .build()?;
-    let poller = m.policy_for(client.poller()).budget(Budget::unlimited());
+    let poller = m.policy_for(client.poller());
     let plan = m.plan();
     sim.set_faults(plan.clone());
     let mut scripts = BTreeMap::new();
@@ -608,7 +613,7 @@ pub async fn redis_cloud(m: &Matrix) -> Result<Report, RunError> {
             .collect()
     };
     let group = create(false);
-    let mut results = collect_group(poller.wait_all_batched(group)).await;
+    let mut results = collect_group(poller.wait_all(group)).await;
     let alone = create(true);
     results.extend(wait_each(&poller, &alone).await);
     report.elapsed = started.elapsed();
@@ -733,14 +738,18 @@ fn check_runware(
     }
 }
 
-/// The matrix against the Runware simulator (`wait_all_batched` and per-task waits).
+/// The matrix against the Runware simulator (batched `wait_all` and per-task waits).
 pub async fn runware(m: &Matrix) -> Result<Report, RunError> {
     let sim = RunwareSim::start(RunwareSimConfig::default()).await?;
+    // Small batches: every wait of the client shares its POSTs, and the faults need
+    // requests enough to land on.
     let client = RunwareClient::builder(sim.api_key())
         .base_url(&sim.base_url())
         .request_timeout(m.request_timeout)
+        .budget(Budget::unlimited())
+        .max_batch(4)
         .build()?;
-    let poller = m.policy_for(client.poller()).budget(Budget::unlimited());
+    let poller = m.policy_for(client.poller());
     let mut scripts: BTreeMap<String, RunwareScript> = BTreeMap::new();
     let (mut group, mut alone) = (Vec::new(), Vec::new());
     for i in 0..m.tasks {
@@ -769,7 +778,7 @@ pub async fn runware(m: &Matrix) -> Result<Report, RunError> {
     sim.set_faults(plan.clone());
     let started = Instant::now();
     let (grouped, single) = tokio::join!(
-        collect_group(poller.wait_all_batched(group)),
+        collect_group(poller.wait_all(group)),
         wait_each(&poller, &alone),
     );
     let mut report = Report::new("runware", m.tasks);

@@ -40,7 +40,7 @@ pub fn client(sim: &RedisCloudSim) -> RedisCloudClient {
 
 /// A poller with short intervals.
 pub fn fast<S: TaskSource>(poller: Poller<S>) -> Poller<S> {
-    poller.interval(Fixed::new(TICK))
+    poller.configure(|p| p.interval(Fixed::new(TICK)))
 }
 
 pub fn polls(status: &str, n: u32) -> ScriptStep {

@@ -40,12 +40,12 @@ pub fn client(sim: &RunwareSim) -> RunwareClient {
 
 /// Runware's defaults, but no initial delay and a poll every 10 ms.
 pub fn fast(client: &RunwareClient) -> Poller<RunwareSource> {
-    client
-        .poller()
-        .initial_delay(Duration::ZERO)
-        .interval(Fixed::new(Duration::from_millis(10)))
-        .deadline(Duration::from_secs(5))
-        .visibility_grace(VisibilityGrace::none())
+    client.poller().configure(|p| {
+        p.initial_delay(Duration::ZERO)
+            .interval(Fixed::new(Duration::from_millis(10)))
+            .deadline(Duration::from_secs(5))
+            .visibility(VisibilityGrace::none())
+    })
 }
 
 /// The repository's Runware fixtures: (file name, parsed JSON), sorted by name.

@@ -44,10 +44,10 @@ pub fn client(sim: &StreamSim) -> StreamClient {
 
 /// The SDK defaults with a 20 ms interval and a 5 s deadline, for fast tests.
 pub fn fast(client: &StreamClient) -> Poller<StreamSource> {
-    client
-        .poller()
-        .interval(Fixed::new(ms(20)))
-        .deadline(Duration::from_secs(5))
+    client.poller().configure(|p| {
+        p.interval(Fixed::new(ms(20)))
+            .deadline(Duration::from_secs(5))
+    })
 }
 
 fn steps(steps: &[(&str, u32)]) -> Vec<ScriptStep> {

@@ -6,20 +6,17 @@
 //!
 //! ```
 //! use std::time::Duration;
+//! use taskpoll::PollPolicy;
 //! use taskpoll::strategy::{Exponential, Fixed, Jitter, Schedule};
-//! # struct S; #[derive(Debug, thiserror::Error)] #[error("x")] struct E;
-//! # #[async_trait::async_trait] impl taskpoll::TaskSource for S {
-//! #   type Id = String; type Status = (); type Output = (); type Partial = (); type Failure = String; type Error = E;
-//! #   async fn fetch(&self, _: &String) -> Result<(), E> { Ok(()) }
-//! #   fn classify(&self, _: ()) -> taskpoll::Phase<(), (), String> { taskpoll::Phase::Succeeded(()) }
-//! #   fn error_class(&self, _: &E) -> taskpoll::ErrorClass { taskpoll::ErrorClass::Permanent } }
+//!
 //! let ms = Duration::from_millis;
-//! let _fixed = taskpoll::Poller::new(S).interval(Fixed::new(ms(500)));
-//! let _exp = taskpoll::Poller::new(S).interval(Exponential::new(ms(500), 1.5, ms(10_000)));
-//! let _jittered = taskpoll::Poller::new(S)
+//! let _fixed = PollPolicy::default().interval(Fixed::new(ms(500)));
+//! let _exp = PollPolicy::default().interval(Exponential::new(ms(500), 1.5, ms(10_000)));
+//! let _jittered = PollPolicy::default()
 //!     .interval(Jitter::full(Exponential::new(ms(100), 2.0, ms(5_000))).with_seed(7));
-//! let _explicit = taskpoll::Poller::new(S).interval(Schedule::new([ms(100), ms(200)]).repeat_last());
-//! let _std = taskpoll::Poller::new(S).interval(std::iter::repeat(ms(250)).take(10));
+//! let _explicit = PollPolicy::default().interval(Schedule::new([ms(100), ms(200)]).repeat_last());
+//! let _std = PollPolicy::default().interval(std::iter::repeat(ms(250)).take(10));
+//! // A poller takes any of them: `poller.configure(|p| p.interval(Fixed::new(ms(500))))`.
 //! ```
 //!
 //! With the `backon` feature, backon's builders (`ExponentialBuilder`, `ConstantBuilder`,

@@ -1,0 +1,73 @@
+//! One request budget per vendor credential in a process.
+//!
+//! A vendor counts requests per credential (Redis Cloud: 400 a minute per API key),
+//! not per client object: two clients built from one key, or one client's task and
+//! subscription waits, must draw from one budget. [`shared_budget`] hands every client
+//! of the same vendor, credential and limit the same [`LocalBudget`] while any of them
+//! lives.
+
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::time::Duration;
+
+use taskpoll::{Budget, LocalBudget, RequestBudget};
+
+use crate::Secret;
+
+/// Vendor, a fingerprint of the credential (never the credential), and the limit.
+type Key = (&'static str, u64, Option<u32>, Duration);
+
+fn registry() -> &'static Mutex<HashMap<Key, Weak<LocalBudget>>> {
+    static REGISTRY: OnceLock<Mutex<HashMap<Key, Weak<LocalBudget>>>> = OnceLock::new();
+    REGISTRY.get_or_init(Mutex::default)
+}
+
+/// The in-process budget of `vendor` for `credential` under `limits`' request rate:
+/// the same one for every caller with the same three while any of them holds it.
+///
+/// Clients that set a different limit get a budget of their own (the limit is part of
+/// the key), so an explicit setting is never silently replaced by another client's.
+pub fn shared_budget(
+    vendor: &'static str,
+    credential: &Secret,
+    limits: &Budget,
+) -> Arc<dyn RequestBudget> {
+    let mut hasher = DefaultHasher::new();
+    credential.expose().hash(&mut hasher);
+    let key = (
+        vendor,
+        hasher.finish(),
+        limits.requests_per_minute,
+        limits.window,
+    );
+    let mut map = registry().lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(budget) = map.get(&key).and_then(Weak::upgrade) {
+        return budget;
+    }
+    map.retain(|_, w| w.strong_count() > 0);
+    let budget = Arc::new(limits.local());
+    map.insert(key, Arc::downgrade(&budget));
+    budget
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_budget_per_vendor_credential_and_limit() {
+        let limits = Budget::default().per_minute(300);
+        let a = shared_budget("v", &Secret::new("key-one"), &limits);
+        let b = shared_budget("v", &Secret::new("key-one"), &limits);
+        let other_key = shared_budget("v", &Secret::new("key-two"), &limits);
+        let other_vendor = shared_budget("w", &Secret::new("key-one"), &limits);
+        let other_limit = shared_budget("v", &Secret::new("key-one"), &limits.per_minute(10));
+        assert!(Arc::ptr_eq(&a, &b));
+        assert!(!Arc::ptr_eq(&a, &other_key));
+        assert!(!Arc::ptr_eq(&a, &other_vendor));
+        assert!(!Arc::ptr_eq(&a, &other_limit));
+        // No key in its Debug output.
+        assert!(!format!("{a:?}").contains("key-one"));
+    }
+}

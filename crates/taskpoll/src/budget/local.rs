@@ -1,0 +1,96 @@
+//! [`LocalBudget`]: the in-process [`RequestBudget`], a sliding window on tokio's clock.
+
+use std::collections::VecDeque;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::time::Instant;
+
+use super::{Admission, RequestBudget};
+
+#[derive(Debug, Default)]
+struct State {
+    sent: VecDeque<Instant>,
+    paused_until: Option<Instant>,
+}
+
+/// At most N requests in any window of a given length, and the pause after a 429, for
+/// every scheduler of one process that shares it.
+///
+/// A sliding window: whatever instant a server starts its own window at, it never counts
+/// more than N. Time is tokio's, so `tokio::time::pause` makes it exact in tests.
+#[derive(Debug)]
+pub struct LocalBudget {
+    limit: Option<(u32, Duration)>,
+    state: Mutex<State>,
+}
+
+impl LocalBudget {
+    /// At most `n` requests in any `window`.
+    pub fn per_window(n: u32, window: Duration) -> Self {
+        LocalBudget {
+            limit: Some((n.max(1), window.max(Duration::from_millis(1)))),
+            state: Mutex::default(),
+        }
+    }
+
+    /// No rate limit; pauses after a 429 still apply.
+    pub fn unlimited() -> Self {
+        LocalBudget {
+            limit: None,
+            state: Mutex::default(),
+        }
+    }
+
+    /// The limit: requests per window, if any.
+    pub fn limit(&self) -> Option<(u32, Duration)> {
+        self.limit
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// [`acquire`](RequestBudget::acquire) without the future: the answer at `now`.
+    pub fn try_acquire(&self, now: Instant) -> Admission {
+        let mut s = self.state();
+        if let Some(until) = s.paused_until {
+            if until > now {
+                return Admission::RetryIn(until - now);
+            }
+            s.paused_until = None;
+        }
+        if let Some((n, window)) = self.limit {
+            while s
+                .sent
+                .front()
+                .is_some_and(|t| now.saturating_duration_since(*t) >= window)
+            {
+                s.sent.pop_front();
+            }
+            if s.sent.len() >= n as usize
+                && let Some(oldest) = s.sent.front()
+            {
+                return Admission::RetryIn((*oldest + window).saturating_duration_since(now));
+            }
+            s.sent.push_back(now);
+        }
+        Admission::Granted
+    }
+}
+
+#[async_trait]
+impl RequestBudget for LocalBudget {
+    async fn acquire(&self) -> Admission {
+        self.try_acquire(Instant::now())
+    }
+
+    fn pause(&self, duration: Duration) {
+        let until = Instant::now() + duration;
+        let mut s = self.state();
+        if s.paused_until.is_none_or(|p| p < until) {
+            s.paused_until = Some(until);
+        }
+    }
+}
