@@ -13,13 +13,21 @@ use super::{Admission, RequestBudget};
 struct State {
     sent: VecDeque<Instant>,
     paused_until: Option<Instant>,
+    /// The longest a request took lately: how much later than its grant the server may
+    /// have received it.
+    latency: Duration,
 }
 
 /// At most N requests in any window of a given length, and the pause after a 429, for
 /// every scheduler of one process that shares it.
 ///
-/// A sliding window: whatever instant a server starts its own window at, it never counts
-/// more than N. Time is tokio's, so `tokio::time::pause` makes it exact in tests.
+/// A sliding window, held on the server's side of the wire: a request counts from when
+/// it was granted, and the window is widened by the longest a request took lately (at
+/// most a tenth of the window), since the server received each one somewhere between
+/// its grant and its answer. So whatever instant a server starts its own window at, and
+/// however the network delays each request, it never counts more than N. Time is
+/// tokio's, so `tokio::time::pause` makes it exact in tests (where requests take no
+/// time).
 #[derive(Debug)]
 pub struct LocalBudget {
     limit: Option<(u32, Duration)>,
@@ -62,6 +70,7 @@ impl LocalBudget {
             s.paused_until = None;
         }
         if let Some((n, window)) = self.limit {
+            let window = window + s.latency.min(window / 10);
             while s
                 .sent
                 .front()
@@ -84,6 +93,13 @@ impl LocalBudget {
 impl RequestBudget for LocalBudget {
     async fn acquire(&self) -> Admission {
         self.try_acquire(Instant::now())
+    }
+
+    fn release(&self, took: Duration) {
+        let mut s = self.state();
+        // The latest requests' worst, decaying: one slow request widens the window for
+        // a while, not for ever.
+        s.latency = took.max(s.latency.mul_f64(0.9));
     }
 
     fn pause(&self, duration: Duration) {

@@ -59,8 +59,12 @@ pub trait RequestBudget: Send + Sync + fmt::Debug + 'static {
     async fn acquire(&self) -> Admission;
 
     /// A request granted by [`acquire`](RequestBudget::acquire) ended (answered, failed
-    /// or cut off). Nothing to do for a budget that only counts a rate.
-    fn release(&self) {}
+    /// or cut off) `took` after it was granted. The server received it at some instant
+    /// in between, so a budget that must hold on the server's side of the wire can
+    /// widen its window by that much.
+    fn release(&self, took: Duration) {
+        let _ = took;
+    }
 
     /// No request may be sent for `duration` from now, by anyone drawing on this budget
     /// (the vendor answered 429, or its rate-limit headers say nothing is left). A

@@ -12,6 +12,7 @@ use std::collections::BinaryHeap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 
 use tokio::time::{Instant, Sleep};
@@ -55,6 +56,8 @@ struct Slot<S: TaskSource> {
 
 struct InFlight<S: TaskSource> {
     waits: Vec<usize>,
+    /// When the request was granted.
+    sent: Instant,
     cutoff: Option<Instant>,
     answers: AnswerFuture<S>,
 }
@@ -83,6 +86,7 @@ pub(crate) struct Engine<S: TaskSource> {
     in_flight: Vec<InFlight<S>>,
     admission: Option<AdmissionFuture>,
     timer: Option<Pin<Box<Sleep>>>,
+    requests: Arc<AtomicU64>,
     span: tracing::Span,
 }
 
@@ -92,6 +96,7 @@ impl<S: TaskSource> Engine<S> {
         budget: Arc<dyn RequestBudget>,
         limits: Budget,
         mode: FetchMode<S>,
+        requests: Arc<AtomicU64>,
     ) -> Self {
         let span = tracing::info_span!("taskpoll.scheduler", vendor = source.name());
         Engine {
@@ -107,6 +112,7 @@ impl<S: TaskSource> Engine<S> {
             in_flight: Vec::new(),
             admission: None,
             timer: None,
+            requests,
             span,
         }
     }
@@ -271,9 +277,11 @@ impl<S: TaskSource> Engine<S> {
                     ids.push(slot.state.id.clone());
                 }
             }
+            self.requests.fetch_add(1, Ordering::Relaxed);
             let answers = self.mode.fetch(&self.source, ids);
             self.in_flight.push(InFlight {
                 waits,
+                sent: now,
                 cutoff,
                 answers,
             });
@@ -305,7 +313,8 @@ impl<S: TaskSource> Engine<S> {
     }
 
     fn on_answers(&mut self, flight: InFlight<S>, answers: Answers<S>, now: Instant) {
-        self.budget.release();
+        self.budget
+            .release(now.saturating_duration_since(flight.sent));
         let mut pause: Option<Instant> = None;
         for (idx, answer) in flight.waits.into_iter().zip(answers) {
             let step = {
@@ -368,7 +377,8 @@ impl<S: TaskSource> Engine<S> {
     }
 
     fn on_cutoff(&mut self, flight: InFlight<S>, now: Instant) {
-        self.budget.release();
+        self.budget
+            .release(now.saturating_duration_since(flight.sent));
         for idx in flight.waits {
             let step = {
                 let Some(Some(slot)) = self.slots.get_mut(idx) else {

@@ -38,6 +38,8 @@ struct Shared<S: TaskSource> {
     mode: FetchMode<S>,
     commands: Mutex<Option<UnboundedSender<Command<S>>>>,
     groups: AtomicU64,
+    /// Requests sent, over every task the scheduler ran.
+    requests: Arc<AtomicU64>,
 }
 
 /// The one scheduler of a source: every wait made from it shares its request budget,
@@ -128,6 +130,11 @@ impl<S: TaskSource> Scheduler<S> {
         &self.shared.budget
     }
 
+    /// Requests sent so far (a batch counts once), by every wait of the scheduler.
+    pub fn requests_sent(&self) -> u64 {
+        self.shared.requests.load(Ordering::Relaxed)
+    }
+
     /// A number no other group of this scheduler has.
     pub(crate) fn next_group(&self) -> u64 {
         self.shared.groups.fetch_add(1, Ordering::Relaxed)
@@ -163,6 +170,7 @@ impl<S: TaskSource> Scheduler<S> {
                         Arc::clone(&self.shared.budget),
                         self.shared.limits,
                         self.shared.mode.clone(),
+                        Arc::clone(&self.shared.requests),
                     );
                     tokio::spawn(Driver::new(rx, engine));
                     *guard = Some(tx.clone());
@@ -238,6 +246,7 @@ impl<S: TaskSource> SchedulerBuilder<S> {
                 mode: self.mode,
                 commands: Mutex::new(None),
                 groups: AtomicU64::new(0),
+                requests: Arc::new(AtomicU64::new(0)),
             }),
         }
     }
