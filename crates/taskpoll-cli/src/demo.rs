@@ -4,7 +4,7 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use serde_json::Value;
+use futures_util::stream::select_all;
 use taskpoll_redis_cloud::RedisCloudClient;
 use taskpoll_runware::{ImageInference, RunwareClient, VideoInference};
 use taskpoll_sim::faults::{Fault, FaultPlan};
@@ -14,8 +14,11 @@ use taskpoll_sim::script::Defaults;
 use taskpoll_sim::stream::{StreamSim, StreamSimConfig};
 use taskpoll_stream::{ChannelRef, StreamClient};
 
-use crate::progress::{Board, Events, Row, drive, events};
-use crate::report::{TaskReport, Verdict, human_duration};
+use crate::args::ProgressMode;
+use crate::board::{Board, Events, events};
+use crate::drive::{Lines, drive};
+use crate::progress::Display;
+use crate::report::{Verdict, clip, human_duration};
 
 type DemoError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -23,70 +26,6 @@ fn defaults(task_time: Duration, fail_every: Option<u64>) -> Defaults {
     Defaults {
         task_time,
         fail_every,
-    }
-}
-
-/// A one-line summary of a result or failure.
-fn summarize(report: &TaskReport) -> String {
-    let d = &report.detail;
-    let text = |v: &Value| v.as_str().map(str::to_owned);
-    match report.verdict {
-        Verdict::Completed => {
-            if let Some(url) = d.pointer("/result/url").and_then(text) {
-                return url;
-            }
-            if let Some(obj) = d.get("result").and_then(Value::as_object) {
-                let ok = obj
-                    .values()
-                    .filter(|v| v.get("status").and_then(Value::as_str) == Some("ok"))
-                    .count();
-                return format!("{ok} of {} deleted", obj.len());
-            }
-            if let Some(results) = d.get("results").and_then(Value::as_array) {
-                let first = results
-                    .first()
-                    .and_then(|r| {
-                        ["videoURL", "imageURL", "url"]
-                            .iter()
-                            .find_map(|k| r.get(*k).and_then(text))
-                    })
-                    .unwrap_or_default();
-                let n = results.len();
-                return format!("{n} result{}, first {first}", if n == 1 { "" } else { "s" });
-            }
-            if let Some(id) = d.get("resourceId").and_then(Value::as_i64) {
-                return format!(
-                    "{} {id}",
-                    d.get("commandType")
-                        .and_then(text)
-                        .unwrap_or_else(|| "resource".into())
-                );
-            }
-            d.to_string()
-        }
-        _ => {
-            let kind = ["error_type", "type", "code", "kind"]
-                .iter()
-                .find_map(|k| d.get(*k).and_then(text));
-            let what = ["description", "message"]
-                .iter()
-                .find_map(|k| d.get(*k).and_then(text));
-            match (kind, what) {
-                (Some(k), Some(w)) => format!("{k}: {w}"),
-                (Some(k), None) => k,
-                (None, Some(w)) => w,
-                (None, None) => report.message.clone().unwrap_or_default(),
-            }
-        }
-    }
-}
-
-fn clip(text: &str, max: usize) -> String {
-    if text.chars().count() > max {
-        let head: String = text.chars().take(max.saturating_sub(1)).collect();
-        format!("{head}…")
-    } else {
-        text.to_owned()
     }
 }
 
@@ -102,13 +41,8 @@ pub(crate) struct DemoArgs {
 pub(crate) async fn run(args: DemoArgs) -> Result<u8, DemoError> {
     let speed = args.speed.max(1);
     let defaults = |task_time: Duration, fail_every| defaults(task_time / speed, fail_every);
-    let live = std::io::stderr().is_terminal();
-    let say = |line: &str| {
-        if live {
-            eprintln!("{line}");
-        }
-    };
-    say("Starting the Stream, Redis Cloud and Runware simulators on loopback...");
+    let mut display = Display::new(ProgressMode::Auto, false);
+    display.say("Starting the Stream, Redis Cloud and Runware simulators on loopback...");
     let stream_sim = StreamSim::start(StreamSimConfig {
         defaults: defaults(Duration::from_secs(4), Some(3)),
         ..StreamSimConfig::default()
@@ -137,24 +71,27 @@ pub(crate) async fn run(args: DemoArgs) -> Result<u8, DemoError> {
         .base_url(&runware_sim.base_url())
         .build()?;
 
-    say("Starting tasks through each vendor's start endpoints...");
-    let mut rows = Vec::new();
-    let mut streams: Vec<Events> = Vec::new();
-    let add = |rows: &mut Vec<Row>, row: Row| {
-        rows.push(row);
-        rows.len() - 1
+    display.say("Starting tasks through each vendor's start endpoints...");
+    let mut board = Board::new();
+    let mut labels = std::collections::HashMap::new();
+    let mut add = |board: &mut Board, vendor: &'static str, id: String, label: String| {
+        labels.insert((vendor, id.clone()), label.clone());
+        board.add(vendor, id, label);
     };
 
-    let stream_poller = stream.poller();
+    // Each vendor's waits go through its client's one scheduler, as one group.
+    let mut stream_ids = Vec::new();
     for channel in ["general", "random", "archive"] {
         let id = stream
             .export_channels(&[ChannelRef::new("messaging", channel)])
             .await?;
-        let row = add(
-            &mut rows,
-            Row::new("stream", format!("export {channel}"), id.clone()),
+        add(
+            &mut board,
+            "stream",
+            id.clone(),
+            format!("export {channel}"),
         );
-        streams.push(events(row, "stream", stream_poller.watch(id)));
+        stream_ids.push(id);
     }
     let id = stream
         .delete_channels(
@@ -162,15 +99,15 @@ pub(crate) async fn run(args: DemoArgs) -> Result<u8, DemoError> {
             true,
         )
         .await?;
-    let row = add(&mut rows, Row::new("stream", "delete channels", id.clone()));
-    streams.push(events(row, "stream", stream_poller.watch(id)));
+    add(&mut board, "stream", id.clone(), "delete channels".into());
+    stream_ids.push(id);
     let id = stream
         .delete_users(&["user-1".to_owned(), "user-2".to_owned()])
         .await?;
-    let row = add(&mut rows, Row::new("stream", "delete users", id.clone()));
-    streams.push(events(row, "stream", stream_poller.watch(id)));
+    add(&mut board, "stream", id.clone(), "delete users".into());
+    stream_ids.push(id);
 
-    let redis_poller = redis.poller();
+    let mut redis_ids = Vec::new();
     for name in ["orders", "sessions", "cache"] {
         let body = serde_json::json!({
             "name": name,
@@ -178,14 +115,15 @@ pub(crate) async fn run(args: DemoArgs) -> Result<u8, DemoError> {
             "databases": [{"name": format!("{name}-db"), "datasetSizeInGb": 1}],
         });
         let id = redis.create_subscription(body).await?;
-        let row = add(
-            &mut rows,
-            Row::new("redis-cloud", format!("subscription {name}"), id.clone()),
+        add(
+            &mut board,
+            "redis-cloud",
+            id.clone(),
+            format!("subscription {name}"),
         );
-        streams.push(events(row, "redis-cloud", redis_poller.watch(id)));
+        redis_ids.push(id);
     }
 
-    let runware_poller = runware.poller();
     let video = runware
         .submit_video(
             VideoInference::new(
@@ -196,11 +134,7 @@ pub(crate) async fn run(args: DemoArgs) -> Result<u8, DemoError> {
             .include_cost(true),
         )
         .await?;
-    let row = add(
-        &mut rows,
-        Row::new("runware", "video x4", video.to_string()),
-    );
-    streams.push(events(row, "runware", runware_poller.watch(video)));
+    add(&mut board, "runware", video.to_string(), "video x4".into());
     let image = runware
         .submit_image(
             ImageInference::new(
@@ -210,48 +144,104 @@ pub(crate) async fn run(args: DemoArgs) -> Result<u8, DemoError> {
             .size(1024, 1024),
         )
         .await?;
-    let row = add(&mut rows, Row::new("runware", "image", image.to_string()));
-    streams.push(events(row, "runware", runware_poller.watch(image)));
+    add(&mut board, "runware", image.to_string(), "image".into());
 
-    say(&format!("Waiting on {} tasks at once:\n", rows.len()));
-    let labels: Vec<String> = rows.iter().map(|r| r.label.clone()).collect();
-    let mut board = Board::new(rows, live);
-    let reports = drive(&mut board, streams).await;
+    let streams: Vec<Events> = vec![
+        events("stream", stream.poller().wait_all(stream_ids)),
+        events("redis-cloud", redis.poller().wait_all(redis_ids)),
+        events("runware", runware.poller().wait_all([video, image])),
+    ];
+    let task_count = board.tasks().len();
+    display.say(&format!("Waiting on {task_count} tasks at once:\n"));
+    let counts =
+        || stream_sim.counts().total + redis_sim.counts().total + runware_sim.counts().total;
+    let reports = drive(
+        &mut board,
+        &mut display,
+        Box::pin(select_all(streams)),
+        Lines::Silent,
+        &counts,
+        std::future::pending(),
+    )
+    .await;
 
+    // The table, in the order the tasks were started.
+    let mut rows: Vec<_> = reports.iter().collect();
+    let order: std::collections::HashMap<_, _> = board
+        .tasks()
+        .iter()
+        .enumerate()
+        .map(|(i, t)| ((t.vendor, t.id.clone()), i))
+        .collect();
+    rows.sort_by_key(|r| order.get(&(r.vendor, r.task_id.clone())).copied());
+    // On a terminal narrower than the whole table, the ids go and the results are
+    // clipped to fit; piped, the table is whole.
+    let cols = std::io::stdout()
+        .is_terminal()
+        .then(|| terminal_size::terminal_size().map(|(w, _)| usize::from(w.0)))
+        .flatten();
+    let with_ids = cols.is_none_or(|c| c >= 150);
+    let id_col = |id: &str| {
+        if with_ids {
+            format!("{id:<38} ")
+        } else {
+            String::new()
+        }
+    };
     println!();
     println!(
-        "{:<10} {:<12} {:<22} {:<38} {:>5} {:>8}  RESULT / ERROR",
-        "OUTCOME", "VENDOR", "TASK", "ID", "POLLS", "ELAPSED"
+        "{:<10} {:<12} {:<22} {}{:>5} {:>8}  RESULT / ERROR",
+        "OUTCOME",
+        "VENDOR",
+        "TASK",
+        id_col("ID"),
+        "POLLS",
+        "ELAPSED"
     );
-    for (report, label) in reports.iter().zip(&labels) {
-        println!(
-            "{:<10} {:<12} {:<22} {:<38} {:>5} {:>8}  {}",
+    for report in &rows {
+        let label = labels
+            .get(&(report.vendor, report.task_id.clone()))
+            .map_or("", String::as_str);
+        let head = format!(
+            "{:<10} {:<12} {:<22} {}{:>5} {:>8}  ",
             report.verdict.as_str(),
             report.vendor,
             label,
-            report.task_id,
+            id_col(&report.task_id),
             report.polls,
             human_duration(report.elapsed),
-            clip(&summarize(report), 90)
         );
+        let room = cols.map_or(90, |c| c.saturating_sub(head.chars().count() + 1).max(10));
+        println!("{head}{}", clip(&report.summary(), room));
     }
-    let (s, r, w) = (
-        stream_sim.counts().total,
-        redis_sim.counts().total,
-        runware_sim.counts().total,
-    );
     println!();
-    println!(
-        "requests sent: stream {s}, redis-cloud {r}, runware {w} (total {})",
-        s + r + w
+    println!("status requests sent, against one loop per task (a request per poll):");
+    let (sc, rc, wc) = (
+        stream_sim.counts(),
+        redis_sim.counts(),
+        runware_sim.counts(),
     );
+    for (vendor, sent) in [
+        ("stream", sc.endpoint("GET /api/v2/tasks/{id}")),
+        (
+            "redis-cloud",
+            rc.endpoint("GET /v1/tasks") + rc.endpoint("GET /v1/tasks/{taskId}"),
+        ),
+        ("runware", wc.endpoint("POST /v1 getResponse")),
+    ] {
+        let polls: u64 = rows
+            .iter()
+            .filter(|r| r.vendor == vendor)
+            .map(|r| u64::from(r.polls))
+            .sum();
+        println!("  {vendor:<12} {sent:>4} sent, {polls:>4} for a loop per task");
+    }
     let completed = reports
         .iter()
         .filter(|r| r.verdict == Verdict::Completed)
         .count();
     println!(
-        "{completed} of {} tasks completed; the failures above were scripted by the simulators.",
-        reports.len()
+        "{completed} of {task_count} tasks completed; the failures above were scripted by the simulators."
     );
     Ok(0)
 }

@@ -4,30 +4,44 @@
 //! taskpoll demo
 //! taskpoll wait stream 6a1c0f7e-3b52-4c8e-9a61-2f0d8d1b7c44 --timeout 5m --json
 //! taskpoll wait runware 6f1c2a3e-0b7d-4e0a-9a51-2f3c4d5e6f70 --results 4
+//! cat ids.txt | taskpoll wait redis-cloud - --rate 300/1m --json
 //! taskpoll sim --stream 127.0.0.1:8001
 //! ```
 //!
-//! Exit status: 0 all tasks completed, 1 a task failed, 2 usage error, 3 a wait timed
-//! out, 4 a status could not be fetched; with several tasks the highest of 4 > 3 > 1 > 0.
-//! Ctrl-C stops at once with status 130.
+//! Exit status: 0 every task completed, 1 a task failed (or `demo`/`sim` could not
+//! run), 2 usage error, 3 a wait timed out, 4 a status could not be fetched; with
+//! several tasks the highest of 4 > 3 > 1 > 0; 130 interrupted by SIGINT or SIGTERM.
 
+mod args;
+mod board;
 mod demo;
+mod drive;
 mod progress;
 mod report;
 mod wait;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
-/// A usage mistake (exit status 2).
+/// Why the command could not do what it was asked.
 #[derive(Debug)]
-pub(crate) struct UsageError(pub(crate) String);
+pub(crate) enum Failure {
+    /// A usage mistake (exit status 2).
+    Usage(String),
+    /// Something went wrong running it: a port in use, a simulator that would not
+    /// start (exit status 1).
+    Runtime(String),
+}
 
 /// Wait on vendors' asynchronous tasks (Stream, Redis Cloud, Runware).
 #[derive(Debug, Parser)]
 #[command(name = "taskpoll", version, about, propagate_version = true)]
 struct Cli {
+    /// Log retries, 429 pauses and Retry-After delays on stderr (-v), and every poll
+    /// (-vv). RUST_LOG, when set, decides instead.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
 }
@@ -38,27 +52,72 @@ enum Command {
     /// at once (no network, no credentials).
     Demo(demo::DemoArgs),
     /// Wait on tasks until they finish. Exit status: 0 completed, 1 failed, 2 usage,
-    /// 3 timed out, 4 could not fetch (the highest wins).
+    /// 3 timed out, 4 could not fetch (the highest wins), 130 interrupted.
     Wait(wait::WaitArgs),
     /// Serve the loopback simulators until interrupted (same as `taskpoll-sim`).
     Sim(taskpoll_sim::cli::SimArgs),
+    /// Print shell completions (bash, zsh, fish, powershell, elvish) to stdout.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
-async fn run(cli: Cli) -> Result<u8, UsageError> {
+/// Logs on stderr: `-v` info, `-vv` debug for taskpoll's crates; `RUST_LOG` wins.
+fn init_logging(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(spec) if !spec.is_empty() => EnvFilter::new(spec),
+        _ => {
+            let level = match verbose {
+                0 => return,
+                1 => "info",
+                _ => "debug",
+            };
+            EnvFilter::new(format!(
+                "warn,taskpoll={level},taskpoll_stream={level},taskpoll_redis_cloud={level},taskpoll_runware={level},taskpoll_http={level}"
+            ))
+        }
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+async fn run(cli: Cli) -> Result<u8, Failure> {
     match cli.command {
-        Command::Demo(args) => demo::run(args)
-            .await
-            .map_err(|e| UsageError(format!("demo failed: {e}"))),
+        Command::Demo(args) => tokio::select! {
+            result = demo::run(args) => result.map_err(|e| Failure::Runtime(format!("demo failed: {e}"))),
+            () = drive::shutdown_signal() => {
+                eprintln!("taskpoll: interrupted");
+                Ok(130)
+            }
+        },
         Command::Wait(args) => wait::run(args).await,
-        Command::Sim(args) => taskpoll_sim::cli::run(args)
-            .await
-            .map(|()| 0)
-            .map_err(|e| UsageError(format!("sim: {e}"))),
+        Command::Sim(args) => tokio::select! {
+            result = taskpoll_sim::cli::run(args) => result
+                .map(|()| 0)
+                .map_err(|e| Failure::Runtime(format!("sim: {e}"))),
+            () = drive::shutdown_signal() => Ok(130),
+        },
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "taskpoll",
+                &mut std::io::stdout(),
+            );
+            Ok(0)
+        }
     }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_logging(cli.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -66,25 +125,23 @@ fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("taskpoll: could not start the async runtime: {e}");
-            return ExitCode::from(4);
+            return ExitCode::from(1);
         }
     };
     let code = runtime.block_on(async {
-        tokio::select! {
-            result = run(cli) => match result {
-                Ok(code) => code,
-                Err(UsageError(message)) => {
-                    eprintln!("taskpoll: {message}");
-                    2
-                }
-            },
-            _ = tokio::signal::ctrl_c() => {
-                eprintln!("taskpoll: interrupted");
-                130
+        match run(cli).await {
+            Ok(code) => code,
+            Err(Failure::Usage(message)) => {
+                eprintln!("taskpoll: {message}");
+                2
+            }
+            Err(Failure::Runtime(message)) => {
+                eprintln!("taskpoll: {message}");
+                1
             }
         }
     });
-    // Waits still in flight after Ctrl-C are dropped with the runtime.
+    // Waits still in flight after an interrupt are dropped with the runtime.
     runtime.shutdown_background();
     ExitCode::from(code)
 }

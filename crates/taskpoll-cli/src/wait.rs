@@ -1,20 +1,22 @@
-//! `taskpoll wait VENDOR TASK_ID...`.
+//! `taskpoll wait VENDOR TASK_ID...`: every wait through the client's one scheduler.
 
-use std::io::IsTerminal;
+use std::io::BufRead;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 use taskpoll::strategy::{Exponential, Fixed, Jitter};
-use taskpoll::{Poller, TaskSource};
+use taskpoll::{Budget, Poller, TaskSource};
 use taskpoll_redis_cloud::RedisCloudClient;
 use taskpoll_runware::{RunwareClient, RunwareTaskId};
-use taskpoll_sim::cli::parse_duration;
 use taskpoll_stream::StreamClient;
 
-use crate::UsageError;
-use crate::progress::{Board, Events, Row, drive, events};
-use crate::report::{TaskReport, exit_code};
+use crate::Failure;
+use crate::args::{Backoff, ProgressMode, Rate, parse_backoff, parse_duration, parse_rate};
+use crate::board::{Board, events};
+use crate::drive::{Lines, drive, exit_status, interrupted, shutdown_signal};
+use crate::progress::Display;
 
 /// A vendor whose tasks `wait` knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -27,39 +29,37 @@ pub(crate) enum Vendor {
     Runware,
 }
 
-/// A poll interval range for `--backoff`: `MIN..MAX`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Backoff {
-    min: Duration,
-    max: Duration,
-}
+const DEFAULTS: &str = "\
+Vendor defaults (when --interval, --backoff, --timeout or --rate are not given):
+  stream       poll at once, then every 1s; deadline 60s; rate: paced by Stream's
+               X-RateLimit-* headers
+  redis-cloud  poll at once, then 1s doubling to 30s with jitter; deadline 30m;
+               rate 300/1m (the account allows 400/1m)
+  runware      first poll after 1s (video 3s), then 0.5s growing x1.5 to 10s;
+               deadline 20m; no rate limit (Runware documents none)
 
-fn parse_backoff(text: &str) -> Result<Backoff, String> {
-    let (min, max) = text
-        .split_once("..")
-        .ok_or_else(|| format!("invalid backoff {text:?}: expected MIN..MAX, e.g. 1s..30s"))?;
-    let (min, max) = (parse_duration(min)?, parse_duration(max)?);
-    if min > max || max.is_zero() {
-        return Err(format!(
-            "invalid backoff {text:?}: MIN must not exceed MAX, and MAX must be positive"
-        ));
-    }
-    Ok(Backoff { min, max })
-}
+Task ids: one or more, or a lone - to read them from stdin, one per line.
+
+Exit status: 0 every task completed, 1 a task failed, 2 usage error, 3 a wait timed
+out, 4 a status could not be fetched (with several tasks the highest of 4 > 3 > 1 > 0
+wins), 130 interrupted by SIGINT or SIGTERM (each unfinished task gets a line with
+outcome interrupted).";
 
 /// Options of `taskpoll wait`.
 #[derive(Debug, Clone, Args)]
+#[command(after_help = DEFAULTS)]
 pub(crate) struct WaitArgs {
     /// The vendor.
     #[arg(value_enum)]
     vendor: Vendor,
-    /// The task ids (as the vendor's start call returned them).
+    /// The task ids (as the vendor's start call returned them); `-` reads them from
+    /// stdin, one per line.
     #[arg(required = true, value_name = "TASK_ID")]
     task_ids: Vec<String>,
     /// The vendor API's base URL (default: the vendor's production URL).
     #[arg(long, value_name = "URL")]
     base_url: Option<String>,
-    /// Give up after this long (e.g. 90s, 30m). Default: the vendor's.
+    /// Give up after this long (e.g. 90s, 30m, "1h 30m"). Default: the vendor's.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     timeout: Option<Duration>,
     /// Poll at this fixed interval (e.g. 500ms, 2s). Default: the vendor's strategy.
@@ -68,6 +68,10 @@ pub(crate) struct WaitArgs {
     /// Poll with exponential backoff between MIN and MAX, doubling, with jitter (e.g. 1s..30s).
     #[arg(long, value_name = "MIN..MAX", value_parser = parse_backoff)]
     backoff: Option<Backoff>,
+    /// At most N requests in any window of PERIOD for all the waits together (e.g.
+    /// 300/1m, 60/10s). Default: the vendor's documented limit with headroom.
+    #[arg(long, value_name = "N/PERIOD", value_parser = parse_rate)]
+    rate: Option<Rate>,
     /// Print one JSON object per task per line.
     #[arg(long)]
     json: bool,
@@ -75,30 +79,99 @@ pub(crate) struct WaitArgs {
     #[arg(long, value_name = "N")]
     results: Option<u32>,
     /// API key (default: STREAM_API_KEY, REDIS_CLOUD_API_KEY or RUNWARE_API_KEY).
-    #[arg(long, value_name = "KEY")]
+    #[arg(long, value_name = "KEY", conflicts_with = "api_key_file")]
     api_key: Option<String>,
+    /// Read the API key from this file (a trailing newline is ignored).
+    #[arg(long, value_name = "PATH")]
+    api_key_file: Option<PathBuf>,
     /// API secret (default: STREAM_API_SECRET or REDIS_CLOUD_API_SECRET).
-    #[arg(long, value_name = "SECRET")]
+    #[arg(long, value_name = "SECRET", conflicts_with = "api_secret_file")]
     api_secret: Option<String>,
+    /// Read the API secret from this file (a trailing newline is ignored).
+    #[arg(long, value_name = "PATH")]
+    api_secret_file: Option<PathBuf>,
     /// Allow plain http:// to a host that is not loopback (credentials travel unencrypted).
     #[arg(long)]
     allow_http: bool,
+    /// Progress on stderr: live on a terminal, plain lines otherwise (auto), always
+    /// plain lines, or none.
+    #[arg(long, value_enum, default_value_t = ProgressMode::Auto, value_name = "WHEN")]
+    progress: ProgressMode,
+    /// No progress on stderr (same as --progress none).
+    #[arg(short, long)]
+    quiet: bool,
 }
 
+/// A credential from its flag, its file flag, or the environment.
 fn credential(
     flag: &Option<String>,
+    file: &Option<PathBuf>,
     var: &'static str,
     flag_name: &str,
-) -> Result<String, UsageError> {
+) -> Result<String, Failure> {
     if let Some(v) = flag.as_ref().filter(|v| !v.is_empty()) {
         return Ok(v.clone());
     }
+    if let Some(path) = file {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Failure::Usage(format!(
+                "cannot read {flag_name}-file {}: {e}",
+                path.display()
+            ))
+        })?;
+        let value = text.trim_end_matches(['\n', '\r']);
+        if value.is_empty() {
+            return Err(Failure::Usage(format!(
+                "{flag_name}-file {} is empty",
+                path.display()
+            )));
+        }
+        return Ok(value.to_owned());
+    }
     match std::env::var(var) {
         Ok(v) if !v.is_empty() => Ok(v),
-        _ => Err(UsageError(format!(
-            "missing credential: set {var} or pass {flag_name}"
+        _ => Err(Failure::Usage(format!(
+            "missing credential: set {var}, or pass {flag_name} or {flag_name}-file"
         ))),
     }
+}
+
+/// The task ids: the arguments, or stdin's lines for a lone `-`; duplicates dropped.
+fn task_ids(args: &[String]) -> Result<Vec<String>, Failure> {
+    let raw: Vec<String> = if args == ["-"] {
+        let mut ids = Vec::new();
+        for line in std::io::stdin().lock().lines() {
+            let line =
+                line.map_err(|e| Failure::Usage(format!("cannot read task ids from stdin: {e}")))?;
+            let id = line.trim();
+            if !id.is_empty() {
+                ids.push(id.to_owned());
+            }
+        }
+        if ids.is_empty() {
+            return Err(Failure::Usage("no task ids on stdin".into()));
+        }
+        ids
+    } else if args.iter().any(|a| a == "-") {
+        return Err(Failure::Usage(
+            "- (read ids from stdin) must be the only task id".into(),
+        ));
+    } else {
+        args.to_vec()
+    };
+    let mut seen = std::collections::HashSet::new();
+    let unique: Vec<String> = raw
+        .iter()
+        .filter(|id| seen.insert(id.as_str()))
+        .cloned()
+        .collect();
+    if unique.len() < raw.len() {
+        eprintln!(
+            "taskpoll: {} duplicate task ids waited on once",
+            raw.len() - unique.len()
+        );
+    }
+    Ok(unique)
 }
 
 fn tune<S: TaskSource>(poller: Poller<S>, args: &WaitArgs) -> Poller<S> {
@@ -117,104 +190,121 @@ fn tune<S: TaskSource>(poller: Poller<S>, args: &WaitArgs) -> Poller<S> {
     })
 }
 
-fn watches<S>(
-    poller: &Poller<S>,
+/// Waits on `ids` through `poller`'s scheduler; returns the exit status.
+async fn run_waits<S>(
+    poller: Poller<S>,
     vendor: &'static str,
     ids: Vec<S::Id>,
-    rows: &mut Vec<Row>,
-) -> Vec<Events>
+    args: &WaitArgs,
+) -> u8
 where
     S: TaskSource,
     S::Output: Serialize,
     S::Failure: Serialize,
 {
-    ids.into_iter()
-        .map(|id| {
-            let row = rows.len();
-            rows.push(Row::new(vendor, "", id.to_string()));
-            events(row, vendor, poller.watch(id))
-        })
-        .collect()
+    let mut board = Board::new();
+    for id in &ids {
+        board.add(vendor, id.to_string(), String::new());
+    }
+    let mut display = Display::new(args.progress, args.quiet);
+    let scheduler = poller.scheduler().clone();
+    let requests = move || scheduler.requests_sent();
+    let lines = if args.json { Lines::Json } else { Lines::Human };
+    let events = events(vendor, poller.wait_all(ids));
+    let reports = drive(
+        &mut board,
+        &mut display,
+        events,
+        lines,
+        &requests,
+        shutdown_signal(),
+    )
+    .await;
+    if interrupted(&reports) {
+        display.say("taskpoll: interrupted");
+    }
+    exit_status(&reports)
 }
 
 /// Runs `taskpoll wait`; returns the exit status.
-pub(crate) async fn run(args: WaitArgs) -> Result<u8, UsageError> {
+pub(crate) async fn run(args: WaitArgs) -> Result<u8, Failure> {
     if args.results.is_some() && args.vendor != Vendor::Runware {
-        return Err(UsageError("--results applies to runware only".into()));
+        return Err(Failure::Usage("--results applies to runware only".into()));
     }
     if args.results == Some(0) {
-        return Err(UsageError("--results must be at least 1".into()));
+        return Err(Failure::Usage("--results must be at least 1".into()));
     }
-    let usage = |e: &dyn std::fmt::Display| UsageError(e.to_string());
-    let mut rows = Vec::new();
-    let streams = match args.vendor {
+    let usage = |e: &dyn std::fmt::Display| Failure::Usage(e.to_string());
+    let budget = args.rate.map(|r| r.budget(Budget::default()));
+    let ids = task_ids(&args.task_ids)?;
+    match args.vendor {
         Vendor::Stream => {
-            let key = credential(&args.api_key, "STREAM_API_KEY", "--api-key")?;
-            let secret = credential(&args.api_secret, "STREAM_API_SECRET", "--api-secret")?;
+            let key = credential(
+                &args.api_key,
+                &args.api_key_file,
+                "STREAM_API_KEY",
+                "--api-key",
+            )?;
+            let secret = credential(
+                &args.api_secret,
+                &args.api_secret_file,
+                "STREAM_API_SECRET",
+                "--api-secret",
+            )?;
             let mut b = StreamClient::builder(key, secret).allow_http(args.allow_http);
             if let Some(url) = &args.base_url {
                 b = b.base_url(url);
             }
+            if let Some(budget) = budget {
+                b = b.budget(budget);
+            }
             let client = b.build().map_err(|e| usage(&e))?;
-            let poller = tune(client.poller(), &args);
-            watches(&poller, "stream", args.task_ids.clone(), &mut rows)
+            Ok(run_waits(tune(client.poller(), &args), "stream", ids, &args).await)
         }
         Vendor::RedisCloud => {
-            let key = credential(&args.api_key, "REDIS_CLOUD_API_KEY", "--api-key")?;
-            let secret = credential(&args.api_secret, "REDIS_CLOUD_API_SECRET", "--api-secret")?;
+            let key = credential(
+                &args.api_key,
+                &args.api_key_file,
+                "REDIS_CLOUD_API_KEY",
+                "--api-key",
+            )?;
+            let secret = credential(
+                &args.api_secret,
+                &args.api_secret_file,
+                "REDIS_CLOUD_API_SECRET",
+                "--api-secret",
+            )?;
             let mut b = RedisCloudClient::builder(key, secret).allow_http(args.allow_http);
             if let Some(url) = &args.base_url {
                 b = b.base_url(url);
             }
+            if let Some(budget) = budget {
+                b = b.budget(budget);
+            }
             let client = b.build().map_err(|e| usage(&e))?;
-            let poller = tune(client.poller(), &args);
-            watches(&poller, "redis-cloud", args.task_ids.clone(), &mut rows)
+            Ok(run_waits(tune(client.poller(), &args), "redis-cloud", ids, &args).await)
         }
         Vendor::Runware => {
-            let key = credential(&args.api_key, "RUNWARE_API_KEY", "--api-key")?;
+            let key = credential(
+                &args.api_key,
+                &args.api_key_file,
+                "RUNWARE_API_KEY",
+                "--api-key",
+            )?;
             let mut b = RunwareClient::builder(key).allow_http(args.allow_http);
             if let Some(url) = &args.base_url {
                 b = b.base_url(url);
             }
+            if let Some(budget) = budget {
+                b = b.budget(budget);
+            }
             let client = b.build().map_err(|e| usage(&e))?;
-            let poller = tune(client.poller(), &args);
             let expected = args.results.unwrap_or(1);
-            let ids = args
-                .task_ids
-                .iter()
-                .map(|id| RunwareTaskId::new(id.clone(), expected))
+            let ids = ids
+                .into_iter()
+                .map(|id| RunwareTaskId::new(id, expected))
                 .collect();
-            watches(&poller, "runware", ids, &mut rows)
+            Ok(run_waits(tune(client.poller(), &args), "runware", ids, &args).await)
         }
-    };
-    let live = std::io::stderr().is_terminal();
-    let mut board = Board::new(rows, live);
-    let reports: Vec<TaskReport> = drive(&mut board, streams).await;
-    for r in &reports {
-        if args.json {
-            println!("{}", r.json_line());
-        } else {
-            println!("{}", r.human_line());
-        }
-    }
-    Ok(exit_code(&reports))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_ranges() {
-        assert_eq!(
-            parse_backoff("1s..30s"),
-            Ok(Backoff {
-                min: Duration::from_secs(1),
-                max: Duration::from_secs(30)
-            })
-        );
-        assert!(parse_backoff("30s..1s").is_err());
-        assert!(parse_backoff("1s-30s").is_err());
-        assert!(parse_backoff("0s..0s").is_err());
     }
 }

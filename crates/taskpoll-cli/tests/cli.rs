@@ -156,13 +156,31 @@ async fn stream_completed_exits_0_with_a_json_line() {
     )
     .await;
     assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
-    assert_eq!(
-        stderr(&out),
-        "",
-        "progress is silent when stderr is not a terminal"
+    // Off a terminal, progress is a plain line per change, for logs.
+    let progress = stderr(&out);
+    assert!(
+        progress.contains(&format!("stream {id} running")),
+        "{progress}"
     );
+    assert!(!progress.contains('\x1b'), "no escape codes off a terminal");
     let lines: Vec<Value> = stdout(&out).lines().map(redact_line).collect();
     insta::assert_json_snapshot!(lines);
+    // -q: nothing on stderr at all.
+    let quiet = taskpoll(
+        &[
+            "wait",
+            "stream",
+            &id,
+            "--base-url",
+            &sim.base_url(),
+            "--json",
+            "-q",
+        ],
+        &pairs(&env),
+    )
+    .await;
+    assert_eq!(quiet.status.code(), Some(0));
+    assert_eq!(stderr(&quiet), "");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -370,15 +388,28 @@ async fn with_several_tasks_the_highest_status_wins() {
     );
     let out = go(run(&[&forever, "missing", &failed, &ok])).await;
     assert_eq!(out.status.code(), Some(4));
-    let outcomes: Vec<String> = stdout(&out)
+    let outcomes: Vec<(String, String)> = stdout(&out)
         .lines()
-        .map(|l| redact_line(l)["outcome"].as_str().unwrap().to_owned())
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            (
+                v["task_id"].as_str().unwrap().to_owned(),
+                v["outcome"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
-    assert_eq!(
-        outcomes,
-        ["timed_out", "error", "failed", "completed"],
-        "one line per task, in the order given"
-    );
+    // One line per task, printed the moment it ends: the wait that times out last.
+    assert_eq!(outcomes.len(), 4, "{outcomes:?}");
+    assert_eq!(outcomes[3], (forever.clone(), "timed_out".to_owned()));
+    let mut first: Vec<(String, String)> = outcomes[..3].to_vec();
+    first.sort();
+    let mut want = vec![
+        (ok.clone(), "completed".to_owned()),
+        (failed.clone(), "failed".to_owned()),
+        ("missing".to_owned(), "error".to_owned()),
+    ];
+    want.sort();
+    assert_eq!(first, want);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -456,7 +487,7 @@ async fn the_demo_summary() {
                     redact_uuids(head.trim_end()),
                     redact_uuids(tail.trim_start())
                 )
-            } else if line.starts_with("requests sent") {
+            } else if line.contains(" sent, ") {
                 // Each number becomes one `#`.
                 let mut out = String::new();
                 for c in line.chars() {

@@ -14,8 +14,8 @@
 //!   (30 s by default), then reported as an unknown task;
 //! - 429s wait for `Retry-After`, or at least 30 s when there is none; pollers share a
 //!   budget of 300 requests per minute (Redis Cloud allows 400 per key), and many
-//!   waits are polled with one `GET /v1/tasks` per round
-//!   ([`Poller::wait_all_batched`](taskpoll::Poller::wait_all_batched));
+//!   waits due together (lone waits and groups alike, through the client's one
+//!   [`Scheduler`](taskpoll::Scheduler)) are polled with one `GET /v1/tasks`;
 //! - unknown statuses keep the wait going (logged), bounded by the deadline;
 //! - keys never show in `Debug`, `Display`, errors or logs.
 //!
@@ -46,7 +46,7 @@
 //! // Wait for the task (short intervals for the simulator; the default is 1 s to 30 s).
 //! let done = client
 //!     .poller()
-//!     .interval(Fixed::new(Duration::from_millis(20)))
+//!     .configure(|p| p.interval(Fixed::new(Duration::from_millis(20))))
 //!     .wait(task_id)
 //!     .await?;
 //! assert_eq!(done.command_type.as_deref(), Some("subscriptionCreateRequest"));
@@ -55,7 +55,7 @@
 //! // Then for the subscription to be provisioned.
 //! let subscription = client
 //!     .subscription_poller()
-//!     .interval(Fixed::new(Duration::from_millis(20)))
+//!     .configure(|p| p.interval(Fixed::new(Duration::from_millis(20))))
 //!     .wait(subscription_id)
 //!     .await?;
 //! assert_eq!(subscription.status.as_deref(), Some("active"));

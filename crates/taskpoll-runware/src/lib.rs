@@ -29,10 +29,10 @@
 //! let id = client
 //!     .submit_video(VideoInference::new("klingai:5@3", "A red fox in fresh snow").number_results(2))
 //!     .await?;
-//! let poller = client
-//!     .poller()
-//!     .initial_delay(Duration::ZERO)
-//!     .interval(Fixed::new(Duration::from_millis(25)));
+//! let poller = client.poller().configure(|p| {
+//!     p.initial_delay(Duration::ZERO)
+//!         .interval(Fixed::new(Duration::from_millis(25)))
+//! });
 //! let mut watch = poller.watch(id);
 //! let mut seen = Vec::new();
 //! while let Some(update) = watch.next().await {

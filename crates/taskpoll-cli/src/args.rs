@@ -1,0 +1,130 @@
+//! Values of the command's flags: durations, request rates, progress modes.
+
+use std::time::Duration;
+
+use clap::ValueEnum;
+use taskpoll::Budget;
+
+/// A human duration: `500ms`, `90s`, `5min`, `1h 30m`, `2d`; a bare number is seconds.
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    if let Ok(secs) = text.parse::<f64>() {
+        return Duration::try_from_secs_f64(secs)
+            .map_err(|e| format!("invalid duration {text:?}: {e}"));
+    }
+    humantime::parse_duration(text).map_err(|e| {
+        format!("invalid duration {text:?}: {e} (examples: 500ms, 90s, 5min, 1h 30m, 2d)")
+    })
+}
+
+/// A poll interval range for `--backoff`: `MIN..MAX`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Backoff {
+    pub(crate) min: Duration,
+    pub(crate) max: Duration,
+}
+
+/// `MIN..MAX`, e.g. `1s..30s`.
+pub(crate) fn parse_backoff(text: &str) -> Result<Backoff, String> {
+    let (min, max) = text
+        .split_once("..")
+        .ok_or_else(|| format!("invalid backoff {text:?}: expected MIN..MAX, e.g. 1s..30s"))?;
+    let (min, max) = (parse_duration(min)?, parse_duration(max)?);
+    if min > max || max.is_zero() {
+        return Err(format!(
+            "invalid backoff {text:?}: MIN must not exceed MAX, and MAX must be positive"
+        ));
+    }
+    Ok(Backoff { min, max })
+}
+
+/// A request rate for `--rate`: at most `requests` in any window of `period`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Rate {
+    pub(crate) requests: u32,
+    pub(crate) period: Duration,
+}
+
+impl Rate {
+    /// The budget: this rate, the default in-flight limit and 429 pause.
+    pub(crate) fn budget(self, base: Budget) -> Budget {
+        base.per_window(self.requests, self.period)
+    }
+}
+
+/// `N/PERIOD`: `300/1m`, `60/10s`, `5/s`.
+pub(crate) fn parse_rate(text: &str) -> Result<Rate, String> {
+    let usage = || format!("invalid rate {text:?}: expected N/PERIOD, e.g. 300/1m or 60/10s");
+    let (n, period) = text.trim().split_once('/').ok_or_else(usage)?;
+    let requests: u32 = n.trim().parse().map_err(|_| usage())?;
+    let period = period.trim();
+    // `5/s` reads as five a second.
+    let period = if period.starts_with(|c: char| c.is_ascii_digit()) {
+        parse_duration(period)?
+    } else {
+        parse_duration(&format!("1{period}"))?
+    };
+    if requests == 0 || period.is_zero() {
+        return Err(format!(
+            "invalid rate {text:?}: N and PERIOD must be greater than zero"
+        ));
+    }
+    Ok(Rate { requests, period })
+}
+
+/// How progress is shown on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub(crate) enum ProgressMode {
+    /// Live, redrawn in place, when stderr is a terminal; plain lines otherwise.
+    #[default]
+    Auto,
+    /// A line per change (for logs).
+    Plain,
+    /// Nothing.
+    None,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_are_human() {
+        let d = |t| parse_duration(t).unwrap();
+        assert_eq!(d("500ms"), Duration::from_millis(500));
+        assert_eq!(d("90s"), Duration::from_secs(90));
+        assert_eq!(d("5min"), Duration::from_secs(300));
+        assert_eq!(d("1h 30m"), Duration::from_secs(5400));
+        assert_eq!(d("2d"), Duration::from_secs(2 * 86_400));
+        assert_eq!(d("1.5"), Duration::from_millis(1500));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("").is_err());
+    }
+
+    #[test]
+    fn backoff_ranges() {
+        assert_eq!(
+            parse_backoff("1s..30s"),
+            Ok(Backoff {
+                min: Duration::from_secs(1),
+                max: Duration::from_secs(30)
+            })
+        );
+        assert!(parse_backoff("30s..1s").is_err());
+        assert!(parse_backoff("1s-30s").is_err());
+        assert!(parse_backoff("0s..0s").is_err());
+    }
+
+    #[test]
+    fn rates() {
+        let r = |t| parse_rate(t).unwrap();
+        assert_eq!(r("300/1m").requests, 300);
+        assert_eq!(r("300/1m").period, Duration::from_secs(60));
+        assert_eq!(r("60/10s").period, Duration::from_secs(10));
+        assert_eq!(r("5/s").period, Duration::from_secs(1));
+        assert_eq!(r("400/min").period, Duration::from_secs(60));
+        for bad in ["300", "0/1m", "10/0s", "x/1m", "10/soon"] {
+            assert!(parse_rate(bad).is_err(), "{bad}");
+        }
+    }
+}
