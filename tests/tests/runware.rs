@@ -45,15 +45,21 @@ struct RunwareHarness {
 
 impl RunwareHarness {
     async fn start() -> Self {
-        let sim = RunwareSim::start(RunwareSimConfig::default())
-            .await
-            .unwrap();
+        RunwareHarness::start_with(RunwareSimConfig::default(), None).await
+    }
+
+    /// A harness on a simulator with `config`, its clients polling at most
+    /// `max_batch` tasks per POST (the client's default when `None`).
+    async fn start_with(config: RunwareSimConfig, max_batch: Option<usize>) -> Self {
+        let sim = RunwareSim::start(config).await.unwrap();
         let client = |key: &str| {
-            RunwareClient::builder(key)
+            let mut b = RunwareClient::builder(key)
                 .base_url(&sim.base_url())
-                .request_timeout(Duration::from_secs(2))
-                .build()
-                .unwrap()
+                .request_timeout(Duration::from_secs(2));
+            if let Some(n) = max_batch {
+                b = b.max_batch(n);
+            }
+            b.build().unwrap()
         };
         let good = client(sim.api_key());
         let refused = client("not-the-runware-key");
@@ -104,12 +110,12 @@ impl Harness for RunwareHarness {
     type Source = RunwareSource;
 
     fn capabilities(&self) -> Capabilities {
-        // Tasks produce several results; getResponse answers many tasks in one POST;
-        // injected 429s carry Retry-After. The simulator's items are only
+        // Tasks produce several results; getResponse answers many tasks in one POST
+        // (unless the client sends one per POST); injected 429s carry Retry-After. The simulator's items are only
         // `processing`, `success` or an error: it cannot show an unknown status.
         Capabilities::basic()
             .partial_results(true)
-            .batch(true)
+            .batch(self.client.batches_polls())
             .retry_after(true)
     }
 
@@ -253,5 +259,43 @@ async fn the_suite_passes_on_the_runware_adapter() {
     assert_eq!(report.skipped(), ["unknown status stays non-terminal"]);
     // Nothing the suite did came before a Retry-After the server had sent.
     assert_eq!(harness.sim.counts().retry_after_violations, 0);
+    harness.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_suite_passes_with_batching_off() {
+    // One getResponse per POST, as Runware's own SDKs poll.
+    let harness = RunwareHarness::start_with(RunwareSimConfig::default(), Some(1)).await;
+    let report = run(&harness).await;
+    println!("Runware adapter, max_batch(1):\n{report}");
+    report.assert_all_passed();
+    assert_eq!(report.passed(), 10);
+    assert!(
+        harness.sim.requests().iter().all(|r| r.task_ids.len() <= 1),
+        "every POST polled at most one task"
+    );
+    harness.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_suite_passes_when_batched_answers_leave_tasks_out() {
+    // A server that answers only the first two getResponse objects of a POST and says
+    // nothing about the others: those are polled again alone.
+    let harness = RunwareHarness::start_with(
+        RunwareSimConfig {
+            batch_answer_limit: Some(2),
+            ..RunwareSimConfig::default()
+        },
+        None,
+    )
+    .await;
+    let report = run(&harness).await;
+    println!("Runware adapter, batched answers cut to two tasks:\n{report}");
+    report.assert_all_passed();
+    assert_eq!(report.passed(), 10);
+    assert!(
+        harness.sim.requests().iter().any(|r| r.task_ids.len() > 2),
+        "batches were sent"
+    );
     harness.sim.shutdown().await;
 }

@@ -178,6 +178,7 @@ pub fn read_poll(
             code: first.map(ErrorItem::code).unwrap_or_default(),
             message: first.map(|e| e.message().to_owned()).unwrap_or_default(),
             status: answer.status,
+            seen: false,
         }));
     }
     let about_the_poll =

@@ -6,7 +6,9 @@ use std::time::{Duration, SystemTime};
 
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use serde_json::{Map, Value, json};
-use taskpoll::{Budget, Poller, RequestBudget, Scheduler, SchedulerCell, WaitResult};
+use taskpoll::{
+    Budget, Poller, RequestBudget, Scheduler, SchedulerCell, VisibilityGrace, WaitResult,
+};
 use taskpoll_http::{BaseUrl, BodyError, Secret, Transport};
 
 use crate::answer::{self, Answer};
@@ -27,6 +29,8 @@ pub(crate) struct Inner {
     pub(crate) auth: HeaderValue,
     pub(crate) max_response_bytes: usize,
     pub(crate) max_batch: usize,
+    pub(crate) batch_fallback: usize,
+    pub(crate) visibility_grace: VisibilityGrace,
     pub(crate) submit_retries: u32,
     pub(crate) submit_retry_delay: Duration,
     /// The limits of every wait made from the client.
@@ -54,6 +58,8 @@ impl fmt::Debug for RunwareClient {
             .field("api_key", &self.inner.api_key)
             .field("max_response_bytes", &self.inner.max_response_bytes)
             .field("max_batch", &self.inner.max_batch)
+            .field("batch_fallback", &self.inner.batch_fallback)
+            .field("visibility_grace", &self.inner.visibility_grace)
             .finish()
     }
 }
@@ -80,9 +86,26 @@ impl RunwareClient {
         self.inner.base.to_string()
     }
 
-    /// The most `getResponse` objects one batched POST carries.
+    /// The most `getResponse` objects one POST carries.
     pub fn max_batch(&self) -> usize {
         self.inner.max_batch
+    }
+
+    /// Whether polls of several tasks share a POST (`max_batch` above 1).
+    pub fn batches_polls(&self) -> bool {
+        self.inner.max_batch > 1
+    }
+
+    /// How many tasks a batched answer left out are polled again alone in the same
+    /// fetch.
+    pub fn batch_fallback_limit(&self) -> usize {
+        self.inner.batch_fallback
+    }
+
+    /// How long a task Runware does not know yet is asked for again after a wait
+    /// starts (see [`RunwareClientBuilder::visibility_grace`]).
+    pub fn visibility_grace(&self) -> VisibilityGrace {
+        self.inner.visibility_grace
     }
 
     /// Submits a `videoInference` task with `deliveryMethod: "async"`.
@@ -111,6 +134,23 @@ impl RunwareClient {
 
     /// Submits any other task type with `deliveryMethod: "async"`, a fresh
     /// `taskUUID` and `numberResults`; `params` are its other parameters.
+    ///
+    /// Audio (`audioInference`: results with `audioUUID`/`audioURL`), upscale and
+    /// background removal (`upscale`, `removeBackground`: `mediaUUID`/`mediaURL`, or
+    /// `imageUUID`/`imageURL`), model uploads (`modelUpload`: done at `ready`), and
+    /// any other type. `upscale`, `removeBackground` and `modelUpload` take no
+    /// `numberResults`: it is not sent for them, and `number_results` must be 1.
+    ///
+    /// ```no_run
+    /// # async fn run(client: taskpoll_runware::RunwareClient) -> Result<(), taskpoll_runware::RunwareError> {
+    /// let mut params = serde_json::Map::new();
+    /// params.insert("inputs".into(), serde_json::json!({"image": "https://example.com/photo.png"}));
+    /// let id = client.submit_async("removeBackground", params, 1).await?;
+    /// if let Ok(output) = client.poller().wait(id).await {
+    ///     println!("{output}");
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn submit_async(
         &self,
         task_type: &str,
@@ -206,7 +246,8 @@ impl RunwareClient {
 
     /// The scheduler every wait made from this client and its clones goes through:
     /// waits due together share one `getResponse` POST (up to
-    /// [`max_batch`](RunwareClient::max_batch) tasks), and all draw from one budget.
+    /// [`max_batch`](RunwareClient::max_batch) tasks; each its own POST with
+    /// `max_batch(1)`), and all draw from one budget.
     pub fn scheduler(&self) -> Scheduler<RunwareSource> {
         self.inner.scheduler.get_or_init(|| {
             Scheduler::builder(self.source())

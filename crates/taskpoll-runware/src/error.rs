@@ -144,8 +144,15 @@ pub enum RunwareError {
     Api(Box<ApiError>),
     /// Runware does not know the task (`taskFailedOrNotFound`, `*NotFound`,
     /// `*Expired`): whether it ever ran and how it ended cannot be told.
+    ///
+    /// A task no poll of the wait has shown yet is
+    /// [`ErrorClass::NotYetVisible`]: right after a submission Runware may not show
+    /// it, so it is asked for again within the visibility grace. A task earlier polls
+    /// showed (`seen`) is gone: it may have failed, or finished and had its results
+    /// expire; the wait ends at once.
     #[error(
-        "Runware does not know task {task_uuid} ({code}: {message}): it was not submitted with deliveryMethod \"async\", it belongs to another API key, or its results are no longer kept; look it up with getTaskDetails or submit it again"
+        "{}",
+        not_found_text(task_uuid, &format!("{code}: {message}"), *seen)
     )]
     TaskNotFound {
         /// The task.
@@ -156,6 +163,24 @@ pub enum RunwareError {
         message: String,
         /// The HTTP status it came with.
         status: u16,
+        /// Whether an earlier poll of the wait had shown the task.
+        seen: bool,
+    },
+    /// The answer to `getResponse` said nothing about the task: no item and no error
+    /// for it (`{"data": []}`). Read like an unknown task
+    /// ([`TaskNotFound`](RunwareError::TaskNotFound)): not yet visible unless an
+    /// earlier poll showed it.
+    #[error(
+        "{}",
+        not_found_text(task_uuid, &format!("HTTP {status} with no item and no error for it"), *seen)
+    )]
+    Unanswered {
+        /// The task.
+        task_uuid: String,
+        /// The HTTP status of the answer.
+        status: u16,
+        /// Whether an earlier poll of the wait had shown the task.
+        seen: bool,
     },
     /// A success status whose body could not be read as Runware's envelope.
     #[error(
@@ -175,13 +200,14 @@ impl RunwareError {
     /// How the poller treats it: transport failures (but a request that could not be
     /// built), 408, 429 (rate limited), 5xx and broken success bodies are transient;
     /// 401, 403 and other 4xx, configuration errors and over-cap bodies are permanent;
-    /// an unknown task is [`ErrorClass::NotYetVisible`] (tolerated within the policy's
-    /// visibility grace, none by default).
+    /// an unknown or unanswered task is [`ErrorClass::NotYetVisible`] (tolerated within
+    /// the policy's visibility grace) until a poll has shown it, and permanent after.
     pub fn class(&self) -> ErrorClass {
         match self {
             RunwareError::Transport(t) if t.is_transient() => ErrorClass::TRANSIENT,
             RunwareError::Api(e) => e.class(),
-            RunwareError::TaskNotFound { .. } => ErrorClass::NotYetVisible,
+            RunwareError::TaskNotFound { seen: false, .. }
+            | RunwareError::Unanswered { seen: false, .. } => ErrorClass::NotYetVisible,
             RunwareError::Decode { status, .. } if (200..300).contains(status) => {
                 ErrorClass::TRANSIENT
             }
@@ -207,9 +233,9 @@ impl RunwareError {
     pub fn status(&self) -> Option<u16> {
         match self {
             RunwareError::Api(e) => Some(e.status),
-            RunwareError::TaskNotFound { status, .. } | RunwareError::Decode { status, .. } => {
-                Some(*status)
-            }
+            RunwareError::TaskNotFound { status, .. }
+            | RunwareError::Unanswered { status, .. }
+            | RunwareError::Decode { status, .. } => Some(*status),
             _ => None,
         }
     }
@@ -222,7 +248,39 @@ impl RunwareError {
         }
     }
 
+    /// Whether it says Runware does not know the task (or said nothing about it).
+    pub fn is_unknown_task(&self) -> bool {
+        matches!(
+            self,
+            RunwareError::TaskNotFound { .. } | RunwareError::Unanswered { .. }
+        )
+    }
+
+    /// The same error, saying whether an earlier poll had shown the task (unknown and
+    /// unanswered tasks only).
+    pub(crate) fn seen(mut self, was_seen: bool) -> Self {
+        if let RunwareError::TaskNotFound { seen, .. } | RunwareError::Unanswered { seen, .. } =
+            &mut self
+        {
+            *seen = was_seen;
+        }
+        self
+    }
+
     pub(crate) fn api(e: ApiError) -> Self {
         RunwareError::Api(Box::new(e))
+    }
+}
+
+/// What an unknown-task error says: `what` is the answer.
+fn not_found_text(task_uuid: &str, what: &str, seen: bool) -> String {
+    if seen {
+        format!(
+            "Runware no longer knows task {task_uuid} ({what}), which earlier polls showed: it may have failed, or finished and had its results expire; look it up with getTaskDetails"
+        )
+    } else {
+        format!(
+            "Runware does not know task {task_uuid} ({what}): it was not submitted with deliveryMethod \"async\", it belongs to another API key, or its results are no longer kept; look it up with getTaskDetails or submit it again"
+        )
     }
 }

@@ -67,9 +67,20 @@
 //!   result finishes first.
 //! - Any error for the task (top-level `errors`, singular `error`, legacy
 //!   `errorId`, or a data item with `status: "error"`) fails it, under 200 or 4xx.
-//! - `taskFailedOrNotFound`, `*NotFound` and `*Expired` with no data end the wait
-//!   with [`RunwareError::TaskNotFound`], a fetch error: such a task may have
-//!   succeeded long ago, so it is not reported as failed.
+//! - `taskFailedOrNotFound`, `*NotFound` and `*Expired` with no data are
+//!   [`RunwareError::TaskNotFound`], and an answer with nothing about a task polled
+//!   alone (`{"data": []}`) is [`RunwareError::Unanswered`]. Right after a submission
+//!   Runware may not show a task yet: until a poll has shown it, these are asked for
+//!   again for the first 5 s of the wait (each one an
+//!   [`Update::Retrying`](taskpoll::Update::Retrying)), then end it as a fetch error.
+//!   Once a poll has shown the task they end the wait at once, as a fetch error too:
+//!   such a task may have failed, or succeeded and expired, so it is not reported as
+//!   failed.
+//! - Several tasks' `getResponse` share a POST (up to 50; `max_batch(1)` sends one
+//!   per POST, as Runware's SDKs do); a task a batched answer leaves out is polled
+//!   again alone at once.
+//! - `modelUpload` ends at `ready`; audio, upscale and background removal results are
+//!   read by their `audioUUID`/`audioURL` and `mediaUUID`/`mediaURL`.
 //! - 408, 429, 5xx, connection failures, timeouts and broken success bodies are
 //!   retried; 401, 403 and other 4xx end the wait at once.
 //!
@@ -92,7 +103,8 @@ mod task;
 pub use classify::RunwarePhase;
 pub use client::RunwareClient;
 pub use config::{
-    DEFAULT_BASE_URL, DEFAULT_MAX_BATCH, DEFAULT_REQUEST_TIMEOUT, RunwareClientBuilder,
+    DEFAULT_BASE_URL, DEFAULT_BATCH_FALLBACK, DEFAULT_MAX_BATCH, DEFAULT_REQUEST_TIMEOUT,
+    DEFAULT_VISIBILITY_GRACE, RunwareClientBuilder,
 };
 pub use error::{ApiError, RunwareError};
 pub use models::{DataItem, Envelope, ErrorItem, ItemState, Parameter};

@@ -270,7 +270,8 @@ pub struct DataItem {
         skip_serializing_if = "Option::is_none"
     )]
     pub error: Option<ErrorItem>,
-    /// Every other field (`videoBase64Data`, `text`, `outputs`, `modelUUID`, ...).
+    /// Every other field (`videoBase64Data`, `text`, `outputs`, `modelUUID`, a
+    /// `modelUpload`'s `air`, ...).
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
@@ -282,8 +283,9 @@ fn nested_error<'de, D: Deserializer<'de>>(d: D) -> Result<Option<ErrorItem>, D:
     })
 }
 
-/// The in-progress words Runware uses (and older documentation and SDKs used).
-const IN_PROGRESS: [&str; 11] = [
+/// The in-progress words Runware uses (and older documentation and SDKs used); the
+/// last four are `modelUpload`'s stages before `ready`.
+const IN_PROGRESS: [&str; 10] = [
     "processing",
     "pending",
     "queued",
@@ -294,7 +296,6 @@ const IN_PROGRESS: [&str; 11] = [
     "downloaded",
     "optimized",
     "stored",
-    "ready",
 ];
 
 /// What a data item says about its result.
@@ -315,8 +316,8 @@ pub enum ItemState<'a> {
 
 impl DataItem {
     /// What this item says: failed (`status` `error`/`failed`, a nested `error`, or a
-    /// legacy `errorId`), finished (`status` `success`, or no status but an output
-    /// field), or in progress.
+    /// legacy `errorId`), finished (`status` `success`, `ready` (a `modelUpload`'s
+    /// end), or no status but an output field), or in progress.
     pub fn state(&self) -> ItemState<'_> {
         let status = self.status.as_deref().map(str::trim);
         let is = |w: &str| status.is_some_and(|s| s.eq_ignore_ascii_case(w));
@@ -324,7 +325,7 @@ impl DataItem {
         {
             return ItemState::Failed;
         }
-        if is("success") || (status.is_none() && self.has_output()) {
+        if is("success") || is("ready") || (status.is_none() && self.has_output()) {
             return ItemState::Finished;
         }
         let word = status.unwrap_or("processing");
@@ -335,7 +336,8 @@ impl DataItem {
     }
 
     /// Whether the item carries an output: a media UUID or URL, or any field ending in
-    /// `URL`, `Base64Data` or `DataURI`, or `text`, `structuredData`, `outputs`.
+    /// `URL`, `Base64Data` or `DataURI`, or `text`, `structuredData`, `outputs`, `air`,
+    /// `result` (as the Python SDK reads them).
     pub fn has_output(&self) -> bool {
         self.media_uuid().is_some()
             || self.url().is_some()
@@ -344,7 +346,10 @@ impl DataItem {
                     && (k.ends_with("URL")
                         || k.ends_with("Base64Data")
                         || k.ends_with("DataURI")
-                        || matches!(k.as_str(), "text" | "structuredData" | "outputs"))
+                        || matches!(
+                            k.as_str(),
+                            "text" | "structuredData" | "outputs" | "air" | "result"
+                        ))
             })
     }
 

@@ -165,8 +165,26 @@ impl VideoInference {
     /// A video of `model` from `prompt`: one result, with cost.
     pub fn new(model: impl Into<String>, prompt: impl Into<String>) -> Self {
         VideoInference {
-            model: model.into(),
             positive_prompt: Some(prompt.into()),
+            ..VideoInference::without_prompt(model)
+        }
+    }
+
+    /// A video of `model` without a prompt (image-to-video: give the frames or
+    /// inputs with [`param`](VideoInference::param)): one result, with cost.
+    ///
+    /// ```
+    /// use taskpoll_runware::VideoInference;
+    /// let video = VideoInference::without_prompt("klingai:5@3").param(
+    ///     "frameImages",
+    ///     serde_json::json!([{"inputImage": "https://example.com/first.png", "frame": "first"}]),
+    /// );
+    /// assert!(video.positive_prompt.is_none());
+    /// ```
+    pub fn without_prompt(model: impl Into<String>) -> Self {
+        VideoInference {
+            model: model.into(),
+            positive_prompt: None,
             negative_prompt: None,
             duration: None,
             width: None,
@@ -217,7 +235,13 @@ pub(crate) struct AsyncTask {
     pub(crate) number_results: u32,
 }
 
+/// Task types that make one result and take no `numberResults` (as Runware's Python
+/// SDK types them): it is not sent for them.
+const SINGLE_RESULT_TYPES: [&str; 3] = ["upscale", "removeBackground", "modelUpload"];
+
 /// Builds the task object of an async submission from its parameters.
+/// `numberResults` is sent, except for the types that take none
+/// (`upscale`, `removeBackground`, `modelUpload`), which must ask for one result.
 pub(crate) fn async_task(
     task_type: &str,
     params: Map<String, Value>,
@@ -232,12 +256,22 @@ pub(crate) fn async_task(
             "numberResults must be at least 1".into(),
         ));
     }
+    let single = SINGLE_RESULT_TYPES.contains(&task_type);
+    if single && number_results != 1 {
+        return Err(RunwareError::InvalidRequest(format!(
+            "{task_type} makes one result: numberResults must be 1"
+        )));
+    }
     let uuid = uuid.unwrap_or_else(uuid::Uuid::new_v4).to_string();
     let mut object = params;
     object.insert("taskType".into(), json!(task_type));
     object.insert("taskUUID".into(), json!(uuid));
     object.insert("deliveryMethod".into(), json!("async"));
-    object.insert("numberResults".into(), json!(number_results));
+    if single {
+        object.remove("numberResults");
+    } else {
+        object.insert("numberResults".into(), json!(number_results));
+    }
     Ok(AsyncTask {
         object,
         uuid,

@@ -125,7 +125,11 @@ impl fmt::Display for RunwareResult {
             (Some(id), Some(url)) => write!(f, "{id} {url}"),
             (Some(id), None) => f.write_str(id),
             (None, Some(url)) => f.write_str(url),
-            (None, None) => f.write_str(&self.key),
+            // A model upload's result is the model's AIR.
+            (None, None) => match self.item.extra.get("air").and_then(|a| a.as_str()) {
+                Some(air) => f.write_str(air),
+                None => f.write_str(&self.key),
+            },
         }
     }
 }

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{client, fast, sim, sim_with};
+use common::{client, fast, impatient, sim, sim_with};
 use futures_util::StreamExt;
 use taskpoll::{
     BatchTaskSource, ErrorClass, ErrorKind, FetchGiveUp, Phase, TaskSource, Update,
@@ -323,8 +323,9 @@ async fn lone_waits_of_one_client_share_requests() {
         })
         .collect();
     // Twenty separate waits, as twenty request handlers would make them: the client's
-    // one scheduler puts the ones due together in one getResponse POST.
-    let poller = fast(&client);
+    // one scheduler puts the ones due together in one getResponse POST. (The first
+    // poll comes after 50 ms, so that every wait has started by then.)
+    let poller = fast(&client).configure(|p| p.initial_delay(Duration::from_millis(50)));
     let waits: Vec<_> = ids
         .iter()
         .map(|id| {
@@ -355,7 +356,7 @@ async fn an_unknown_task_ends_the_wait_with_a_clear_error() {
     let sim = sim().await;
     let client = client(&sim);
     let id = RunwareTaskId::video(uuid_v4(), 2);
-    let err = fast(&client).wait(id.clone()).await.unwrap_err();
+    let err = impatient(&client).wait(id.clone()).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Fetch);
     assert_eq!(err.polls(), 1);
     let WaitError::Fetch { error, give_up, .. } = &err else {
@@ -366,7 +367,7 @@ async fn an_unknown_task_ends_the_wait_with_a_clear_error() {
     assert!(error.to_string().contains("does not know task"), "{error}");
 
     // With a grace, the task is asked for again before the wait gives up.
-    let err = fast(&client)
+    let err = impatient(&client)
         .configure(|p| p.visibility(VisibilityGrace::count(2)))
         .wait(id.clone())
         .await
@@ -383,7 +384,7 @@ async fn an_unknown_task_ends_the_wait_with_a_clear_error() {
         },
     )
     .await;
-    let err = fast(&client_for(&sim)).wait(id).await.unwrap_err();
+    let err = impatient(&client_for(&sim)).wait(id).await.unwrap_err();
     let error = err.fetch_error().unwrap();
     assert_eq!(
         (error.code(), error.status()),

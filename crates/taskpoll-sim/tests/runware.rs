@@ -9,7 +9,7 @@ use std::time::Duration;
 use common::{fixture, shape};
 use serde_json::{Value, json};
 use taskpoll_sim::faults::{Fault, FaultPlan, FaultScope};
-use taskpoll_sim::runware::{MediaKind, RunwareSim, RunwareSimConfig, RunwareTaskSpec};
+use taskpoll_sim::runware::{MediaKind, RunwareSim, RunwareSimConfig, RunwareTaskSpec, TaskType};
 use taskpoll_sim::script::Defaults;
 
 struct Api {
@@ -421,7 +421,10 @@ async fn submissions_are_acknowledged_at_once() {
     assert_eq!(a.status, 200);
     assert_eq!(a.body, fixture("runware", "ack.json"));
     let uuid = request[0]["taskUUID"].as_str().unwrap();
-    // Polled at once, both results are processing (default task time 3 s).
+    // Polled at once, Runware does not show the task yet; polled again, both results
+    // are processing (default task time 3 s).
+    let p = api.poll(uuid).await;
+    assert_eq!(p.body["errors"][0]["code"], "taskFailedOrNotFound");
     let p = api.poll(uuid).await;
     assert_eq!(statuses(&p.body), ["processing", "processing"]);
 
@@ -432,7 +435,7 @@ async fn submissions_are_acknowledged_at_once() {
     assert_eq!(a.body["data"][0]["taskType"], "imageInference");
     assert_eq!(sim.counts().endpoint("POST /v1 videoInference"), 1);
     assert_eq!(sim.counts().endpoint("POST /v1 imageInference"), 1);
-    assert_eq!(sim.counts().endpoint("POST /v1 getResponse"), 1);
+    assert_eq!(sim.counts().endpoint("POST /v1 getResponse"), 2);
 
     let (_sim, api) = start(RunwareSimConfig {
         empty_ack: true,
@@ -452,6 +455,7 @@ async fn submissions_follow_the_defaults() {
             fail_every: Some(2),
         },
         result_index: true,
+        not_found_polls: 0,
         ..RunwareSimConfig::default()
     };
     let (sim, api) = start(config).await;
@@ -786,4 +790,332 @@ async fn mixed_requests_are_labelled_by_their_task_types() {
         1
     );
     assert_eq!(sim.requests()[0].task_ids, [known]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_submitted_task_is_unknown_to_its_first_poll() {
+    let config = RunwareSimConfig {
+        defaults: Defaults {
+            task_time: Duration::ZERO,
+            fail_every: None,
+        },
+        ..RunwareSimConfig::default()
+    };
+    let (sim, api) = start(config.clone()).await;
+    let uuid = uuid::Uuid::new_v4().to_string();
+    assert_eq!(api.post(&video_request(&uuid, 1)).await.status, 200);
+    // Right after the submission: the unknown-task answer, as for any unknown task.
+    let a = api.poll(&uuid).await;
+    assert_eq!(a.status, 200);
+    assert_eq!(
+        shape(&a.body),
+        shape(&fixture("runware", "get-response-unknown-task.json"))
+    );
+    assert_eq!(a.body["errors"][0]["taskUUID"], uuid.as_str());
+    assert_eq!(statuses(&api.poll(&uuid).await.body), ["success"]);
+
+    // Poll-counted results count only the polls that showed the task.
+    let scripted = sim.create_task(
+        RunwareTaskSpec::new(MediaKind::Image, 1)
+            .finish_after_polls([1])
+            .not_found_polls(2),
+    );
+    for _ in 0..2 {
+        assert_eq!(
+            api.poll(&scripted).await.body["errors"][0]["code"],
+            "taskFailedOrNotFound"
+        );
+    }
+    assert_eq!(statuses(&api.poll(&scripted).await.body), ["processing"]);
+    assert_eq!(statuses(&api.poll(&scripted).await.body), ["success"]);
+    // A scripted task exists already: shown at the first poll unless its spec says.
+    let at_once = sim.create_task(RunwareTaskSpec::new(MediaKind::Image, 1));
+    assert_eq!(statuses(&api.poll(&at_once).await.body), ["success"]);
+    let spec: RunwareTaskSpec =
+        serde_json::from_value(json!({"kind": "image", "results": 1, "not_found_polls": 1}))
+            .unwrap();
+    assert_eq!(spec.not_found_polls, 1);
+
+    // `not_found_polls: 0` shows submissions at once; more hides them longer.
+    for hidden in [0, 3] {
+        let (_sim, api) = start(RunwareSimConfig {
+            not_found_polls: hidden,
+            ..config.clone()
+        })
+        .await;
+        let uuid = uuid::Uuid::new_v4().to_string();
+        api.post(&video_request(&uuid, 1)).await;
+        for _ in 0..hidden {
+            assert!(api.poll(&uuid).await.body.get("data").is_none());
+        }
+        assert_eq!(statuses(&api.poll(&uuid).await.body), ["success"]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_unknown_tasks_are_answered_with_empty_data() {
+    let (sim, api) = start(RunwareSimConfig {
+        silent_unknown_tasks: true,
+        ..RunwareSimConfig::default()
+    })
+    .await;
+    let unknown = uuid::Uuid::new_v4().to_string();
+    let a = api.poll(&unknown).await;
+    assert_eq!((a.status, a.body.clone()), (200, json!({"data": []})));
+    // Next to a known task, the unknown one is simply absent.
+    let known = sim.create_task(RunwareTaskSpec::new(MediaKind::Image, 1));
+    let a = api
+        .post(&json!([
+            {"taskType": "getResponse", "taskUUID": unknown},
+            {"taskType": "getResponse", "taskUUID": known},
+        ]))
+        .await;
+    assert_eq!(a.status, 200);
+    assert!(a.body.get("errors").is_none());
+    let data = a.body["data"].as_array().unwrap();
+    assert_eq!(data.len(), 1);
+    assert_eq!(data[0]["taskUUID"], known.as_str());
+    // A submitted task not shown yet is silent too.
+    let fresh = uuid::Uuid::new_v4().to_string();
+    api.post(&video_request(&fresh, 1)).await;
+    assert_eq!(api.poll(&fresh).await.body, json!({"data": []}));
+    assert_eq!(statuses(&api.poll(&fresh).await.body), ["processing"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_answer_limit_leaves_later_polls_unanswered() {
+    let (sim, api) = start(RunwareSimConfig {
+        batch_answer_limit: Some(1),
+        ..RunwareSimConfig::default()
+    })
+    .await;
+    let first = sim.create_task(RunwareTaskSpec::new(MediaKind::Image, 1).finish_after_polls([1]));
+    let second = sim.create_task(RunwareTaskSpec::new(MediaKind::Image, 1).finish_after_polls([1]));
+    let both = json!([
+        {"taskType": "getResponse", "taskUUID": first},
+        {"taskType": "getResponse", "taskUUID": second},
+    ]);
+    let a = api.post(&both).await;
+    assert_eq!(a.status, 200);
+    let data = a.body["data"].as_array().unwrap();
+    assert_eq!(data.len(), 1);
+    assert_eq!(data[0]["taskUUID"], first.as_str());
+    // The left-out poll did not count: the second task's first shown poll is next.
+    assert_eq!(statuses(&api.poll(&second).await.body), ["processing"]);
+    assert_eq!(statuses(&api.poll(&second).await.body), ["success"]);
+    // The request still named both tasks.
+    assert_eq!(sim.requests()[0].task_ids, [first, second]);
+}
+
+/// A submission of `task_type` with `params`, async.
+fn submission(task_type: &str, uuid: &str, params: Value) -> Value {
+    let mut task = json!({"taskType": task_type, "taskUUID": uuid, "deliveryMethod": "async"});
+    for (k, v) in params.as_object().unwrap() {
+        task[k] = v.clone();
+    }
+    json!([task])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn other_task_types_answer_their_own_result_fields() {
+    let (sim, api) = start(RunwareSimConfig {
+        not_found_polls: 0,
+        defaults: Defaults {
+            task_time: Duration::ZERO,
+            fail_every: None,
+        },
+        ..RunwareSimConfig::default()
+    })
+    .await;
+    let cases = [
+        (
+            "audioInference",
+            json!({"model": "minimax:music@2.6", "positivePrompt": "calm piano", "numberResults": 2, "includeCost": true}),
+            2,
+            &["audioUUID", "audioURL", "seed", "cost"][..],
+            &["NSFWContent", "mediaUUID"][..],
+        ),
+        (
+            "upscale",
+            json!({"model": "runware:504@1", "inputs": {"image": "https://example.com/a.png"}, "includeCost": true}),
+            1,
+            &["mediaUUID", "mediaURL", "cost"][..],
+            &["seed", "imageUUID"][..],
+        ),
+        (
+            "removeBackground",
+            json!({"inputs": {"image": "https://example.com/a.png"}}),
+            1,
+            &["mediaUUID", "mediaURL"][..],
+            &["seed", "cost", "imageUUID"][..],
+        ),
+        (
+            "upscale",
+            json!({"inputImage": "https://example.com/a.png", "upscaleFactor": 2}),
+            1,
+            &["imageUUID", "imageURL"][..],
+            &["mediaUUID"][..],
+        ),
+        (
+            "videoInference",
+            json!({"model": "klingai:5@3", "frameImages": [{"inputImage": "https://example.com/a.png"}]}),
+            1,
+            &["videoUUID", "videoURL", "seed", "NSFWContent"][..],
+            &["mediaUUID"][..],
+        ),
+    ];
+    for (task_type, params, n, present, absent) in cases {
+        let uuid = uuid::Uuid::new_v4().to_string();
+        let a = api.post(&submission(task_type, &uuid, params)).await;
+        assert_eq!(a.status, 200, "{task_type}: {}", a.body);
+        assert_eq!(a.body["data"][0]["taskType"], task_type);
+        let p = api.poll(&uuid).await;
+        let data = p.body["data"].as_array().unwrap();
+        assert_eq!(data.len(), n, "{task_type}");
+        for item in data {
+            assert_eq!(item["taskType"], task_type);
+            assert_eq!(item["status"], "success");
+            for key in present {
+                assert!(item.get(*key).is_some(), "{task_type}: {key} in {item}");
+            }
+            for key in absent {
+                assert!(item.get(*key).is_none(), "{task_type}: no {key} in {item}");
+            }
+            let (id_key, url_key) = present.split_at(1);
+            let id = item[id_key[0]].as_str().unwrap();
+            assert!(item[url_key[0]].as_str().unwrap().contains(id));
+        }
+        if n == 2 {
+            let key = present[0];
+            assert_ne!(data[0][key], data[1][key], "distinct result ids");
+        }
+    }
+    assert_eq!(sim.counts().endpoint("POST /v1 audioInference"), 1);
+    assert_eq!(sim.counts().endpoint("POST /v1 upscale"), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_model_upload_goes_through_its_stages_to_ready() {
+    let (sim, api) = start(RunwareSimConfig::default()).await;
+    let uuid =
+        sim.create_task(RunwareTaskSpec::of(TaskType::ModelUpload, 1).finish_after_polls([7]));
+    let mut words = Vec::new();
+    for _ in 0..8 {
+        let a = api.poll(&uuid).await;
+        let item = &a.body["data"][0];
+        assert_eq!(item["taskType"], "modelUpload");
+        words.push(item["status"].as_str().unwrap().to_owned());
+    }
+    words.dedup();
+    assert_eq!(
+        words,
+        ["validated", "downloaded", "optimized", "stored", "ready"]
+    );
+    let done = api.poll(&uuid).await;
+    assert_eq!(done.body["data"][0]["air"], "runware:sim@1");
+
+    // Submitted: the air given is the one shown; numberResults is not a parameter.
+    let fresh = uuid::Uuid::new_v4().to_string();
+    let a = api
+        .post(&submission(
+            "modelUpload",
+            &fresh,
+            json!({"air": "example:42@1", "category": "lora", "downloadURL": "https://example.com/m.safetensors"}),
+        ))
+        .await;
+    assert_eq!(a.status, 200);
+    // A failure: top-level errors, or with item-level errors a `failed` item.
+    let (sim, api) = start(RunwareSimConfig {
+        item_errors: true,
+        ..RunwareSimConfig::default()
+    })
+    .await;
+    let failing = sim.create_task(RunwareTaskSpec::of(TaskType::ModelUpload, 1).fail_after(
+        0,
+        "invalidModelFile",
+        "bad file",
+    ));
+    let a = api.poll(&failing).await;
+    assert_eq!(a.body["data"][0]["status"], "failed");
+    assert_eq!(a.body["data"][0]["error"]["code"], "invalidModelFile");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn other_task_types_are_validated() {
+    let (_sim, api) = start(RunwareSimConfig::default()).await;
+    let cases = [
+        // A video needs no prompt (image-to-video); an image does.
+        ("videoInference", json!({"model": "klingai:5@3"}), None),
+        (
+            "imageInference",
+            json!({"model": "runware:100@1"}),
+            Some(("missingPositivePrompt", "positivePrompt")),
+        ),
+        (
+            "audioInference",
+            json!({"positivePrompt": "piano"}),
+            Some(("missingModel", "model")),
+        ),
+        (
+            "audioInference",
+            json!({"model": "m", "numberResults": 21}),
+            Some(("invalidNumberResults", "numberResults")),
+        ),
+        (
+            "upscale",
+            json!({"model": "runware:504@1"}),
+            Some(("missingInputImage", "inputs.image")),
+        ),
+        (
+            "upscale",
+            json!({"inputs": {"image": "x"}, "numberResults": 1}),
+            Some(("unknownParameter", "numberResults")),
+        ),
+        (
+            "removeBackground",
+            json!({"inputs": {"image": ""}}),
+            Some(("missingInputImage", "inputs.image")),
+        ),
+        (
+            "modelUpload",
+            json!({"category": "lora"}),
+            Some(("missingAir", "air")),
+        ),
+        (
+            "modelUpload",
+            json!({"air": "a:1@1", "numberResults": 1}),
+            Some(("unknownParameter", "numberResults")),
+        ),
+    ];
+    for (task_type, params, refused) in cases {
+        let uuid = uuid::Uuid::new_v4().to_string();
+        let a = api
+            .post(&submission(task_type, &uuid, params.clone()))
+            .await;
+        match refused {
+            None => assert_eq!(a.status, 200, "{task_type} {params}: {}", a.body),
+            Some((code, parameter)) => {
+                assert_eq!(a.status, 400, "{task_type} {params}");
+                let e = &a.body["errors"][0];
+                assert_eq!(e["code"], code, "{task_type} {params}");
+                assert_eq!(e["parameter"], parameter);
+                assert_eq!(e["taskType"], task_type);
+            }
+        }
+    }
+    // Every type but video defaults to sync delivery, which the simulator refuses.
+    for task_type in [
+        "audioInference",
+        "upscale",
+        "removeBackground",
+        "modelUpload",
+    ] {
+        let task = json!([{"taskType": task_type, "taskUUID": uuid::Uuid::new_v4().to_string(),
+            "model": "m", "air": "a:1@1", "inputs": {"image": "x"}}]);
+        assert_eq!(
+            api.post(&task).await.body["errors"][0]["code"],
+            "invalidDeliveryMethod",
+            "{task_type}"
+        );
+    }
 }

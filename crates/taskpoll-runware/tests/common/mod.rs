@@ -38,14 +38,19 @@ pub fn client(sim: &RunwareSim) -> RunwareClient {
         .unwrap()
 }
 
-/// Runware's defaults, but no initial delay and a poll every 10 ms.
+/// Runware's defaults (the client's visibility grace too), but no initial delay, a
+/// poll every 10 ms and a 5 s deadline.
 pub fn fast(client: &RunwareClient) -> Poller<RunwareSource> {
     client.poller().configure(|p| {
         p.initial_delay(Duration::ZERO)
             .interval(Fixed::new(Duration::from_millis(10)))
             .deadline(Duration::from_secs(5))
-            .visibility(VisibilityGrace::none())
     })
+}
+
+/// [`fast`] without a visibility grace: the first unknown-task answer ends the wait.
+pub fn impatient(client: &RunwareClient) -> Poller<RunwareSource> {
+    fast(client).configure(|p| p.visibility(VisibilityGrace::none()))
 }
 
 /// The repository's Runware fixtures: (file name, parsed JSON), sorted by name.

@@ -3,17 +3,27 @@
 //! - Auth by `Authorization: Bearer <key>` or a leading
 //!   `{"taskType":"authentication","apiKey":...}` element; a bad or missing key is a
 //!   401 with `errors[{code:"invalidApiKey", parameter:"apiKey", taskType:"authentication"}]`.
-//! - `videoInference` / `imageInference` with `deliveryMethod: "async"` are checked
-//!   (`taskUUID` a UUID, `model`, `positivePrompt`, `numberResults`, `includeCost`,
+//! - `videoInference`, `imageInference`, `audioInference`, `upscale`,
+//!   `removeBackground` and `modelUpload` ([`TaskType`]) with
+//!   `deliveryMethod: "async"` are checked (`taskUUID` a UUID, `model`,
+//!   `positivePrompt` for images, `inputs.image` for upscale and background removal,
+//!   `air` for model uploads, `numberResults` where the type takes it, `includeCost`,
 //!   video `duration`) and acknowledged at once with one `{taskType, taskUUID}` item
 //!   per task (or `data: []` with [`RunwareSimConfig::empty_ack`]); a reused
 //!   `taskUUID` is `conflictTaskUUID`.
+//! - A submitted task is unknown to its first `getResponse`
+//!   ([`RunwareSimConfig::not_found_polls`], 1), as right after a submission Runware
+//!   may not show it yet.
 //! - `getResponse` answers the full cumulative state of the task's `numberResults`
 //!   results in a stable order, each `processing` or `success` with its own media
-//!   UUID; a failure is a top-level `errors` item (or a `status:"error"` data item with
-//!   [`RunwareSimConfig::item_errors`]); `errors` is omitted when empty. Several
-//!   `getResponse` objects in one POST are answered together.
-//! - Faults ([`FaultPlan`]) are rendered the Runware way: `errors` bodies for 5xx and
+//!   UUID (a model upload: `validated`, `downloaded`, `optimized`, `stored`, then
+//!   `ready`); a failure is a top-level `errors` item (or a `status:"error"` data item
+//!   with [`RunwareSimConfig::item_errors`]); `errors` is omitted when empty. An
+//!   unknown task is `taskFailedOrNotFound` (or nothing at all with
+//!   [`RunwareSimConfig::silent_unknown_tasks`]). Several `getResponse` objects in one
+//!   POST are answered together (or only the first few, with
+//!   [`RunwareSimConfig::batch_answer_limit`]).
+//! - Faults ([`FaultPlan`](crate::faults::FaultPlan)) are rendered the Runware way: `errors` bodies for 5xx and
 //!   429, an HTML page for `non_json`.
 //!
 //! Tasks follow a [`RunwareTaskSpec`]; submissions get
@@ -50,7 +60,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-pub use spec::{MediaKind, RunwareTaskSpec, SpecFailure};
+pub use spec::{MediaKind, RunwareTaskSpec, SpecFailure, TaskType};
 
 use crate::control::{Common, SimState};
 use crate::script::Defaults;
@@ -73,6 +83,17 @@ pub struct RunwareSimConfig {
     pub item_errors: bool,
     /// Give every item a `resultIndex`.
     pub result_index: bool,
+    /// How many `getResponse` polls a submitted task answers as unknown before
+    /// Runware shows it (1: the first poll right after a submission does not find the
+    /// task). Scripted tasks take their spec's `not_found_polls` (0 by default).
+    pub not_found_polls: u32,
+    /// Answer a `getResponse` for an unknown task (or one not shown yet) with
+    /// `{"data": []}` and no error, instead of the `unknown_task_code` error.
+    pub silent_unknown_tasks: bool,
+    /// Answer at most this many `getResponse` objects of one POST and say nothing
+    /// about the others, as a server that does not batch polls might (`None`: answer
+    /// them all). Runware documents neither.
+    pub batch_answer_limit: Option<usize>,
     /// HTTP status of a `getResponse` for an unknown or expired task.
     pub unknown_task_status: u16,
     /// Error code of a `getResponse` for an unknown or expired task.
@@ -98,6 +119,9 @@ impl Default for RunwareSimConfig {
             empty_ack: false,
             item_errors: false,
             result_index: false,
+            not_found_polls: 1,
+            silent_unknown_tasks: false,
+            batch_answer_limit: None,
             unknown_task_status: 200,
             unknown_task_code: "taskFailedOrNotFound".into(),
             failed_task_status: 200,
@@ -152,11 +176,11 @@ impl RunwareState {
         uuid
     }
 
-    /// Accepts a checked submission, or says which kind of task already has its UUID.
-    pub(crate) fn submit(&self, sub: &Submission) -> Result<(), MediaKind> {
+    /// Accepts a checked submission, or says which type of task already has its UUID.
+    pub(crate) fn submit(&self, sub: &Submission) -> Result<(), TaskType> {
         let mut tasks = self.tasks();
         if let Some(existing) = tasks.get(&key(&sub.uuid)) {
-            return Err(existing.kind);
+            return Err(existing.task_type);
         }
         let n = {
             let mut submitted = self.submitted.lock().unwrap_or_else(|e| e.into_inner());
@@ -165,12 +189,13 @@ impl RunwareState {
         };
         let defaults = &self.config.defaults;
         let spec =
-            RunwareTaskSpec::from_defaults(defaults, sub.kind, sub.results, defaults.fails(n))
-                .include_cost(sub.include_cost);
-        tasks.insert(
-            key(&sub.uuid),
-            Task::new(sub.uuid.clone(), &spec, Instant::now()),
-        );
+            RunwareTaskSpec::from_defaults(defaults, sub.task_type, sub.results, defaults.fails(n))
+                .include_cost(sub.include_cost)
+                .not_found_polls(self.config.not_found_polls);
+        let mut task = Task::new(sub.uuid.clone(), &spec, Instant::now());
+        task.legacy_image_fields = sub.legacy_image_fields;
+        task.air.clone_from(&sub.air);
+        tasks.insert(key(&sub.uuid), task);
         Ok(())
     }
 

@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 use tokio::time::Instant;
 
 use super::auth::{self, Refused};
-use super::spec::{MediaKind, RunwareTaskSpec};
+use super::spec::{RunwareTaskSpec, TaskType};
 use super::task::ItemState;
 use super::wire::{self, Envelope, error_item};
 use super::{RunwareState, validate};
@@ -197,21 +197,32 @@ fn answer(s: &RunwareState, tasks: &[Task]) -> (StatusCode, Value) {
     if rest.is_empty() {
         out.data.push(wire::authenticated());
     }
+    let mut polls_answered = 0;
     for task in rest {
-        match task_type(task) {
-            Some("getResponse") => match validate::task_uuid(task, "getResponse") {
+        let served = task_type(task).and_then(TaskType::from_task_type);
+        match (task_type(task), served) {
+            (Some("getResponse"), _)
+                if config
+                    .batch_answer_limit
+                    .is_some_and(|n| polls_answered >= n) => {}
+            (Some("getResponse"), _) => match validate::task_uuid(task, "getResponse") {
                 Err(e) => {
                     out.errors.push(e);
                     status = status.max(400);
                 }
                 Ok(uuid) => {
+                    polls_answered += 1;
                     let mut all = s.tasks();
-                    match s.live_task(&mut all, &uuid, now) {
-                        None => {
-                            out.errors
-                                .push(wire::unknown_task(&config.unknown_task_code, &uuid));
-                            status = status.max(config.unknown_task_status);
+                    let shown = match s.live_task(&mut all, &uuid, now) {
+                        Some(t) if t.hidden_polls > 0 => {
+                            t.hidden_polls -= 1;
+                            None
                         }
+                        other => other,
+                    };
+                    match shown {
+                        // Unknown, expired, or not shown yet: the same answer.
+                        None => status = status.max(unknown(config, &uuid, &mut out)),
                         Some(t) => {
                             let items = t.poll(now);
                             wire::poll_items(t, &items, config, &mut out);
@@ -222,10 +233,9 @@ fn answer(s: &RunwareState, tasks: &[Task]) -> (StatusCode, Value) {
                     }
                 }
             },
-            Some(t @ ("videoInference" | "imageInference")) => {
-                let kind = MediaKind::from_task_type(t).unwrap_or(MediaKind::Video);
+            (Some(t), Some(task_type)) => {
                 out.force_data = true;
-                match validate::submission(task, kind, config) {
+                match validate::submission(task, task_type, config) {
                     Err(e) => {
                         out.errors.push(e);
                         status = status.max(400);
@@ -243,7 +253,7 @@ fn answer(s: &RunwareState, tasks: &[Task]) -> (StatusCode, Value) {
                     },
                 }
             }
-            Some("authentication") => {
+            (Some("authentication"), _) => {
                 out.errors.push(error_item(
                     "invalidTaskType",
                     "The authentication task must be the first element of the request array.",
@@ -254,7 +264,7 @@ fn answer(s: &RunwareState, tasks: &[Task]) -> (StatusCode, Value) {
                 ));
                 status = status.max(400);
             }
-            Some(other) => {
+            (Some(other), None) => {
                 out.errors.push(error_item(
                     "invalidTaskType",
                     &format!("Task type {other} is not served by this simulator."),
@@ -262,7 +272,7 @@ fn answer(s: &RunwareState, tasks: &[Task]) -> (StatusCode, Value) {
                 ));
                 status = status.max(400);
             }
-            None => {
+            (None, _) => {
                 out.errors.push(error_item(
                     "missingTaskType",
                     "Missing required parameter: taskType.",
@@ -278,6 +288,18 @@ fn answer(s: &RunwareState, tasks: &[Task]) -> (StatusCode, Value) {
     }
     let code = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
     (code, out.into_body())
+}
+
+/// The answer about a task the server does not know (or does not show yet): the
+/// `unknown_task_code` error, or nothing at all with `silent_unknown_tasks`. Returns
+/// the HTTP status it calls for.
+fn unknown(config: &super::RunwareSimConfig, uuid: &str, out: &mut Envelope) -> u16 {
+    if config.silent_unknown_tasks {
+        return 200;
+    }
+    out.errors
+        .push(wire::unknown_task(&config.unknown_task_code, uuid));
+    config.unknown_task_status
 }
 
 fn is_conflict(e: &Value) -> bool {

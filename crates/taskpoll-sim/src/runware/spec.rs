@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use crate::script::{Defaults, Lasting};
 
 /// What a task generates: it decides the `taskType` and the result fields
-/// (`videoUUID`/`videoURL` or `imageUUID`/`imageURL`).
+/// (`videoUUID`/`videoURL` or `imageUUID`/`imageURL`). The other task types the
+/// simulator serves are [`TaskType`]s, set with [`RunwareTaskSpec::task_type`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MediaKind {
@@ -28,12 +29,94 @@ impl MediaKind {
         }
     }
 
-    /// The kind of a `taskType`, if it is one the simulator generates.
+    /// The kind of a `taskType`, if it is video or image.
     pub fn from_task_type(task_type: &str) -> Option<Self> {
         match task_type {
             "videoInference" => Some(MediaKind::Video),
             "imageInference" => Some(MediaKind::Image),
             _ => None,
+        }
+    }
+}
+
+fn video() -> MediaKind {
+    MediaKind::Video
+}
+
+/// Every task type the simulator serves, named as Runware names them.
+///
+/// | Type | Result fields | Statuses while running | Done |
+/// |---|---|---|---|
+/// | `videoInference` | `videoUUID`, `videoURL`, `seed`, `NSFWContent`, `cost` | `processing` | `success` |
+/// | `imageInference` | `imageUUID`, `imageURL`, `seed`, `NSFWContent`, `cost` | `processing` | `success` |
+/// | `audioInference` | `audioUUID`, `audioURL`, `seed`, `cost` | `processing` | `success` |
+/// | `upscale`, `removeBackground` | `mediaUUID`, `mediaURL`, `cost` (`imageUUID`/`imageURL` for a legacy `inputImage` submission) | `processing` | `success` |
+/// | `modelUpload` | `air` | `validated`, `downloaded`, `optimized`, `stored` | `ready` |
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum TaskType {
+    /// `videoInference`.
+    #[serde(rename = "videoInference", alias = "video")]
+    VideoInference,
+    /// `imageInference`.
+    #[serde(rename = "imageInference", alias = "image")]
+    ImageInference,
+    /// `audioInference`.
+    #[serde(rename = "audioInference", alias = "audio")]
+    AudioInference,
+    /// `upscale`.
+    #[serde(rename = "upscale")]
+    Upscale,
+    /// `removeBackground`.
+    #[serde(rename = "removeBackground")]
+    RemoveBackground,
+    /// `modelUpload`.
+    #[serde(rename = "modelUpload")]
+    ModelUpload,
+}
+
+impl TaskType {
+    /// Every type, in the table's order.
+    pub const ALL: [TaskType; 6] = [
+        TaskType::VideoInference,
+        TaskType::ImageInference,
+        TaskType::AudioInference,
+        TaskType::Upscale,
+        TaskType::RemoveBackground,
+        TaskType::ModelUpload,
+    ];
+
+    /// The Runware `taskType`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskType::VideoInference => "videoInference",
+            TaskType::ImageInference => "imageInference",
+            TaskType::AudioInference => "audioInference",
+            TaskType::Upscale => "upscale",
+            TaskType::RemoveBackground => "removeBackground",
+            TaskType::ModelUpload => "modelUpload",
+        }
+    }
+
+    /// The type of a Runware `taskType`, if the simulator serves it.
+    pub fn from_task_type(task_type: &str) -> Option<Self> {
+        TaskType::ALL.into_iter().find(|t| t.as_str() == task_type)
+    }
+
+    /// Whether the task takes `numberResults` (upscale, background removal and model
+    /// uploads make one result and have no such parameter).
+    pub fn takes_number_results(self) -> bool {
+        matches!(
+            self,
+            TaskType::VideoInference | TaskType::ImageInference | TaskType::AudioInference
+        )
+    }
+}
+
+impl From<MediaKind> for TaskType {
+    fn from(kind: MediaKind) -> Self {
+        match kind {
+            MediaKind::Video => TaskType::VideoInference,
+            MediaKind::Image => TaskType::ImageInference,
         }
     }
 }
@@ -71,8 +154,12 @@ pub struct SpecFailure {
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunwareTaskSpec {
-    /// Video or image.
+    /// Video or image (video when absent; [`task_type`](Self::task_type) wins over it).
+    #[serde(default = "video")]
     pub kind: MediaKind,
+    /// Any task type the simulator serves; `None`: the one of [`kind`](Self::kind).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_type: Option<TaskType>,
     /// `numberResults` (at least 1).
     pub results: u32,
     /// When each result finishes.
@@ -90,6 +177,11 @@ pub struct RunwareTaskSpec {
     /// The `taskUUID` to use (a fresh UUID v4 when absent).
     #[serde(default)]
     pub task_uuid: Option<String>,
+    /// How many `getResponse` polls answer the task as unknown before it shows (0 for
+    /// a scripted task: it already exists; submissions get the config's
+    /// `not_found_polls`).
+    #[serde(default)]
+    pub not_found_polls: u32,
 }
 
 fn yes() -> bool {
@@ -101,13 +193,51 @@ impl RunwareTaskSpec {
     pub fn new(kind: MediaKind, results: u32) -> Self {
         RunwareTaskSpec {
             kind,
+            task_type: None,
             results: results.max(1),
             finish: Vec::new(),
             failure: None,
             include_cost: true,
             progress: false,
             task_uuid: None,
+            not_found_polls: 0,
         }
+    }
+
+    /// A task of any type the simulator serves, with `results` results (1 for the
+    /// types without `numberResults`), all done at the first poll, with cost.
+    ///
+    /// ```
+    /// use taskpoll_sim::runware::{RunwareTaskSpec, TaskType};
+    /// let spec = RunwareTaskSpec::of(TaskType::ModelUpload, 3).finish_after_polls([4]);
+    /// assert_eq!((spec.results, spec.task()), (1, TaskType::ModelUpload));
+    /// ```
+    pub fn of(task_type: TaskType, results: u32) -> Self {
+        let kind = match task_type {
+            TaskType::VideoInference => MediaKind::Video,
+            _ => MediaKind::Image,
+        };
+        let results = if task_type.takes_number_results() {
+            results
+        } else {
+            1
+        };
+        let mut spec = RunwareTaskSpec::new(kind, results);
+        spec.task_type = Some(task_type);
+        spec
+    }
+
+    /// The task's type: [`task_type`](Self::task_type), else the one of
+    /// [`kind`](Self::kind).
+    pub fn task(&self) -> TaskType {
+        self.task_type.unwrap_or_else(|| self.kind.into())
+    }
+
+    /// The first `n` polls answer the task as unknown (`taskFailedOrNotFound`), as
+    /// right after a submission.
+    pub fn not_found_polls(mut self, n: u32) -> Self {
+        self.not_found_polls = n;
+        self
     }
 
     /// Result `i` is done after `polls[i]` polls (the next poll shows it).
@@ -159,10 +289,15 @@ impl RunwareTaskSpec {
     /// [`Defaults::task_time`] (result `i` done at `task_time * (i + 1) / results`), and,
     /// when `fails` (the [`Defaults::fail_every`] rule picked this task), a
     /// `timeoutProvider` failure after half of the results.
-    pub fn from_defaults(defaults: &Defaults, kind: MediaKind, results: u32, fails: bool) -> Self {
+    pub fn from_defaults(
+        defaults: &Defaults,
+        task_type: impl Into<TaskType>,
+        results: u32,
+        fails: bool,
+    ) -> Self {
         let n = results.max(1);
         let finish = (1..=n).map(|i| defaults.task_time * i / n);
-        let mut spec = RunwareTaskSpec::new(kind, n).finish_after(finish);
+        let mut spec = RunwareTaskSpec::of(task_type.into(), n).finish_after(finish);
         if fails {
             spec = spec.fail_after(
                 n / 2,

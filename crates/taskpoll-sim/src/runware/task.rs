@@ -2,7 +2,7 @@
 
 use tokio::time::Instant;
 
-use super::spec::{MediaKind, RunwareTaskSpec, SpecFailure};
+use super::spec::{RunwareTaskSpec, SpecFailure, TaskType};
 use crate::script::{Lasting, Position, ScriptStep, Timeline};
 
 /// One of a task's `numberResults` generations.
@@ -49,7 +49,14 @@ pub(crate) enum ItemState {
 pub(crate) struct Task {
     /// The `taskUUID` as submitted.
     pub(crate) uuid: String,
-    pub(crate) kind: MediaKind,
+    pub(crate) task_type: TaskType,
+    /// Upscale and background removal submitted with the legacy `inputImage` answer
+    /// `imageUUID`/`imageURL` instead of `mediaUUID`/`mediaURL`.
+    pub(crate) legacy_image_fields: bool,
+    /// A model upload's `air`, shown on its `ready` item.
+    pub(crate) air: Option<String>,
+    /// `getResponse` polls still to answer as unknown.
+    pub(crate) hidden_polls: u32,
     pub(crate) created: Instant,
     pub(crate) include_cost: bool,
     progress: bool,
@@ -87,7 +94,10 @@ impl Task {
         });
         Task {
             uuid,
-            kind: spec.kind,
+            task_type: spec.task(),
+            legacy_image_fields: false,
+            air: None,
+            hidden_polls: spec.not_found_polls,
             created: now,
             include_cost: spec.include_cost,
             progress: spec.progress,

@@ -3,7 +3,7 @@
 use serde_json::{Map, Value, json};
 
 use super::RunwareSimConfig;
-use super::spec::MediaKind;
+use super::spec::TaskType;
 use super::task::{ItemState, Task};
 
 const TASK_RESPONSES_DOC: &str = "https://runware.ai/docs/en/utilities/task-responses";
@@ -111,7 +111,7 @@ pub(crate) fn ack(task_type: &str, task_uuid: &str) -> Value {
 }
 
 /// `conflictTaskUUID`: a task with this UUID exists (`existing` is its type).
-pub(crate) fn conflict(task_type: &str, task_uuid: &str, existing: MediaKind) -> Value {
+pub(crate) fn conflict(task_type: &str, task_uuid: &str, existing: TaskType) -> Value {
     error_item(
         "conflictTaskUUID",
         "A task with this taskUUID already exists.",
@@ -120,7 +120,7 @@ pub(crate) fn conflict(task_type: &str, task_uuid: &str, existing: MediaKind) ->
             ("taskUUID", json!(task_uuid)),
             (
                 "context",
-                json!({"taskType": existing.task_type(), "taskUUID": task_uuid, "deliveryMethod": "async"}),
+                json!({"taskType": existing.as_str(), "taskUUID": task_uuid, "deliveryMethod": "async"}),
             ),
         ],
     )
@@ -138,17 +138,71 @@ pub(crate) fn unknown_task(code: &str, task_uuid: &str) -> Value {
     )
 }
 
-fn media_url(kind: MediaKind, uuid: &str) -> String {
-    match kind {
-        MediaKind::Video => format!("https://im.runware.ai/video/ws/0.5/vi/{uuid}.mp4"),
-        MediaKind::Image => format!("https://im.runware.ai/image/ws/2/ii/{uuid}.jpg"),
+/// A result's id and URL fields, and where its URL points.
+struct Output {
+    uuid_key: &'static str,
+    url_key: &'static str,
+    url: fn(&str) -> String,
+    cost: f64,
+    /// `seed` and `NSFWContent` are shown.
+    seed: bool,
+    nsfw: bool,
+}
+
+fn output(task: &Task) -> Output {
+    let media = |uuid: &str| format!("https://im.runware.ai/media/ws/1/mr/{uuid}.png");
+    match task.task_type {
+        TaskType::VideoInference => Output {
+            uuid_key: "videoUUID",
+            url_key: "videoURL",
+            url: |uuid| format!("https://im.runware.ai/video/ws/0.5/vi/{uuid}.mp4"),
+            cost: 0.18,
+            seed: true,
+            nsfw: true,
+        },
+        TaskType::ImageInference => Output {
+            uuid_key: "imageUUID",
+            url_key: "imageURL",
+            url: |uuid| format!("https://im.runware.ai/image/ws/2/ii/{uuid}.jpg"),
+            cost: 0.0013,
+            seed: true,
+            nsfw: true,
+        },
+        TaskType::AudioInference => Output {
+            uuid_key: "audioUUID",
+            url_key: "audioURL",
+            url: |uuid| format!("https://im.runware.ai/audio/ws/1/ai/{uuid}.mp3"),
+            cost: 0.02,
+            seed: true,
+            nsfw: false,
+        },
+        TaskType::Upscale | TaskType::RemoveBackground if task.legacy_image_fields => Output {
+            uuid_key: "imageUUID",
+            url_key: "imageURL",
+            url: |uuid| format!("https://im.runware.ai/image/ws/2/ii/{uuid}.png"),
+            cost: 0.0006,
+            seed: false,
+            nsfw: false,
+        },
+        TaskType::Upscale | TaskType::RemoveBackground | TaskType::ModelUpload => Output {
+            uuid_key: "mediaUUID",
+            url_key: "mediaURL",
+            url: media,
+            cost: 0.0006,
+            seed: false,
+            nsfw: false,
+        },
     }
 }
 
-fn cost(kind: MediaKind) -> f64 {
-    match kind {
-        MediaKind::Video => 0.18,
-        MediaKind::Image => 0.0013,
+/// The status word of a model upload still under way, by its progress: `validated`,
+/// `downloaded`, `optimized`, then `stored` (`ready` once done).
+fn upload_stage(progress: u32) -> &'static str {
+    match progress {
+        0..25 => "validated",
+        25..50 => "downloaded",
+        50..75 => "optimized",
+        _ => "stored",
     }
 }
 
@@ -160,36 +214,46 @@ pub(crate) fn poll_items(
     config: &RunwareSimConfig,
     out: &mut Envelope,
 ) {
-    let task_type = task.kind.task_type();
+    let task_type = task.task_type.as_str();
+    let upload = task.task_type == TaskType::ModelUpload;
     for (i, state) in items.iter().enumerate() {
         let mut item = Map::new();
         item.insert("taskType".into(), json!(task_type));
         item.insert("taskUUID".into(), json!(task.uuid));
         match *state {
+            ItemState::Processing { progress } if upload => {
+                item.insert("status".into(), json!(upload_stage(progress)));
+                if task.shows_progress() {
+                    item.insert("progress".into(), json!(progress));
+                }
+            }
             ItemState::Processing { progress } => {
                 item.insert("status".into(), json!("processing"));
                 if task.shows_progress() {
                     item.insert("progress".into(), json!(progress));
                 }
             }
+            ItemState::Success(_) if upload => {
+                item.insert("status".into(), json!("ready"));
+                let air = task.air.as_deref().unwrap_or("runware:sim@1");
+                item.insert("air".into(), json!(air));
+            }
             ItemState::Success(r) => {
                 let Some(slot) = task.slots.get(r) else {
                     continue;
                 };
-                let (uuid_key, url_key) = match task.kind {
-                    MediaKind::Video => ("videoUUID", "videoURL"),
-                    MediaKind::Image => ("imageUUID", "imageURL"),
-                };
+                let o = output(task);
                 item.insert("status".into(), json!("success"));
-                item.insert(uuid_key.into(), json!(slot.media_uuid));
-                item.insert(
-                    url_key.into(),
-                    json!(media_url(task.kind, &slot.media_uuid)),
-                );
-                item.insert("seed".into(), json!(slot.seed));
-                item.insert("NSFWContent".into(), json!(false));
+                item.insert(o.uuid_key.into(), json!(slot.media_uuid));
+                item.insert(o.url_key.into(), json!((o.url)(&slot.media_uuid)));
+                if o.seed {
+                    item.insert("seed".into(), json!(slot.seed));
+                }
+                if o.nsfw {
+                    item.insert("NSFWContent".into(), json!(false));
+                }
                 if task.include_cost {
-                    item.insert("cost".into(), json!(cost(task.kind)));
+                    item.insert("cost".into(), json!(o.cost));
                 }
             }
             ItemState::Failed => {
@@ -199,7 +263,8 @@ pub(crate) fn poll_items(
                     .map(|f| (f.code.as_str(), f.message.as_str()))
                     .unwrap_or(("taskFailed", "The task failed."));
                 if config.item_errors {
-                    item.insert("status".into(), json!("error"));
+                    let word = if upload { "failed" } else { "error" };
+                    item.insert("status".into(), json!(word));
                     item.insert("error".into(), json!({"code": code, "message": message}));
                 } else {
                     out.errors.push(error_item(
