@@ -139,7 +139,17 @@ fn impatient<S: taskpoll::TaskSource>(poller: Poller<S>) -> Poller<S> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stream_catches_a_client_that_ignores_retry_after() {
-    let sim = StreamSim::start(StreamSimConfig::default()).await.unwrap();
+    // Stream's simulator sends Retry-After only when asked (Stream's 429s carry the
+    // X-RateLimit-* headers alone). Its own API key keeps this client off the request
+    // budget of the Stream matrix above, which runs at the same time in this process
+    // and pauses that budget after each of its 429s.
+    let sim = StreamSim::start(StreamSimConfig {
+        api_key: "sim-stream-key-retry-after-check".into(),
+        send_retry_after: true,
+        ..StreamSimConfig::default()
+    })
+    .await
+    .unwrap();
     let id = sim.create_task(TaskScript {
         steps: vec![ScriptStep::for_polls("running", 1)],
         outcome: ScriptOutcome::Success {

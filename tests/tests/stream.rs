@@ -63,8 +63,8 @@ impl Harness for StreamHarness {
 
     fn capabilities(&self) -> Capabilities {
         // Stream has one status word per task (no partial results) and no batch
-        // status endpoint; the simulator shows any scripted word and sends
-        // Retry-After with its 429s.
+        // status endpoint; the simulator shows any scripted word, and its 429s say
+        // when to come back in X-RateLimit-Reset (no Retry-After, as Stream's).
         Capabilities::basic().retry_after(true).unknown_status(true)
     }
 

@@ -333,6 +333,201 @@ async fn delete_channels_and_users_complete_with_results_keyed_by_subject() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deletes_report_the_configured_items_as_failed() {
+    let config = StreamSimConfig {
+        item_errors: BTreeMap::from([
+            (
+                "messaging:random".to_owned(),
+                "channel is frozen".to_owned(),
+            ),
+            ("user-2".to_owned(), "user is a channel owner".to_owned()),
+        ]),
+        ..quick(60)
+    };
+    let (sim, api) = boot(config).await;
+    let channels = api
+        .start(
+            "/api/v2/chat/channels/delete",
+            &fixture("stream", "request-delete-channels.json"),
+        )
+        .await;
+    let users = api
+        .start(
+            "/api/v2/users/delete",
+            &fixture("stream", "request-delete-users.json"),
+        )
+        .await;
+    // The task itself completes: the failures are per item, in `result`.
+    let (seen, done) = api.poll_to_end(&channels).await;
+    assert_eq!(seen.last().unwrap(), "completed");
+    assert!(done.get("error").is_none());
+    assert_eq!(
+        done["result"],
+        json!({
+            "messaging:general": {"status": "ok"},
+            "messaging:random": {"status": "error", "error": "channel is frozen"},
+        })
+    );
+    let (_, done) = api.poll_to_end(&users).await;
+    assert_eq!(
+        done["result"],
+        json!({
+            "user-1": {"status": "ok"},
+            "user-2": {"status": "error", "error": "user is a channel owner"},
+        })
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scripted_task_can_end_with_per_item_results() {
+    let (sim, api) = boot(StreamSimConfig::default()).await;
+    let result = taskpoll_sim::stream::item_results([
+        ("messaging:general", None),
+        ("messaging:frozen", Some("channel is frozen")),
+    ]);
+    assert_eq!(
+        result,
+        json!({
+            "messaging:general": {"status": "ok"},
+            "messaging:frozen": {"status": "error", "error": "channel is frozen"},
+        })
+    );
+    let id = api
+        .scripted(&success(&[("running", 1)], result.clone()))
+        .await;
+    let (seen, done) = api.poll_to_end(&id).await;
+    assert_eq!(seen, ["running", "completed"]);
+    assert_eq!(done["result"], result);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_channels_can_answer_at_once_without_a_task_id() {
+    let config = StreamSimConfig {
+        sync_delete_channels: true,
+        item_errors: BTreeMap::from([("messaging:random".to_owned(), "not allowed".to_owned())]),
+        ..StreamSimConfig::default()
+    };
+    let (sim, api) = boot(config).await;
+    let r = api
+        .post(
+            "/api/v2/chat/channels/delete",
+            &fixture("stream", "request-delete-channels.json"),
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    assert_rate_headers(&r);
+    let body = r.json();
+    assert!(body.get("task_id").is_none(), "{body}");
+    assert!(body["duration"].as_str().unwrap().ends_with("ms"));
+    assert_eq!(
+        body["result"],
+        json!({
+            "messaging:general": {"status": "ok"},
+            "messaging:random": {"status": "error", "error": "not allowed"},
+        })
+    );
+    // No task was made; other start calls still make theirs.
+    assert_eq!(sim.counts().total, 1);
+    let id = api
+        .start("/api/v2/users/delete", &json!({"user_ids": ["u"]}))
+        .await;
+    assert_eq!(api.task(&id).await.status, 200);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_exports_activation_blocklist_imports_and_call_deletes_start_tasks() {
+    let (sim, api) = boot(quick(60)).await;
+    let cases = [
+        (
+            "/api/v2/export/users",
+            json!({"user_ids": ["user-1"]}),
+            "POST /api/v2/export/users",
+        ),
+        (
+            "/api/v2/users/deactivate",
+            json!({"user_ids": ["user-1", "user-2"]}),
+            "POST /api/v2/users/deactivate",
+        ),
+        (
+            "/api/v2/users/reactivate",
+            json!({"user_ids": ["user-1"]}),
+            "POST /api/v2/users/reactivate",
+        ),
+        (
+            "/api/v2/blocklists/profanity_en/import",
+            json!({"items": ["darn", "heck"]}),
+            "POST /api/v2/blocklists/{id}/import",
+        ),
+        (
+            "/api/v2/video/call/default/standup-1/delete",
+            json!({"hard": true}),
+            "POST /api/v2/video/call/{type}/{id}/delete",
+        ),
+    ];
+    let mut results = Vec::new();
+    for (path, body, endpoint) in &cases {
+        let r = api.post(path, body).await;
+        assert_eq!(
+            r.status,
+            201,
+            "{path}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        assert_rate_headers(&r);
+        let reply = r.json();
+        let id = reply["task_id"].as_str().unwrap().to_owned();
+        let (seen, done) = api.poll_to_end(&id).await;
+        assert_eq!(seen.last().unwrap(), "completed", "{path}");
+        results.push(done["result"].clone());
+        assert_eq!(sim.counts().endpoint(endpoint), 1, "{endpoint}");
+        if path.starts_with("/api/v2/video/call/") {
+            assert_eq!(
+                reply["call"],
+                json!({"type": "default", "id": "standup-1", "cid": "default:standup-1"})
+            );
+        }
+    }
+    assert!(
+        results[0]["url"]
+            .as_str()
+            .unwrap()
+            .contains("/exports/users/")
+    );
+    // Stream documents no result for these three.
+    assert_eq!(results[1..4], [json!({}), json!({}), json!({})]);
+    // A hard call delete's result is keyed by the call's cid.
+    assert_eq!(results[4], json!({"default:standup-1": {"status": "ok"}}));
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_soft_call_delete_answers_task_id_null() {
+    let (sim, api) = boot(StreamSimConfig::default()).await;
+    for body in [json!({}), json!({"hard": false})] {
+        let r = api
+            .post("/api/v2/video/call/livestream/ls-7/delete", &body)
+            .await;
+        assert_eq!(r.status, 201);
+        let reply = r.json();
+        assert_eq!(reply["task_id"], Value::Null, "{reply}");
+        assert!(reply.as_object().unwrap().contains_key("task_id"));
+        assert_eq!(reply["call"]["cid"], "livestream:ls-7");
+    }
+    let r = api
+        .post(
+            "/api/v2/video/call/livestream/ls-7/delete",
+            &json!({"hard": "yes"}),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert_api_error(&r.json(), 400, 4);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn start_endpoints_refuse_bad_bodies_with_code_4() {
     let (sim, api) = boot(quick(100)).await;
     let cases = [
@@ -343,6 +538,10 @@ async fn start_endpoints_refuse_bad_bodies_with_code_4() {
         ),
         ("/api/v2/chat/channels/delete", json!({"hard_delete": true})),
         ("/api/v2/users/delete", json!({"user_ids": [1, 2]})),
+        ("/api/v2/export/users", json!({})),
+        ("/api/v2/users/deactivate", json!({"user_ids": []})),
+        ("/api/v2/users/reactivate", json!({"user_ids": "u"})),
+        ("/api/v2/blocklists/words/import", json!({"items": []})),
     ];
     for (path, body) in cases {
         let r = api.post(path, &body).await;
@@ -467,8 +666,15 @@ async fn every_fault_kind_hits_its_exact_request_number() {
     let r = api.task(&id).await;
     assert_eq!(r.status, 429);
     assert_api_error(&r.json(), 429, 9);
-    assert_eq!(r.header("retry-after"), Some("3"));
+    // As Stream's: no Retry-After; X-RateLimit-Reset says when to come back (3 s from
+    // now, rounded up to a whole epoch second).
+    assert_eq!(r.header("retry-after"), None);
     assert_eq!(r.header("x-ratelimit-remaining"), Some("0"));
+    let reset: i64 = r.header("x-ratelimit-reset").unwrap().parse().unwrap();
+    assert!(
+        (now_secs() + 3..=now_secs() + 4).contains(&reset),
+        "{reset}"
+    );
     assert_rate_headers(&r);
 
     let reset = Api::read(api.request(reqwest::Method::GET, &format!("/api/v2/tasks/{id}"))).await;
@@ -505,7 +711,7 @@ async fn every_fault_kind_hits_its_exact_request_number() {
     assert_eq!(counts.faults, 7);
     assert_eq!(counts.endpoint(STATUS), 8);
     assert_eq!(counts.task(&id), 8);
-    // The request after the 429 came long before its Retry-After of 3 s.
+    // The request after the 429 came long before the reset it announced, 3 s later.
     assert_eq!(counts.retry_after_violations, 1);
     let statuses: Vec<u16> = sim.requests().iter().map(|r| r.status).collect();
     assert_eq!(statuses, [503, 429, 200, 200, 200, 502, 200, 200]);
@@ -750,10 +956,10 @@ async fn past_the_per_minute_limit_requests_get_429_code_9() {
         "https://getstream.io/chat/docs/rate_limits"
     );
     assert_eq!(r.header("x-ratelimit-remaining"), Some("0"));
-    let retry: u64 = r.header("retry-after").unwrap().parse().unwrap();
-    assert!((1..=60).contains(&retry), "Retry-After {retry}");
+    // Stream's 429s carry the X-RateLimit-* headers and no Retry-After.
+    assert!(r.header("retry-after").is_none());
     let reset: i64 = r.header("x-ratelimit-reset").unwrap().parse().unwrap();
-    assert!((reset - now_secs() - retry as i64).abs() <= 1);
+    assert!((now_secs()..=now_secs() + 61).contains(&reset), "{reset}");
 
     // The window is per endpoint: the legacy path and start calls still pass.
     assert_eq!(api.get(&format!("/tasks/{id}")).await.status, 200);
@@ -773,18 +979,61 @@ async fn past_the_per_minute_limit_requests_get_429_code_9() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rate_limit_429_can_omit_retry_after() {
+async fn retry_after_is_sent_only_when_configured() {
+    // By default no 429 has it: the window's and injected ones alike.
     let config = StreamSimConfig {
         rate_limit_per_minute: 1,
-        send_retry_after: false,
         ..StreamSimConfig::default()
     };
     let (sim, api) = boot(config).await;
+    assert!(!StreamSimConfig::default().send_retry_after);
     assert_eq!(api.task("x").await.status, 404);
     let r = api.task("x").await;
     assert_eq!(r.status, 429);
     assert!(r.headers.get(RETRY_AFTER).is_none());
     assert_rate_headers(&r);
+    // A client that comes back before X-RateLimit-Reset is counted, as it would be
+    // after a Retry-After.
+    assert_eq!(api.task("x").await.status, 429);
+    assert_eq!(sim.counts().retry_after_violations, 1);
+    sim.shutdown().await;
+
+    // Configured: the window's 429 says the whole seconds to its reset.
+    let config = StreamSimConfig {
+        rate_limit_per_minute: 1,
+        send_retry_after: true,
+        ..StreamSimConfig::default()
+    };
+    let (sim, api) = boot(config).await;
+    api.task("x").await;
+    let r = api.task("x").await;
+    assert_eq!(r.status, 429);
+    let retry: i64 = r.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry), "Retry-After {retry}");
+    let reset: i64 = r.header("x-ratelimit-reset").unwrap().parse().unwrap();
+    assert!((reset - now_secs() - retry).abs() <= 1);
+    sim.shutdown().await;
+
+    // Configured: an injected 429 says its own delay in both headers.
+    let config = StreamSimConfig {
+        send_retry_after: true,
+        ..StreamSimConfig::default()
+    };
+    let (sim, api) = boot(config).await;
+    sim.set_faults(FaultPlan::default().at(
+        1,
+        Fault::RateLimited {
+            retry_after_secs: Some(2),
+        },
+    ));
+    let r = api.task("x").await;
+    assert_eq!(r.status, 429);
+    assert_eq!(r.header("retry-after"), Some("2"));
+    let reset: i64 = r.header("x-ratelimit-reset").unwrap().parse().unwrap();
+    assert!(
+        (now_secs() + 2..=now_secs() + 3).contains(&reset),
+        "{reset}"
+    );
     sim.shutdown().await;
 }
 

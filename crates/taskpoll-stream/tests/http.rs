@@ -232,7 +232,11 @@ async fn a_task_still_running_at_the_deadline_times_out_with_its_last_phase() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_429_with_retry_after_is_honoured_before_the_next_poll() {
-    let sim = sim(StreamSimConfig::default()).await;
+    let sim = sim(StreamSimConfig {
+        send_retry_after: true,
+        ..StreamSimConfig::default()
+    })
+    .await;
     let client = client(&sim);
     let id = sim.create_task(succeeds(&[("running", 1)], json!({"ok": true})));
     sim.set_faults(FaultPlan::default().at(
@@ -280,7 +284,11 @@ async fn a_429_with_retry_after_is_honoured_before_the_next_poll() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_a_429_the_rate_limit_hint_follows_retry_after() {
-    let sim = sim(StreamSimConfig::default()).await;
+    let sim = sim(StreamSimConfig {
+        send_retry_after: true,
+        ..StreamSimConfig::default()
+    })
+    .await;
     let client = client(&sim);
     let id = sim.create_task(succeeds(&[("running", 10)], json!({})));
     sim.set_faults(FaultPlan::default().at(
@@ -305,10 +313,58 @@ async fn after_a_429_the_rate_limit_hint_follows_retry_after() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_as_stream_sends_it_waits_until_x_ratelimit_reset() {
+    // The simulator's default 429: X-RateLimit-Reset 1 s away (rounded up to a whole
+    // epoch second), no Retry-After.
+    let sim = sim(StreamSimConfig::default()).await;
+    let client = client(&sim);
+    let id = sim.create_task(succeeds(&[("running", 1)], json!({"ok": true})));
+    sim.set_faults(FaultPlan::default().at(
+        1,
+        Fault::RateLimited {
+            retry_after_secs: Some(1),
+        },
+    ));
+    let updates = collect(fast(&client).watch(id.clone())).await;
+    let delay = updates
+        .iter()
+        .find_map(|u| match u {
+            Update::Retrying {
+                error,
+                class: ErrorClass::RateLimited { .. },
+                delay,
+                ..
+            } => {
+                assert_eq!(error.retry_after(), Some(*delay));
+                Some(*delay)
+            }
+            _ => None,
+        })
+        .unwrap();
+    assert!(
+        (ms(950)..=Duration::from_secs(2)).contains(&delay),
+        "waited {delay:?} for the reset"
+    );
+    match updates.last().unwrap() {
+        Update::Finished(outcome) => {
+            assert_eq!(outcome.result.as_ref().unwrap().result, json!({"ok": true}));
+        }
+        other => panic!("{other:?}"),
+    }
+    let log = sim.requests();
+    let statuses: Vec<u16> = log.iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [429, 200, 200]);
+    // Not before the reset the 429 announced (the simulator checks it as it would a
+    // Retry-After), so about the second it was scripted with or more.
+    assert_eq!(sim.counts().retry_after_violations, 0);
+    assert!(log[1].at_ms - log[0].at_ms >= 950);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_429_without_retry_after_waits_for_the_window_reset() {
     let sim = sim(StreamSimConfig {
         rate_limit_per_minute: 1,
-        send_retry_after: false,
         ..StreamSimConfig::default()
     })
     .await;

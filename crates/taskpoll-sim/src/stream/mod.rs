@@ -9,7 +9,7 @@ mod auth;
 mod routes;
 mod wire;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
@@ -34,8 +34,18 @@ pub struct StreamSimConfig {
     /// The rate-limit window: one minute, as Stream's (shorter only to compress time in
     /// benchmarks).
     pub rate_window: Duration,
-    /// Send `Retry-After` (seconds to the window reset) with rate-limit 429s.
+    /// Send `Retry-After` with 429s: the whole seconds to the window's reset, or an
+    /// injected 429's `retry_after_secs`. Off by default, as Stream documents only the
+    /// `X-RateLimit-*` headers (which every 429 carries, `X-RateLimit-Reset` saying when
+    /// to come back).
     pub send_retry_after: bool,
+    /// Items (channel cids, user ids, call cids) whose deletes fail: a delete naming one
+    /// reports it `{"status": "error", "error": <reason>}` in its per-item `result`, the
+    /// other items `{"status": "ok"}`, and the task still ends `completed`.
+    pub item_errors: BTreeMap<String, String>,
+    /// Answer `POST /api/v2/chat/channels/delete` at once: `{"result": {cid: ...},
+    /// "duration"}` without a `task_id`, and no task to wait on.
+    pub sync_delete_channels: bool,
 }
 
 impl Default for StreamSimConfig {
@@ -46,7 +56,9 @@ impl Default for StreamSimConfig {
             defaults: Defaults::default(),
             rate_limit_per_minute: 1_000_000,
             rate_window: WINDOW,
-            send_retry_after: true,
+            send_retry_after: false,
+            item_errors: BTreeMap::new(),
+            sync_delete_channels: false,
         }
     }
 }
@@ -58,6 +70,10 @@ pub(crate) enum Operation {
     DeleteChannels,
     DeleteUsers,
     ExportUsers,
+    DeactivateUsers,
+    ReactivateUsers,
+    ImportBlockList,
+    DeleteCall,
 }
 
 #[derive(Debug)]
@@ -144,10 +160,27 @@ impl StreamState {
             }
         } else {
             ScriptOutcome::Success {
-                result: wire::default_result(op, subjects),
+                result: wire::default_result(op, subjects, &self.config.item_errors),
             }
         };
         TaskScript { steps, outcome }
+    }
+
+    /// Whole Unix epoch seconds at `at`, rounded up (so that a client waiting until
+    /// then never comes back before `at`).
+    pub(crate) fn unix_secs_ceil(&self, at: Instant) -> u64 {
+        let ns = u64::try_from(self.unix_nanos(at)).unwrap_or(0);
+        ns.div_ceil(1_000_000_000)
+    }
+
+    /// How long from `now` until the Unix epoch second `epoch_secs` (zero if passed).
+    pub(crate) fn until_epoch(&self, now: Instant, epoch_secs: u64) -> Duration {
+        let now_ns = u64::try_from(self.unix_nanos(now)).unwrap_or(0);
+        Duration::from_nanos(
+            epoch_secs
+                .saturating_mul(1_000_000_000)
+                .saturating_sub(now_ns),
+        )
     }
 
     /// Nanoseconds since the Unix epoch at `at`.
@@ -212,6 +245,23 @@ impl Sim<StreamState> {
         task.timeline.advance(Instant::now());
         task.timeline.finished_at()
     }
+}
+
+/// A delete's per-item `result`, as Stream writes it: each item (channel cid, user id,
+/// call cid) to `{"status": "ok"}`, or to `{"status": "error", "error": reason}` when
+/// `reason` is given. For scripts ([`TaskScript`]'s success `result`).
+///
+/// ```
+/// let result = taskpoll_sim::stream::item_results([
+///     ("messaging:general", None),
+///     ("messaging:frozen", Some("channel is frozen")),
+/// ]);
+/// assert_eq!(result["messaging:frozen"]["status"], "error");
+/// ```
+pub fn item_results<'a>(
+    items: impl IntoIterator<Item = (&'a str, Option<&'a str>)>,
+) -> serde_json::Value {
+    wire::item_results(items)
 }
 
 /// How long a rate-limit window lasts.

@@ -13,7 +13,7 @@ use axum::routing::{MethodRouter, get, post};
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use super::wire::{api_error, rfc3339};
+use super::wire::{self, api_error, rfc3339};
 use super::{Operation, StreamState, auth};
 use crate::accounting::Request;
 use crate::control::control_routes;
@@ -21,12 +21,19 @@ use crate::faults::{self, Fault};
 use crate::script::{Position, ScriptOutcome, TaskScript};
 
 pub(crate) fn router(state: Arc<StreamState>) -> Router {
+    let start = |op, endpoint, operation| {
+        start_endpoint(Start {
+            op,
+            endpoint,
+            operation,
+        })
+    };
     Router::new()
         .route("/api/v2/tasks/{id}", get(get_task_v2))
         .route("/tasks/{id}", get(get_task_legacy))
         .route(
             "/api/v2/chat/export_channels",
-            start_endpoint(
+            start(
                 Operation::ExportChannels,
                 "POST /api/v2/chat/export_channels",
                 "ExportChannels",
@@ -34,7 +41,7 @@ pub(crate) fn router(state: Arc<StreamState>) -> Router {
         )
         .route(
             "/api/v2/chat/channels/delete",
-            start_endpoint(
+            start(
                 Operation::DeleteChannels,
                 "POST /api/v2/chat/channels/delete",
                 "DeleteChannels",
@@ -42,7 +49,7 @@ pub(crate) fn router(state: Arc<StreamState>) -> Router {
         )
         .route(
             "/api/v2/users/delete",
-            start_endpoint(
+            start(
                 Operation::DeleteUsers,
                 "POST /api/v2/users/delete",
                 "DeleteUsers",
@@ -50,11 +57,43 @@ pub(crate) fn router(state: Arc<StreamState>) -> Router {
         )
         .route(
             "/api/v2/export/users",
-            start_endpoint(
+            start(
                 Operation::ExportUsers,
                 "POST /api/v2/export/users",
                 "ExportUsers",
             ),
+        )
+        .route(
+            "/api/v2/users/deactivate",
+            start(
+                Operation::DeactivateUsers,
+                "POST /api/v2/users/deactivate",
+                "DeactivateUsers",
+            ),
+        )
+        .route(
+            "/api/v2/users/reactivate",
+            start(
+                Operation::ReactivateUsers,
+                "POST /api/v2/users/reactivate",
+                "ReactivateUsers",
+            ),
+        )
+        .route(
+            "/api/v2/blocklists/{id}/import",
+            start_endpoint_with_path(Start {
+                op: Operation::ImportBlockList,
+                endpoint: "POST /api/v2/blocklists/{id}/import",
+                operation: "ImportBlockList",
+            }),
+        )
+        .route(
+            "/api/v2/video/call/{type}/{id}/delete",
+            start_endpoint_with_path(Start {
+                op: Operation::DeleteCall,
+                endpoint: "POST /api/v2/video/call/{type}/{id}/delete",
+                operation: "DeleteCall",
+            }),
         )
         .route("/_sim/tasks", post(create_scripted))
         .merge(control_routes::<StreamState>())
@@ -75,6 +114,12 @@ type Query_ = Query<HashMap<String, String>>;
 
 /// Auth, rate limit, faults, then `answer`; rate-limit headers on every response;
 /// every request recorded.
+///
+/// A 429 (over the window, or injected) says when to come back in `X-RateLimit-Reset`,
+/// as Stream's do: the window's reset, or for an injected 429 with `retry_after_secs`
+/// that many seconds from now. `Retry-After` is added only when the config asks. The
+/// request log remembers the wait the client was told (`Retry-After` when sent, else
+/// the time to `X-RateLimit-Reset`), so a client that comes back early is counted.
 async fn handle(
     state: &StreamState,
     call: Call<'_>,
@@ -83,8 +128,10 @@ async fn handle(
     answer: impl FnOnce(&StreamState) -> (StatusCode, Value),
 ) -> Response {
     let began = Instant::now();
-    let (limit, remaining, reset_in) = take_rate(state, call.endpoint);
-    let mut retry_after = None;
+    let (limit, remaining, window_reset) = take_rate(state, call.endpoint);
+    let until_window_reset = whole_secs(window_reset.saturating_duration_since(began));
+    // A 429's reset instant and its delay in whole seconds.
+    let mut come_back: Option<(Instant, u64)> = None;
     let mut fault_hit = false;
     let (status, mut response) = if let Err(refused) = auth::check(
         &state.config,
@@ -94,13 +141,16 @@ async fn handle(
         let body = api_error(refused.code, 401, call.operation, &refused.detail, None);
         json_response(StatusCode::UNAUTHORIZED, &body)
     } else if remaining.is_none() {
-        retry_after = state.config.send_retry_after.then_some(reset_in);
+        come_back = Some((window_reset, until_window_reset));
         rate_limited(call.operation)
     } else {
         let fault = state.common.draw_fault(call.is_status);
         fault_hit = fault.is_some();
         if let Some(Fault::RateLimited { retry_after_secs }) = fault {
-            retry_after = retry_after_secs.map(Duration::from_secs);
+            come_back = Some(match retry_after_secs {
+                Some(secs) => (began + Duration::from_secs(secs), secs),
+                None => (window_reset, until_window_reset),
+            });
         }
         faults::answer_under(
             fault,
@@ -122,12 +172,8 @@ async fn handle(
         )
         .await
     };
+    let reset_epoch = state.unix_secs_ceil(come_back.map_or(window_reset, |(at, _)| at));
     let h = response.headers_mut();
-    let reset_epoch = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-        + reset_in.as_secs();
     h.insert("x-ratelimit-limit", HeaderValue::from(limit));
     // A 429 (the window's or an injected one) always says nothing remains, as Stream's do.
     let remaining = match status {
@@ -136,9 +182,16 @@ async fn handle(
     };
     h.insert("x-ratelimit-remaining", HeaderValue::from(remaining));
     h.insert("x-ratelimit-reset", HeaderValue::from(reset_epoch));
-    if let Some(ra) = retry_after {
-        h.insert(header::RETRY_AFTER, HeaderValue::from(ra.as_secs()));
+    let retry_after = come_back
+        .filter(|_| state.config.send_retry_after)
+        .map(|(_, secs)| secs);
+    if let Some(secs) = retry_after {
+        h.insert(header::RETRY_AFTER, HeaderValue::from(secs));
     }
+    let told_to_wait = come_back.map(|_| match retry_after {
+        Some(secs) => Duration::from_secs(secs),
+        None => state.until_epoch(Instant::now(), reset_epoch),
+    });
     let target = call.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
     state.common.record(
         Request {
@@ -148,15 +201,20 @@ async fn handle(
             task_ids: &call.task_ids,
         },
         status.as_u16(),
-        retry_after,
+        told_to_wait,
         fault_hit,
     );
     response
 }
 
+/// A duration in whole seconds, rounded up (as `Retry-After` carries it).
+fn whole_secs(d: Duration) -> u64 {
+    d.as_secs() + u64::from(d.subsec_nanos() > 0)
+}
+
 /// Counts a request against its endpoint's window: (limit, remaining after it or
-/// `None` when over the limit, time to the window's reset).
-fn take_rate(state: &StreamState, endpoint: &str) -> (u32, Option<u32>, Duration) {
+/// `None` when over the limit, when the window resets).
+fn take_rate(state: &StreamState, endpoint: &str) -> (u32, Option<u32>, Instant) {
     let limit = state.config.rate_limit_per_minute;
     let now = Instant::now();
     let mut w = state.window.lock().unwrap_or_else(|e| e.into_inner());
@@ -165,15 +223,13 @@ fn take_rate(state: &StreamState, endpoint: &str) -> (u32, Option<u32>, Duration
         w.started = now;
         w.used.clear();
     }
-    let reset_in = (w.started + window).saturating_duration_since(now);
-    // Whole seconds, rounded up, as Retry-After carries.
-    let reset_in = Duration::from_secs(reset_in.as_secs() + u64::from(reset_in.subsec_nanos() > 0));
+    let reset_at = w.started + window;
     let used = w.used.entry(endpoint.to_owned()).or_default();
     if *used >= limit {
-        return (limit, None, reset_in);
+        return (limit, None, reset_at);
     }
     *used += 1;
-    (limit, Some(limit - *used), reset_in)
+    (limit, Some(limit - *used), reset_at)
 }
 
 fn rate_limited(operation: &str) -> (StatusCode, Response) {
@@ -311,10 +367,33 @@ async fn get_task_legacy(
     .await
 }
 
-/// Reads the subjects (channel cids, user ids) a start request names, or says what is
-/// wrong with it.
-fn subjects(op: Operation, body: &[u8]) -> Result<Vec<String>, String> {
-    let v: Value = serde_json::from_slice(body).map_err(|e| format!("invalid JSON body: {e}"))?;
+/// One start endpoint.
+#[derive(Debug, Clone, Copy)]
+struct Start {
+    op: Operation,
+    endpoint: &'static str,
+    operation: &'static str,
+}
+
+/// What a start request asks for.
+struct StartRequest {
+    /// The items it names: channel cids, user ids, the blocklist's name, the call's cid.
+    subjects: Vec<String>,
+    /// `DeleteCall` only: `"hard": true`.
+    hard: bool,
+}
+
+/// Reads a start request (its path parameters and body), or says what is wrong with it.
+fn read_start(
+    op: Operation,
+    params: &HashMap<String, String>,
+    body: &[u8],
+) -> Result<StartRequest, String> {
+    let v: Value = if body.is_empty() {
+        json!({})
+    } else {
+        serde_json::from_slice(body).map_err(|e| format!("invalid JSON body: {e}"))?
+    };
     let strings = |key: &str| -> Result<Vec<String>, String> {
         let items = v
             .get(key)
@@ -332,7 +411,8 @@ fn subjects(op: Operation, body: &[u8]) -> Result<Vec<String>, String> {
             })
             .collect()
     };
-    match op {
+    let param = |key: &str| params.get(key).cloned().unwrap_or_default();
+    let subjects = match op {
         Operation::ExportChannels => {
             let channels = v
                 .get("channels")
@@ -356,58 +436,118 @@ fn subjects(op: Operation, body: &[u8]) -> Result<Vec<String>, String> {
                         }
                     }
                 })
-                .collect()
+                .collect::<Result<_, _>>()?
         }
-        Operation::DeleteChannels => strings("cids"),
-        Operation::DeleteUsers | Operation::ExportUsers => strings("user_ids"),
+        Operation::DeleteChannels => strings("cids")?,
+        Operation::DeleteUsers
+        | Operation::ExportUsers
+        | Operation::DeactivateUsers
+        | Operation::ReactivateUsers => strings("user_ids")?,
+        Operation::ImportBlockList => {
+            strings("items")?;
+            vec![param("id")]
+        }
+        Operation::DeleteCall => vec![format!("{}:{}", param("type"), param("id"))],
+    };
+    let hard = match v.get("hard") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err("hard must be a boolean".into()),
+    };
+    Ok(StartRequest { subjects, hard })
+}
+
+/// A start endpoint's answer: a task started (`task_id`), or for a soft call delete
+/// and (when configured) a channel delete, the result at once without one.
+fn answer_start(
+    s: &StreamState,
+    start: Start,
+    params: &HashMap<String, String>,
+    body: &[u8],
+) -> (StatusCode, Value) {
+    let request = match read_start(start.op, params, body) {
+        Ok(request) => request,
+        Err(detail) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                api_error(4, 400, start.operation, &detail, None),
+            );
+        }
+    };
+    let call = || {
+        json!({
+            "type": params.get("type"),
+            "id": params.get("id"),
+            "cid": request.subjects.first(),
+        })
+    };
+    match start.op {
+        Operation::DeleteChannels if s.config.sync_delete_channels => {
+            let result = wire::default_result(start.op, &request.subjects, &s.config.item_errors);
+            (
+                StatusCode::CREATED,
+                json!({"result": result, "duration": "0.00ms"}),
+            )
+        }
+        // A soft call delete starts no task (Stream answers `"task_id": null`).
+        Operation::DeleteCall if !request.hard => (
+            StatusCode::CREATED,
+            json!({"call": call(), "task_id": null, "duration": "0.00ms"}),
+        ),
+        op => {
+            let script = s.default_script(op, &request.subjects);
+            let id = s.add_task(script);
+            let mut reply = json!({"task_id": id, "duration": "0.00ms"});
+            if let (Operation::DeleteCall, Some(obj)) = (op, reply.as_object_mut()) {
+                obj.insert("call".into(), call());
+            }
+            (StatusCode::CREATED, reply)
+        }
     }
 }
 
 async fn start(
     s: Arc<StreamState>,
-    op: Operation,
-    endpoint: &'static str,
-    operation: &'static str,
+    start: Start,
+    params: HashMap<String, String>,
     (q, method, uri, headers, body): (HashMap<String, String>, Method, Uri, HeaderMap, Bytes),
 ) -> Response {
     let call = Call {
         method: &method,
         uri: &uri,
-        endpoint,
-        operation,
+        endpoint: start.endpoint,
+        operation: start.operation,
         task_ids: Vec::new(),
         is_status: false,
     };
-    handle(&s, call, &q, &headers, |s| match subjects(op, &body) {
-        Ok(subjects) => {
-            let script = s.default_script(op, &subjects);
-            let id = s.add_task(script);
-            (
-                StatusCode::CREATED,
-                json!({"task_id": id, "duration": "0.00ms"}),
-            )
-        }
-        Err(detail) => (
-            StatusCode::BAD_REQUEST,
-            api_error(4, 400, operation, &detail, None),
-        ),
+    handle(&s, call, &q, &headers, |s| {
+        answer_start(s, start, &params, &body)
     })
     .await
 }
 
-/// The route of one start endpoint.
-fn start_endpoint(
-    op: Operation,
-    endpoint: &'static str,
-    operation: &'static str,
-) -> MethodRouter<Arc<StreamState>> {
+/// The route of a start endpoint without path parameters.
+fn start_endpoint(op: Start) -> MethodRouter<Arc<StreamState>> {
     post(
         move |State(s): State<Arc<StreamState>>,
               Query(q): Query_,
               m: Method,
               u: Uri,
               h: HeaderMap,
-              b: Bytes| async move { start(s, op, endpoint, operation, (q, m, u, h, b)).await },
+              b: Bytes| async move { start(s, op, HashMap::new(), (q, m, u, h, b)).await },
+    )
+}
+
+/// The route of a start endpoint with path parameters (`{id}`, `{type}`).
+fn start_endpoint_with_path(op: Start) -> MethodRouter<Arc<StreamState>> {
+    post(
+        move |State(s): State<Arc<StreamState>>,
+              Path(params): Path<HashMap<String, String>>,
+              Query(q): Query_,
+              m: Method,
+              u: Uri,
+              h: HeaderMap,
+              b: Bytes| async move { start(s, op, params, (q, m, u, h, b)).await },
     )
 }
 

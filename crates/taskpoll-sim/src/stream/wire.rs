@@ -1,5 +1,7 @@
 //! Stream's JSON bodies: task responses, `APIError`, default results and failures.
 
+use std::collections::BTreeMap;
+
 use serde_json::{Map, Value, json};
 
 use super::Operation;
@@ -31,8 +33,31 @@ pub(crate) fn api_error(
     body
 }
 
-/// The result a task started by `op` completes with.
-pub(crate) fn default_result(op: Operation, subjects: &[String]) -> Value {
+/// A per-item `result` map: `{"status": "ok"}`, or `{"status": "error", "error": ...}`
+/// for an item given a reason (Stream's `DeleteChannelsResult`).
+pub(crate) fn item_results<'a>(
+    items: impl IntoIterator<Item = (&'a str, Option<&'a str>)>,
+) -> Value {
+    let map: Map<String, Value> = items
+        .into_iter()
+        .map(|(item, reason)| {
+            let entry = match reason {
+                None => json!({"status": "ok"}),
+                Some(reason) => json!({"status": "error", "error": reason}),
+            };
+            (item.to_owned(), entry)
+        })
+        .collect();
+    Value::Object(map)
+}
+
+/// The result a task started by `op` completes with; deletes report the items in
+/// `item_errors` as failed.
+pub(crate) fn default_result(
+    op: Operation,
+    subjects: &[String],
+    item_errors: &BTreeMap<String, String>,
+) -> Value {
     let id = uuid::Uuid::new_v4();
     match op {
         Operation::ExportChannels => json!({
@@ -43,12 +68,14 @@ pub(crate) fn default_result(op: Operation, subjects: &[String]) -> Value {
         Operation::ExportUsers => json!({
             "url": format!("https://stream-exports.example/exports/users/1234/{id}.json?X-Amz-Expires=86400&X-Amz-Signature=a71c2e"),
         }),
-        Operation::DeleteChannels | Operation::DeleteUsers => {
-            let map: Map<String, Value> = subjects
+        Operation::DeleteChannels | Operation::DeleteUsers | Operation::DeleteCall => item_results(
+            subjects
                 .iter()
-                .map(|s| (s.clone(), json!({"status": "ok"})))
-                .collect();
-            Value::Object(map)
+                .map(|s| (s.as_str(), item_errors.get(s).map(String::as_str))),
+        ),
+        // Stream documents no result for these: an empty object.
+        Operation::DeactivateUsers | Operation::ReactivateUsers | Operation::ImportBlockList => {
+            json!({})
         }
     }
 }
@@ -59,6 +86,10 @@ pub(crate) fn default_failure(op: Operation, subjects: &[String]) -> Value {
         Operation::ExportChannels | Operation::ExportUsers => ("export_failed", "export"),
         Operation::DeleteChannels => ("delete_failed", "channel delete"),
         Operation::DeleteUsers => ("delete_failed", "user delete"),
+        Operation::DeleteCall => ("delete_failed", "call delete"),
+        Operation::DeactivateUsers => ("deactivate_failed", "user deactivation"),
+        Operation::ReactivateUsers => ("reactivate_failed", "user reactivation"),
+        Operation::ImportBlockList => ("import_failed", "blocklist import"),
     };
     let first = subjects.first().map(String::as_str).unwrap_or("unknown");
     json!({
