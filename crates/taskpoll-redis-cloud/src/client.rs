@@ -269,6 +269,23 @@ impl RedisCloudClient {
         decode::task_list(a.status, &a.headers, &a.body)
     }
 
+    /// `GET /v1/tasks`, keeping only the tasks whose id `wanted` accepts (the others
+    /// are read no further than their id: see [`decode::task_list_of`]).
+    pub async fn list_tasks_of(
+        &self,
+        wanted: &(dyn Fn(&str) -> bool + Sync),
+    ) -> Result<Vec<TaskStateUpdate>, RedisCloudError> {
+        let a = self
+            .call(
+                Operation::ListTasks,
+                Method::GET,
+                self.inner.base.join("tasks"),
+                None,
+            )
+            .await?;
+        decode::task_list_of(a.status, &a.headers, &a.body, wanted)
+    }
+
     /// `GET /v1/subscriptions/{subscriptionId}`. A 404 is
     /// [`RedisCloudError::UnknownSubscription`].
     pub async fn get_subscription(

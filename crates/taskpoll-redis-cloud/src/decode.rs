@@ -113,6 +113,82 @@ pub fn task_list(
     })
 }
 
+/// [`task_list`], keeping only the tasks whose id `wanted` accepts, and reading the
+/// others no further than their `taskId`.
+///
+/// An account's list holds every recent task, often thousands: a wait on a few of them
+/// should not build all of them (a 10,000-task list is a few megabytes of JSON and far
+/// more as parsed values). Each item is kept as its raw text until its id is known.
+pub fn task_list_of(
+    status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+    wanted: &dyn Fn(&str) -> bool,
+) -> Result<Vec<TaskStateUpdate>, RedisCloudError> {
+    let op = Operation::ListTasks;
+    if !is_success(status) {
+        return Err(http_error(op, status, headers, body));
+    }
+    let decode = |reason: String| RedisCloudError::Decode {
+        operation: op,
+        reason,
+        excerpt: excerpt(body),
+    };
+    let items = raw_items(body).map_err(decode)?;
+    let mut out = Vec::new();
+    for raw in items {
+        // Items that are not objects, or whose id is not text, are skipped.
+        let Ok(IdOnly { task_id: Some(id) }) = serde_json::from_str::<IdOnly<'_>>(raw.get()) else {
+            continue;
+        };
+        if !wanted(&id) {
+            continue;
+        }
+        let v: Value = serde_json::from_str(raw.get()).map_err(|e| decode(e.to_string()))?;
+        if let Some(task) = TaskStateUpdate::from_value(&v) {
+            out.push(task);
+        }
+    }
+    Ok(out)
+}
+
+/// Just a task's id, the rest of the item skipped unread.
+#[derive(serde::Deserialize)]
+struct IdOnly<'a> {
+    #[serde(rename = "taskId", borrow, default)]
+    task_id: Option<std::borrow::Cow<'a, str>>,
+}
+
+/// The items of a task list body (`{"tasks": [...]}`, `{}`, `null`, empty, or a bare
+/// array) as raw JSON texts.
+fn raw_items(body: &[u8]) -> Result<Vec<&serde_json::value::RawValue>, String> {
+    use serde_json::value::RawValue;
+    #[derive(serde::Deserialize)]
+    struct Wrapper<'a> {
+        #[serde(borrow, default)]
+        tasks: Option<&'a RawValue>,
+    }
+    let text = std::str::from_utf8(body).map_err(|e| e.to_string())?;
+    fn array(t: &str) -> Result<Vec<&RawValue>, String> {
+        serde_json::from_str::<Vec<&RawValue>>(t).map_err(|e| e.to_string())
+    }
+    match text.trim_start().as_bytes().first() {
+        None => Ok(Vec::new()),
+        Some(b'[') => array(text),
+        Some(b'{') => {
+            let w: Wrapper<'_> = serde_json::from_str(text).map_err(|e| e.to_string())?;
+            match w.tasks.map(RawValue::get) {
+                None => Ok(Vec::new()),
+                Some(t) if t.trim() == "null" => Ok(Vec::new()),
+                Some(t) if t.trim_start().starts_with('[') => array(t),
+                Some(_) => Err("\"tasks\" is not an array".into()),
+            }
+        }
+        Some(_) if text.trim() == "null" => Ok(Vec::new()),
+        Some(_) => Err("expected {\"tasks\": [...]}, {}, null or an array".into()),
+    }
+}
+
 /// Reads an answer to `GET /v1/subscriptions/{subscription_id}`: a 2xx JSON object as
 /// the subscription, 404 as [`RedisCloudError::UnknownSubscription`], any other status
 /// as [`RedisCloudError::Http`], a 2xx that is not a JSON object as

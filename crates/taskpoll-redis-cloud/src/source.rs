@@ -238,7 +238,8 @@ impl BatchTaskSource for RedisCloudSource {
     /// account with very many recent tasks) is not the tasks' fault: each id is then
     /// fetched alone, within the same fallback limit.
     async fn fetch_batch(&self, ids: &[String]) -> Result<Vec<BatchEntry<Self>>, RedisCloudError> {
-        let listed = match self.client.list_tasks().await {
+        let wanted: std::collections::HashSet<&str> = ids.iter().map(String::as_str).collect();
+        let listed = match self.client.list_tasks_of(&|id| wanted.contains(id)).await {
             Ok(listed) => listed,
             Err(RedisCloudError::TooLarge { cap, .. }) => {
                 tracing::warn!(

@@ -184,3 +184,50 @@ fn unknown_or_missing_statuses_are_running_unrecognized() {
         _ => panic!("not running"),
     }
 }
+
+#[test]
+fn a_filtered_list_reads_the_same_tasks_as_the_whole_list() {
+    let headers = reqwest::header::HeaderMap::new();
+    for name in [
+        "tasks-list.json",
+        "tasks-list-bare-array.json",
+        "tasks-list-empty.json",
+    ] {
+        let raw = std::fs::read(dir().join(name)).unwrap();
+        let v: Value = serde_json::from_slice(&raw).unwrap();
+        let whole: Vec<TaskStateUpdate> = parse_task_list(&v)
+            .unwrap()
+            .into_iter()
+            .filter(|t| t.task_id.is_some())
+            .collect();
+        let all =
+            taskpoll_redis_cloud::decode::task_list_of(200, &headers, &raw, &|_| true).unwrap();
+        assert_eq!(all, whole, "{name}");
+        // Only the tasks asked for, each read in full.
+        if let Some(first) = whole.first() {
+            let id = first.task_id.clone().unwrap();
+            let one = taskpoll_redis_cloud::decode::task_list_of(200, &headers, &raw, &|t| t == id)
+                .unwrap();
+            assert_eq!(one, vec![first.clone()], "{name}");
+        }
+    }
+    // The shapes the whole list reads, and its errors.
+    for (body, count) in [
+        ("", 0),
+        ("null", 0),
+        ("{}", 0),
+        ("{\"tasks\": null}", 0),
+        ("[1, \"x\", {\"taskId\": \"a\"}]", 1),
+    ] {
+        let got =
+            taskpoll_redis_cloud::decode::task_list_of(200, &headers, body.as_bytes(), &|_| true);
+        assert_eq!(got.map(|v| v.len()).ok(), Some(count), "{body}");
+    }
+    for body in ["{\"tasks\": 5}", "7", "{", "[1,"] {
+        assert!(
+            taskpoll_redis_cloud::decode::task_list_of(200, &headers, body.as_bytes(), &|_| true)
+                .is_err(),
+            "{body}"
+        );
+    }
+}
