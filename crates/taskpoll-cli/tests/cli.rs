@@ -211,6 +211,45 @@ async fn stream_failed_exits_1_with_the_vendor_fields() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stream_a_delete_with_a_failed_item_exits_1_naming_it() {
+    let sim = StreamSim::start(StreamSimConfig::default()).await.unwrap();
+    // Stream reports the task completed; one channel of it was not deleted.
+    let id = sim.create_task(script(
+        vec![ScriptStep::for_polls("running", 1)],
+        ScriptOutcome::Success {
+            result: taskpoll_sim::stream::item_results([
+                ("messaging:general", None),
+                ("messaging:frozen", Some("channel is frozen")),
+            ]),
+        },
+    ));
+    let env = stream_env(&sim);
+    let args = [
+        "wait",
+        "stream",
+        &id,
+        "--base-url",
+        &sim.base_url(),
+        "--interval",
+        "50ms",
+    ];
+    let mut json_args = args.to_vec();
+    json_args.push("--json");
+    let out = taskpoll(&json_args, &pairs(&env)).await;
+    assert_eq!(out.status.code(), Some(1), "stderr: {}", stderr(&out));
+    let lines: Vec<Value> = stdout(&out).lines().map(redact_line).collect();
+    insta::assert_json_snapshot!(lines);
+    // The plain line names the item and why.
+    let out = taskpoll(&args, &pairs(&env)).await;
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains("items_failed: 1 of 2 items failed: messaging:frozen (channel is frozen)"),
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn usage_errors_exit_2() {
     let out = taskpoll(&["wait", "stream", "some-task"], &[]).await;
     assert_eq!(out.status.code(), Some(2));

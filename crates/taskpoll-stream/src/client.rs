@@ -10,8 +10,8 @@ use crate::auth;
 use crate::config::{STREAM_CLIENT, StreamClientBuilder};
 use crate::error::{RateLimit, StreamError};
 use crate::models::{
-    ChannelRef, DeleteChannelsRequest, DeleteUsersRequest, ExportChannelsRequest, StartResponse,
-    TaskResponse,
+    ChannelRef, DeleteCallRequest, DeleteChannelsRequest, DeleteUsersRequest,
+    ExportChannelsRequest, ImportBlockListRequest, StartResponse, TaskResponse, UserIdsRequest,
 };
 use crate::outcome::StreamOutput;
 use crate::response::{self, Answer, GET_TASK};
@@ -22,7 +22,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use taskpoll::strategy::Fixed;
 use taskpoll::{Budget, Poller, RateLimitHint, RequestBudget, Scheduler, SchedulerCell};
-use taskpoll_http::{BaseUrl, Connection, Secret, Transport, read_capped};
+use taskpoll_http::{BaseUrl, Connection, Secret, Transport, encode_segment, read_capped};
 
 /// A client of Stream's server-side API: task status and the start endpoints.
 ///
@@ -62,6 +62,21 @@ impl fmt::Debug for StreamClient {
             .field("request_timeout", &self.inner.request_timeout)
             .field("max_response_bytes", &self.inner.max_response_bytes)
             .finish()
+    }
+}
+
+/// A value sent as one path segment of a start call, percent-encoded; empty, `.` and
+/// `..` are refused.
+fn segment(what: &'static str, value: &str) -> Result<String, StreamError> {
+    let refuse = |reason| StreamError::InvalidPathParameter {
+        what,
+        value: value.to_owned(),
+        reason,
+    };
+    match value {
+        "" => Err(refuse("it is empty")),
+        "." | ".." => Err(refuse("it is a relative path segment")),
+        _ => Ok(encode_segment(value)),
     }
 }
 
@@ -178,7 +193,8 @@ impl StreamClient {
 
     /// Deletes channels by cid (`POST /api/v2/chat/channels/delete`), for good when
     /// `hard`; returns the task id. On completion `result` maps each cid to
-    /// `{"status": "ok"}`.
+    /// `{"status": "ok"}` or `{"status": "error", "error": ...}` (a wait ends failed
+    /// when any channel failed).
     pub async fn delete_channels(
         &self,
         cids: &[String],
@@ -207,6 +223,69 @@ impl StreamClient {
         request: &DeleteUsersRequest,
     ) -> Result<String, StreamError> {
         self.start("DeleteUsers", "api/v2/users/delete", request)
+            .await
+    }
+
+    /// Starts an export of users (`POST /api/v2/export/users`); returns the task id. On
+    /// completion the task's `result` has the export's `url`.
+    pub async fn export_users(&self, user_ids: &[String]) -> Result<String, StreamError> {
+        let body = UserIdsRequest {
+            user_ids: user_ids.to_vec(),
+        };
+        self.start("ExportUsers", "api/v2/export/users", &body)
+            .await
+    }
+
+    /// Deactivates users (`POST /api/v2/users/deactivate`); returns the task id.
+    pub async fn deactivate_users(&self, user_ids: &[String]) -> Result<String, StreamError> {
+        let body = UserIdsRequest {
+            user_ids: user_ids.to_vec(),
+        };
+        self.start("DeactivateUsers", "api/v2/users/deactivate", &body)
+            .await
+    }
+
+    /// Reactivates users (`POST /api/v2/users/reactivate`); returns the task id.
+    pub async fn reactivate_users(&self, user_ids: &[String]) -> Result<String, StreamError> {
+        let body = UserIdsRequest {
+            user_ids: user_ids.to_vec(),
+        };
+        self.start("ReactivateUsers", "api/v2/users/reactivate", &body)
+            .await
+    }
+
+    /// Imports words into the blocklist `name` (`POST /api/v2/blocklists/{name}/import`);
+    /// returns the task id. The name is sent as one percent-encoded path segment.
+    pub async fn import_blocklist(
+        &self,
+        name: &str,
+        items: &[String],
+    ) -> Result<String, StreamError> {
+        let path = format!(
+            "api/v2/blocklists/{}/import",
+            segment("blocklist name", name)?
+        );
+        let body = ImportBlockListRequest {
+            items: items.to_vec(),
+        };
+        self.start("ImportBlockList", &path, &body).await
+    }
+
+    /// Deletes a call for good (`POST /api/v2/video/call/{type}/{id}/delete` with
+    /// `{"hard": true}`); returns the task id. On completion `result` maps the call's
+    /// cid to `{"status": "ok"}` (a wait ends failed when it is an error). A soft delete
+    /// starts no task, so it is not offered here.
+    pub async fn hard_delete_call(
+        &self,
+        call_type: &str,
+        call_id: &str,
+    ) -> Result<String, StreamError> {
+        let path = format!(
+            "api/v2/video/call/{}/{}/delete",
+            segment("call type", call_type)?,
+            segment("call id", call_id)?
+        );
+        self.start("DeleteCall", &path, &DeleteCallRequest { hard: true })
             .await
     }
 
@@ -262,28 +341,40 @@ impl StreamClient {
             .await
     }
 
+    /// A start call whose reply must carry a task id.
     async fn start(
         &self,
         operation: &'static str,
         path: &str,
         body: &impl Serialize,
     ) -> Result<String, StreamError> {
-        // These request types are plain structs of strings: serializing cannot fail.
-        let body = serde_json::to_vec(body).unwrap_or_default();
-        let reply: StartResponse = self
-            .call(Call {
-                operation,
-                method: Method::POST,
-                url: self.inner.base.join(path),
-                body: Some(body),
-                expected: "a start response",
-                track_rate: false,
-            })
+        let reply = self
+            .start_reply(operation, self.inner.base.join(path), body)
             .await?;
         match reply.task_id {
             Some(id) if !id.is_empty() => Ok(id),
             _ => Err(StreamError::MissingTaskId { operation }),
         }
+    }
+
+    /// A start call: `POST` of `body` to `url`, the reply as it came.
+    async fn start_reply(
+        &self,
+        operation: &'static str,
+        url: Url,
+        body: &impl Serialize,
+    ) -> Result<StartResponse, StreamError> {
+        // These request types are plain structs of strings: serializing cannot fail.
+        let body = serde_json::to_vec(body).unwrap_or_default();
+        self.call(Call {
+            operation,
+            method: Method::POST,
+            url,
+            body: Some(body),
+            expected: "a start response",
+            track_rate: false,
+        })
+        .await
     }
 
     async fn call<T: DeserializeOwned>(&self, call: Call) -> Result<T, StreamError> {

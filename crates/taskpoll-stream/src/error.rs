@@ -105,6 +105,17 @@ pub enum StreamError {
     /// The task id cannot be sent as one path segment (empty, `.` or `..`).
     #[error("{0}; pass the task_id exactly as Stream returned it")]
     InvalidTaskId(#[from] InvalidTaskId),
+    /// A name sent in a start call's path (a blocklist's name, a call's type or id)
+    /// cannot be sent as one path segment (empty, `.` or `..`).
+    #[error("invalid {what} {value:?}: {reason}")]
+    InvalidPathParameter {
+        /// What it names (`"blocklist name"`, `"call type"`, `"call id"`).
+        what: &'static str,
+        /// The value given.
+        value: String,
+        /// Why it was refused.
+        reason: &'static str,
+    },
     /// The server token could not be signed.
     #[error("could not sign the Stream server token: {reason}")]
     Token {
@@ -207,7 +218,7 @@ impl StreamError {
     /// | `Malformed` (2xx body not readable) | transient |
     /// | any of the above with `unrecoverable: true` | permanent |
     /// | `Unauthorized`, `Forbidden`, `NotFound`, `Rejected` | permanent |
-    /// | `Config`, `InvalidTaskId`, `Token`, `BodyTooLarge`, `MissingTaskId` | permanent |
+    /// | `Config`, `InvalidTaskId`, `InvalidPathParameter`, `Token`, `BodyTooLarge`, `MissingTaskId` | permanent |
     pub fn class(&self) -> ErrorClass {
         match self {
             StreamError::RateLimited(f) if !f.is_unrecoverable() => ErrorClass::RateLimited {

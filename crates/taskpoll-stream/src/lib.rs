@@ -8,10 +8,19 @@
 //! - [`StreamClient`]: server-side auth (HS256 server token, `api_key`), the status
 //!   call [`get_task`](StreamClient::get_task), and the start calls
 //!   [`export_channels`](StreamClient::export_channels),
-//!   [`delete_channels`](StreamClient::delete_channels) and
-//!   [`delete_users`](StreamClient::delete_users);
+//!   [`export_users`](StreamClient::export_users),
+//!   [`delete_channels`](StreamClient::delete_channels),
+//!   [`delete_users`](StreamClient::delete_users),
+//!   [`deactivate_users`](StreamClient::deactivate_users),
+//!   [`reactivate_users`](StreamClient::reactivate_users),
+//!   [`import_blocklist`](StreamClient::import_blocklist) and
+//!   [`hard_delete_call`](StreamClient::hard_delete_call);
 //! - [`StreamSource`]: the [`TaskSource`](taskpoll::TaskSource) that reads statuses as
-//!   taskpoll phases, with Stream's SDK defaults (poll at once, every 1 s, 60 s deadline);
+//!   taskpoll phases, with Stream's SDK defaults (poll at once, every 1 s, 60 s deadline).
+//!   A delete Stream reports `completed` with a failed item (a per-item `result` entry
+//!   `{"status": "error", "error": ...}`) ends the wait failed
+//!   ([`StreamFailure::Items`], naming each item and why); [`ItemResults`] types those
+//!   maps;
 //! - [`StreamClient::wait_for_task`]: the SDKs' `wait_for_task`, built on the poller;
 //! - the wire types in [`models`], and [`StreamError`] with its
 //!   [classification](StreamError::class).
@@ -69,10 +78,13 @@ mod source;
 pub use client::StreamClient;
 pub use config::{DEFAULT_BASE_URL, DEFAULT_REQUEST_TIMEOUT, StreamClientBuilder};
 pub use error::{ApiFailure, RateLimit, StreamError};
-pub use models::{ApiError, ChannelRef, ErrorResult, TaskResponse, Timestamp};
-pub use outcome::{StreamOutput, StreamTaskFailure};
+pub use models::{
+    ApiError, ChannelRef, ErrorResult, ItemResult, ItemResults, StartResponse, TaskResponse,
+    Timestamp,
+};
+pub use outcome::{ITEMS_FAILED, ItemsFailed, StreamFailure, StreamOutput, StreamTaskFailure};
 pub use source::{DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, StreamSource};
 pub use taskpoll_http::DEFAULT_MAX_RESPONSE_BYTES;
 
 /// Why a wait on a Stream task ended without its output.
-pub type StreamWaitError = taskpoll::WaitError<StreamTaskFailure, StreamError>;
+pub type StreamWaitError = taskpoll::WaitError<StreamFailure, StreamError>;

@@ -363,6 +363,107 @@ pub struct StartResponse {
     pub duration: Option<String>,
 }
 
+/// One item's line in a delete's `result` (Stream's `DeleteChannelsResult`): `{"status":
+/// "ok"}`, or `{"status": "error", "error": "<why>"}` for an item that was not deleted.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ItemResult {
+    /// `"ok"`, or another word (`"error"`) for a failed item.
+    pub status: String,
+    /// Why the item failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl ItemResult {
+    /// Whether the item succeeded: its status is `ok` (in any letter case). Any other
+    /// word is a failure, with or without an `error`.
+    pub fn is_ok(&self) -> bool {
+        self.status.eq_ignore_ascii_case("ok")
+    }
+
+    /// Why the item failed: its `error`, else its status word (`None` when it is ok).
+    pub fn reason(&self) -> Option<&str> {
+        if self.is_ok() {
+            return None;
+        }
+        Some(match self.error.as_deref() {
+            Some(e) if !e.is_empty() => e,
+            _ => &self.status,
+        })
+    }
+}
+
+/// The per-item results of a delete (channels, users, a call): each item (cid or user
+/// id) and its [`ItemResult`], in item order. Serializes as Stream's map.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ItemResults(BTreeMap<String, ItemResult>);
+
+impl ItemResults {
+    /// Reads a task's `result` as per-item results, when it is one: a non-empty object
+    /// whose every value is an object with a string `status` (an `error` that is not a
+    /// string is written out as JSON text). Anything else (an export's `{url, path,
+    /// s3_bucket_name}`, `{}`, `null`) is `None`.
+    pub fn from_result(result: &Value) -> Option<ItemResults> {
+        let map = result.as_object().filter(|m| !m.is_empty())?;
+        map.iter()
+            .map(|(item, v)| {
+                let entry = v.as_object()?;
+                let status = entry.get("status")?.as_str()?.to_owned();
+                Some((
+                    item.clone(),
+                    ItemResult {
+                        status,
+                        error: text(entry.get("error")),
+                    },
+                ))
+            })
+            .collect::<Option<BTreeMap<_, _>>>()
+            .map(ItemResults)
+    }
+
+    /// Every item and its result.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &ItemResult)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// The items that failed, with their results.
+    pub fn failed(&self) -> impl Iterator<Item = (&str, &ItemResult)> {
+        self.iter().filter(|(_, r)| !r.is_ok())
+    }
+
+    /// Whether any item failed.
+    pub fn any_failed(&self) -> bool {
+        self.failed().next().is_some()
+    }
+
+    /// The result of one item.
+    pub fn get(&self, item: &str) -> Option<&ItemResult> {
+        self.0.get(item)
+    }
+
+    /// How many items there are.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The map itself.
+    pub fn as_map(&self) -> &BTreeMap<String, ItemResult> {
+        &self.0
+    }
+}
+
+impl From<BTreeMap<String, ItemResult>> for ItemResults {
+    fn from(map: BTreeMap<String, ItemResult>) -> Self {
+        ItemResults(map)
+    }
+}
+
 /// One channel to export: by type and id, or by cid (`"messaging:general"`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(untagged)]
@@ -422,6 +523,28 @@ pub struct DeleteChannelsRequest {
     /// Delete for good (`true`) rather than soft-delete.
     #[serde(default)]
     pub hard_delete: bool,
+}
+
+/// The body of `POST /api/v2/export/users`, `POST /api/v2/users/deactivate` and
+/// `POST /api/v2/users/reactivate`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserIdsRequest {
+    /// The users' ids.
+    pub user_ids: Vec<String>,
+}
+
+/// The body of `POST /api/v2/blocklists/{id}/import`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportBlockListRequest {
+    /// The words to add to the blocklist.
+    pub items: Vec<String>,
+}
+
+/// The body of `POST /api/v2/video/call/{type}/{id}/delete`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeleteCallRequest {
+    /// Delete for good (`true`: the only form that starts a task).
+    pub hard: bool,
 }
 
 /// How [`DeleteUsersRequest`] deletes each kind of data.

@@ -9,7 +9,7 @@ use taskpoll::{ErrorClass, Phase, PollPolicy, Progress, RateLimitHint, SourcePha
 use crate::client::StreamClient;
 use crate::error::StreamError;
 use crate::models::TaskResponse;
-use crate::outcome::{StreamOutput, StreamTaskFailure};
+use crate::outcome::{ItemsFailed, StreamFailure, StreamOutput, StreamTaskFailure};
 
 /// The SDKs' poll interval: 1 s, fixed.
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(1);
@@ -24,7 +24,8 @@ pub const DEFAULT_WAIT_TIMEOUT: Duration = Duration::from_secs(60);
 /// | `waiting`, `pending` | `Pending` |
 /// | `running` | `Running` |
 /// | `completed` | `Succeeded(StreamOutput { result, task })` |
-/// | `failed`, `error` | `Failed(StreamTaskFailure)` |
+/// | `completed` with a per-item `result` in which an item failed | `Failed(StreamFailure::Items)` |
+/// | `failed`, `error` | `Failed(StreamFailure::Task)` |
 /// | anything else | `Running`, marked unrecognized (logged, shown in watch updates) |
 ///
 /// The status word is kept as Stream spelled it.
@@ -51,11 +52,15 @@ pub(crate) fn classify(task: TaskResponse) -> SourcePhase<StreamSource> {
     match word.as_str() {
         "waiting" | "pending" => Phase::Pending(Progress::new(task.status)),
         "running" => Phase::Running(Progress::new(task.status)),
-        "completed" => Phase::Succeeded(StreamOutput {
-            result: task.result.clone().unwrap_or_default(),
-            task,
-        }),
-        "failed" | "error" => Phase::Failed(StreamTaskFailure::from_task(&task)),
+        // A delete reports each item in `result`; one that failed fails the wait.
+        "completed" => match ItemsFailed::from_task(&task) {
+            Some(failed) => Phase::Failed(StreamFailure::Items(failed)),
+            None => Phase::Succeeded(StreamOutput {
+                result: task.result.clone().unwrap_or_default(),
+                task,
+            }),
+        },
+        "failed" | "error" => Phase::Failed(StreamTaskFailure::from_task(&task).into()),
         _ => Phase::Running(Progress::new(task.status).unrecognized()),
     }
 }
@@ -66,7 +71,7 @@ impl TaskSource for StreamSource {
     type Status = TaskResponse;
     type Output = StreamOutput;
     type Partial = ();
-    type Failure = StreamTaskFailure;
+    type Failure = StreamFailure;
     type Error = StreamError;
 
     async fn fetch(&self, id: &String) -> Result<TaskResponse, StreamError> {

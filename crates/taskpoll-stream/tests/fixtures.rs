@@ -24,7 +24,13 @@ fn phase(p: SourcePhase<StreamSource>) -> Value {
             json!({"kind": "running", "status": p.status, "recognized": p.recognized})
         }
         Phase::Succeeded(out) => json!({"kind": "succeeded", "output": out}),
-        Phase::Failed(f) => json!({"kind": "failed", "failure": f, "display": f.to_string()}),
+        Phase::Failed(f) => {
+            let mut v = json!({"kind": "failed", "failure": f, "display": f.to_string()});
+            if f.as_items().is_some() {
+                v["failed_items"] = json!(f.failed_items());
+            }
+            v
+        }
     }
 }
 
@@ -100,6 +106,36 @@ fn every_fixture_parsed_and_classified() {
     for name in names {
         let value = read(&name, &source);
         let snapshot = name.trim_end_matches(".json").to_owned();
+        insta::assert_json_snapshot!(snapshot, value);
+    }
+}
+
+/// The delete fixtures with one item turned into the failure Stream's schema allows
+/// (`DeleteChannelsResult`: `{"status", "error"}`): no captured body shows one, so they
+/// are derived from the real ones. Each is a failed wait naming the item.
+#[test]
+fn delete_fixtures_with_a_failed_item_are_failures() {
+    let source = StreamClient::new("k", "s").unwrap().source();
+    for (name, item, why) in [
+        (
+            "task-completed-delete-channels.json",
+            "messaging:random",
+            "channel is frozen",
+        ),
+        (
+            "task-completed-delete-users.json",
+            "user-2",
+            "user owns channels",
+        ),
+    ] {
+        let mut body: Value =
+            serde_json::from_slice(&std::fs::read(fixture_path(name)).unwrap()).unwrap();
+        body["result"][item] = json!({"status": "error", "error": why});
+        let bytes = serde_json::to_vec(&body).unwrap();
+        let task = TaskResponse::decode(200, &HeaderMap::new(), &bytes).unwrap();
+        let value = json!({"body": body, "phase": phase(source.classify(task))});
+        assert_eq!(value["phase"]["failed_items"], json!([[item, why]]));
+        let snapshot = format!("{}-with-a-failed-item", name.trim_end_matches(".json"));
         insta::assert_json_snapshot!(snapshot, value);
     }
 }

@@ -5,6 +5,7 @@
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::{client, collect, fails, fast, ms, quick, sim, succeeds};
@@ -14,7 +15,7 @@ use taskpoll_http::TransportKind;
 use taskpoll_sim::faults::{Fault, FaultPlan};
 use taskpoll_sim::stream::StreamSimConfig;
 use taskpoll_stream::{
-    ChannelRef, DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, StreamClient, StreamError,
+    ChannelRef, DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, ItemResult, StreamClient, StreamError,
     StreamSource, Timestamp,
 };
 
@@ -92,6 +93,232 @@ async fn deletes_complete_with_results_keyed_by_cid_and_user_id() {
     sim.shutdown().await;
 }
 
+/// A simulator whose deletes fail for `messaging:frozen` and `user-owner`.
+fn with_item_errors() -> StreamSimConfig {
+    StreamSimConfig {
+        item_errors: BTreeMap::from([
+            (
+                "messaging:frozen".to_owned(),
+                "channel is frozen".to_owned(),
+            ),
+            ("user-owner".to_owned(), "user owns channels".to_owned()),
+            ("default:standup".to_owned(), "call is live".to_owned()),
+        ]),
+        ..quick(60)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delete_with_a_failed_channel_ends_the_wait_failed_naming_it() {
+    let sim = sim(with_item_errors()).await;
+    let client = client(&sim);
+    let cids = [
+        "messaging:general".to_owned(),
+        "messaging:frozen".to_owned(),
+    ];
+    let id = client.delete_channels(&cids, true).await.unwrap();
+    let err = fast(&client).wait(id.clone()).await.unwrap_err();
+    // A task failure, although Stream says `completed`.
+    assert_eq!(err.kind(), ErrorKind::Failed);
+    let WaitError::Failed { failure, .. } = &err else {
+        panic!("{err:?}");
+    };
+    let items = failure.as_items().unwrap();
+    assert_eq!(items.task_id, id);
+    assert_eq!(
+        items.failed().collect::<Vec<_>>(),
+        [("messaging:frozen", "channel is frozen")]
+    );
+    assert_eq!(
+        failure.failed_items(),
+        [("messaging:frozen", "channel is frozen")]
+    );
+    assert_eq!(failure.error_type(), "items_failed");
+    assert_eq!(failure.task_id(), id);
+    // The whole per-item map stays available.
+    assert_eq!(items.items.len(), 2);
+    assert!(items.items.get("messaging:general").unwrap().is_ok());
+    assert_eq!(
+        items.items.get("messaging:frozen").unwrap(),
+        &ItemResult {
+            status: "error".into(),
+            error: Some("channel is frozen".into())
+        }
+    );
+    // Display and serialized fields name each failed item and its reason.
+    assert_eq!(
+        failure.to_string(),
+        "items_failed: 1 of 2 items failed: messaging:frozen (channel is frozen)"
+    );
+    assert!(
+        err.to_string().starts_with(&format!(
+            "task {id} failed: items_failed: 1 of 2 items failed: messaging:frozen (channel is frozen)"
+        )),
+        "{err}"
+    );
+    assert_eq!(
+        serde_json::to_value(failure).unwrap(),
+        json!({
+            "task_id": id,
+            "type": "items_failed",
+            "description": "1 of 2 items failed: messaging:frozen (channel is frozen)",
+            "failed_items": {"messaging:frozen": "channel is frozen"},
+            "result": {
+                "messaging:general": {"status": "ok"},
+                "messaging:frozen": {"status": "error", "error": "channel is frozen"},
+            },
+        })
+    );
+    // The SDK-style wait says the same.
+    let again = client.wait_for_task(&id).await.unwrap_err();
+    assert_eq!(again.failure(), Some(failure));
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_and_call_deletes_with_failed_items_fail_too_and_clean_ones_succeed() {
+    let sim = sim(with_item_errors()).await;
+    let client = client(&sim);
+    let poller = fast(&client);
+    let users = client
+        .delete_users(&[
+            "user-1".to_owned(),
+            "user-owner".to_owned(),
+            "user-2".to_owned(),
+        ])
+        .await
+        .unwrap();
+    let err = poller.wait(users).await.unwrap_err();
+    let failure = err.failure().unwrap();
+    assert_eq!(
+        failure.failed_items(),
+        [("user-owner", "user owns channels")]
+    );
+    assert_eq!(
+        failure.description(),
+        "1 of 3 items failed: user-owner (user owns channels)"
+    );
+
+    let call = client.hard_delete_call("default", "standup").await.unwrap();
+    let err = poller.wait(call).await.unwrap_err();
+    assert_eq!(
+        err.failure().unwrap().failed_items(),
+        [("default:standup", "call is live")]
+    );
+
+    // Every item ok: a success, its items typed.
+    let clean = client
+        .delete_users(&["user-1".to_owned(), "user-2".to_owned()])
+        .await
+        .unwrap();
+    let done = poller.wait(clean).await.unwrap();
+    let items = done.items().unwrap();
+    assert_eq!(items.len(), 2);
+    assert!(items.iter().all(|(_, r)| r.is_ok()));
+    assert!(done.failed_items().is_empty());
+    // An export's result is not a per-item map.
+    let export = client
+        .export_channels(&[ChannelRef::cid("messaging:general")])
+        .await
+        .unwrap();
+    assert_eq!(poller.wait(export).await.unwrap().items(), None);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_exports_activation_blocklist_imports_and_hard_call_deletes_start_and_complete() {
+    let sim = sim(quick(60)).await;
+    let client = client(&sim);
+    let poller = fast(&client);
+    let users = ["user-1".to_owned(), "user-2".to_owned()];
+
+    let id = client.export_users(&users).await.unwrap();
+    let done = poller.wait(id).await.unwrap();
+    assert!(
+        done.result["url"]
+            .as_str()
+            .unwrap()
+            .contains("/exports/users/")
+    );
+    for id in [
+        client.deactivate_users(&users).await.unwrap(),
+        client.reactivate_users(&users).await.unwrap(),
+        client
+            .import_blocklist("profanity en/1", &["darn".to_owned(), "heck".to_owned()])
+            .await
+            .unwrap(),
+    ] {
+        let done = poller.wait(id).await.unwrap();
+        assert_eq!(done.task.status, "completed");
+        assert_eq!(done.items(), None);
+    }
+    let id = client.hard_delete_call("livestream", "ls 7").await.unwrap();
+    let done = poller.wait(id).await.unwrap();
+    assert_eq!(done.result, json!({"livestream:ls 7": {"status": "ok"}}));
+
+    // Each went to its own path, names as one encoded segment each.
+    let key = sim.api_key().to_owned();
+    let starts: Vec<(String, String, u16)> = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST")
+        .map(|r| (r.endpoint, r.target, r.status))
+        .collect();
+    assert_eq!(
+        starts,
+        [
+            (
+                "POST /api/v2/export/users",
+                "/api/v2/export/users".to_owned()
+            ),
+            (
+                "POST /api/v2/users/deactivate",
+                "/api/v2/users/deactivate".to_owned()
+            ),
+            (
+                "POST /api/v2/users/reactivate",
+                "/api/v2/users/reactivate".to_owned()
+            ),
+            (
+                "POST /api/v2/blocklists/{id}/import",
+                "/api/v2/blocklists/profanity%20en%2F1/import".to_owned()
+            ),
+            (
+                "POST /api/v2/video/call/{type}/{id}/delete",
+                "/api/v2/video/call/livestream/ls%207/delete".to_owned()
+            ),
+        ]
+        .map(|(e, t)| (e.to_owned(), format!("{t}?api_key={key}"), 201))
+    );
+
+    // Names that cannot be one path segment are refused before any request.
+    let before = sim.counts().total;
+    for err in [
+        client
+            .import_blocklist("", &["x".to_owned()])
+            .await
+            .unwrap_err(),
+        client.hard_delete_call("..", "x").await.unwrap_err(),
+        client.hard_delete_call("default", ".").await.unwrap_err(),
+    ] {
+        assert!(
+            matches!(err, StreamError::InvalidPathParameter { .. }),
+            "{err:?}"
+        );
+        assert_eq!(err.class(), ErrorClass::Permanent);
+    }
+    assert_eq!(
+        client
+            .hard_delete_call("default", "")
+            .await
+            .unwrap_err()
+            .to_string(),
+        "invalid call id \"\": it is empty"
+    );
+    assert_eq!(sim.counts().total, before);
+    sim.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_start_is_a_permanent_error_with_streams_code() {
     let sim = sim(StreamSimConfig::default()).await;
@@ -148,7 +375,7 @@ async fn a_failed_task_ends_the_wait_with_every_error_field() {
     let err = fast(&client).wait(id.clone()).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Failed);
     assert_eq!(err.polls(), 3);
-    let failure = err.failure().unwrap();
+    let failure = err.failure().unwrap().as_task().unwrap();
     assert_eq!(failure.task_id, id);
     assert_eq!(failure.error_type, "export_failed");
     assert_eq!(
@@ -171,7 +398,7 @@ async fn a_failed_task_ends_the_wait_with_every_error_field() {
     );
     // wait_for_task reports the same.
     let err = client.wait_for_task(&id).await.unwrap_err();
-    assert_eq!(err.failure(), Some(failure));
+    assert_eq!(err.failure().unwrap(), failure);
     sim.shutdown().await;
 }
 
@@ -181,7 +408,7 @@ async fn a_failure_without_an_error_object_is_type_unknown() {
     let client = client(&sim);
     let id = sim.create_task(fails(&[], serde_json::Value::Null));
     let err = fast(&client).wait(id.clone()).await.unwrap_err();
-    let failure = err.failure().unwrap();
+    let failure = err.failure().unwrap().as_task().unwrap();
     assert_eq!(failure.error_type, "unknown");
     assert_eq!(failure.description, "");
     assert_eq!(failure.stack_trace, None);
@@ -716,7 +943,7 @@ async fn statuses_match_in_any_case_and_error_is_a_failure() {
     let id = sim.create_task(succeeds(&[("error", 5)], json!({})));
     let err = poller.wait(id).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Failed);
-    assert_eq!(err.failure().unwrap().error_type, "unknown");
+    assert_eq!(err.failure().unwrap().error_type(), "unknown");
     assert_eq!(err.polls(), 1);
     sim.shutdown().await;
 }
@@ -903,7 +1130,7 @@ async fn clones_share_one_client_and_source_works_as_a_trait_object() {
                 Status = taskpoll_stream::TaskResponse,
                 Output = taskpoll_stream::StreamOutput,
                 Partial = (),
-                Failure = taskpoll_stream::StreamTaskFailure,
+                Failure = taskpoll_stream::StreamFailure,
                 Error = StreamError,
             >,
     > = Box::new(client.clone().source());

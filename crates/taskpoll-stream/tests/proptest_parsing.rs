@@ -3,8 +3,9 @@
 //! classified by `StreamSource::classify`. Whatever the bytes (arbitrary bytes,
 //! arbitrary JSON, JSON shaped like Stream's with values of any type, bodies cut
 //! short), reading never panics and always gives a typed answer or a typed error of
-//! the right kind for the status; a task that says `completed` is never read as
-//! anything but a success.
+//! the right kind for the status; a task that says `completed` is read as a success
+//! unless its `result` is a per-item map with a failed item, and then as a failure
+//! naming exactly those items.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use proptest::collection::{btree_map, vec};
@@ -13,7 +14,7 @@ use proptest::sample::{Index, select};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::{Map, Value};
 use taskpoll::{ErrorClass, Phase, TaskSource};
-use taskpoll_stream::{StreamClient, StreamError, StreamSource, TaskResponse};
+use taskpoll_stream::{ItemResults, StreamClient, StreamError, StreamSource, TaskResponse};
 
 const TASK_KEYS: &[&str] = &[
     "task_id",
@@ -270,20 +271,37 @@ fn read(status: u16, headers: &HeaderMap, body: &[u8]) {
     }
 }
 
-/// The phase follows the status word; a `completed` task is a success with its result.
+/// The phase follows the status word; a `completed` task is a success with its result,
+/// unless an item of a per-item result failed.
 fn check_phase(task: TaskResponse) {
     let word = task.status.to_ascii_lowercase();
     let result = task.result.clone().unwrap_or(Value::Null);
+    let failed_items: Vec<String> = ItemResults::from_result(&result)
+        .map(|items| items.failed().map(|(k, _)| k.to_owned()).collect())
+        .unwrap_or_default();
     let id = task.task_id.clone();
     let phase = source().classify(task);
     match (word.as_str(), phase) {
         ("completed", Phase::Succeeded(out)) => {
+            assert!(failed_items.is_empty(), "{result}");
             assert_eq!(out.result, result);
             assert_eq!(out.task_id(), id);
         }
+        ("completed", Phase::Failed(f)) => {
+            assert!(!failed_items.is_empty(), "{result}");
+            assert_eq!(f.task_id(), id);
+            let named: Vec<&str> = f.failed_items().into_iter().map(|(k, _)| k).collect();
+            assert_eq!(named, failed_items);
+            let text = f.to_string();
+            assert!(
+                failed_items.iter().all(|i| text.contains(i.as_str())),
+                "{text}"
+            );
+            assert_eq!(serde_json::to_value(&f).unwrap()["result"], result);
+        }
         ("failed" | "error", Phase::Failed(f)) => {
-            assert_eq!(f.task_id, id);
-            assert!(!f.error_type.is_empty());
+            assert_eq!(f.task_id(), id);
+            assert!(!f.error_type().is_empty());
             let _ = f.to_string();
         }
         ("waiting" | "pending", Phase::Pending(p)) => assert!(p.recognized),
@@ -318,6 +336,34 @@ proptest! {
         body in bytes_of(api_error_body()),
     ) {
         read(status, &headers, &body);
+    }
+
+    #[test]
+    fn per_item_results_fail_the_wait_exactly_when_an_item_failed(
+        word in select(&["completed", "Completed"][..]),
+        items in btree_map(
+            prop_oneof![".{0,12}", "[a-z]{1,8}:[a-z0-9-]{1,8}"],
+            (
+                select(&["ok", "OK", "error", "failed", ""][..]),
+                prop_oneof![Just(Value::Null), ".{0,16}".prop_map(Value::from), scalar()],
+            ),
+            1..6,
+        ),
+    ) {
+        let result: Map<String, Value> = items
+            .into_iter()
+            .map(|(item, (status, error))| {
+                let mut entry = Map::new();
+                entry.insert("status".into(), Value::from(status));
+                if !error.is_null() {
+                    entry.insert("error".into(), error);
+                }
+                (item, Value::Object(entry))
+            })
+            .collect();
+        let body = serde_json::json!({"task_id": "t-1", "status": word, "result": result});
+        let task = TaskResponse::decode(200, &HeaderMap::new(), &serde_json::to_vec(&body).unwrap()).unwrap();
+        check_phase(task);
     }
 
     #[test]
