@@ -34,7 +34,7 @@ impl Default for Settings {
             rate_limit_floor: Duration::from_secs(30),
             visibility_grace: VisibilityGrace::for_duration(Duration::from_secs(30)),
             deadline: Duration::from_secs(30 * 60),
-            max_batch: 1000,
+            max_batch: 10_000,
             batch_fallback: 10,
         }
     }
@@ -113,8 +113,10 @@ impl RedisCloudClientBuilder {
         self
     }
 
-    /// Most task ids one batched fetch covers (1000 by default: `GET /v1/tasks` shows
-    /// every task of the account in one request).
+    /// Most task ids one batched fetch covers (10,000 by default). One
+    /// `GET /v1/tasks` shows every task of the account whatever the number of ids it
+    /// answers for, so waits due together should share one: a smaller cap only splits
+    /// a round into several list requests (each fetching the whole list).
     pub fn max_batch(mut self, n: usize) -> Self {
         self.settings.max_batch = n.max(1);
         self

@@ -27,7 +27,7 @@ fn parallel() -> RedisCloudSimConfig {
 async fn every_listed_task_in_one_request() {
     let sim = sim(parallel()).await;
     let source = client(&sim).source();
-    assert_eq!(source.max_batch(), 1000);
+    assert_eq!(source.max_batch(), 10_000);
     let ids: Vec<String> = (0..25)
         .map(|i| {
             sim.create_task(success(
