@@ -774,6 +774,28 @@ async fn rate_limit_per_key() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compressed_rate_window() {
+    let window = Duration::from_millis(500);
+    let (sim, api) = boot(RedisCloudSimConfig {
+        rate_limit_per_minute: 1,
+        rate_window: window,
+        ..quick()
+    })
+    .await;
+    assert_eq!(api.get("/tasks").await.status, StatusCode::OK);
+    assert_eq!(
+        api.get("/tasks").await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // A new window after the short one has passed.
+    tokio::time::sleep(window + Duration::from_millis(100)).await;
+    let r = api.get("/tasks").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.header("x-rate-limit-remaining"), Some("0"));
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn list_shapes_and_order() {
     let (sim, api) = boot(RedisCloudSimConfig {
         serial_processing: false,

@@ -94,6 +94,9 @@ pub struct RedisCloudSimConfig {
     pub defaults: Defaults,
     /// Requests per minute per account key (fixed one-minute window) before 429.
     pub rate_limit_per_minute: u32,
+    /// The rate-limit window: one minute, as Redis Cloud's (shorter only to compress
+    /// time in benchmarks).
+    pub rate_window: Duration,
     /// Send `Retry-After` (seconds to the window reset) with rate-limit 429s. Off by
     /// default: there is no evidence Redis Cloud sends it.
     pub send_retry_after: bool,
@@ -130,6 +133,7 @@ impl Default for RedisCloudSimConfig {
             secret_key: "sim-redis-cloud-secret".into(),
             defaults: Defaults::default(),
             rate_limit_per_minute: 400,
+            rate_window: WINDOW,
             send_retry_after: false,
             rate_limit_body: ErrorBody::Spring,
             auth_failure: AuthFailure::Spring,

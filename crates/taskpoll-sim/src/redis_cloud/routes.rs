@@ -16,7 +16,7 @@ use tokio::time::Instant;
 use super::wire;
 use super::{
     AuthFailure, ErrorBody, ListForm, Look, RedisCloudState, ResourceLink, SubStage, Subscription,
-    TaskOptions, WINDOW, auth,
+    TaskOptions, auth,
 };
 use crate::accounting::Request;
 use crate::control::control_routes;
@@ -178,18 +178,20 @@ async fn handle(
     response
 }
 
-/// Counts a request against its key's one-minute window: (remaining after it, or
-/// `None` when over the limit; time to the window's reset in whole seconds).
+/// Counts a request against its key's window (one minute unless compressed):
+/// (remaining after it, or `None` when over the limit; time to the window's reset in
+/// whole seconds).
 fn take_rate(state: &RedisCloudState, key: &str) -> (Option<u32>, Duration) {
     let limit = state.config.rate_limit_per_minute;
+    let window = state.config.rate_window;
     let now = Instant::now();
     let mut world = state.world();
     let w = &mut world.window;
-    if now.saturating_duration_since(w.started) >= WINDOW {
+    if now.saturating_duration_since(w.started) >= window {
         w.started = now;
         w.used.clear();
     }
-    let reset_in = (w.started + WINDOW).saturating_duration_since(now);
+    let reset_in = (w.started + window).saturating_duration_since(now);
     let reset_in = Duration::from_secs(reset_in.as_secs() + u64::from(reset_in.subsec_nanos() > 0));
     let used = w.used.entry(key.to_owned()).or_default();
     if *used >= limit {
@@ -204,7 +206,7 @@ fn peek_rate(state: &RedisCloudState) -> u32 {
     let limit = state.config.rate_limit_per_minute;
     let world = state.world();
     let w = &world.window;
-    if Instant::now().saturating_duration_since(w.started) >= WINDOW {
+    if Instant::now().saturating_duration_since(w.started) >= state.config.rate_window {
         return limit;
     }
     limit.saturating_sub(w.used.get(&state.config.api_key).copied().unwrap_or(0))
