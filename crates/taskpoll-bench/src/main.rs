@@ -7,6 +7,7 @@ mod measure;
 mod memory;
 mod poll_cost;
 mod scale;
+mod shared_budget;
 mod sim_throughput;
 mod stream_budget;
 
@@ -37,6 +38,9 @@ enum Command {
     Chart(chart::ChartArgs),
     /// Many Stream waits under a request budget (time compressed).
     StreamBudget(stream_budget::StreamBudgetArgs),
+    /// Two Redis Cloud clients of one key under one budget, against two budgets
+    /// (time compressed).
+    SharedBudget(shared_budget::SharedBudgetArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -47,6 +51,7 @@ fn main() -> std::process::ExitCode {
         Command::SimThroughput(args) => sim_throughput::run(&args),
         Command::Scale(args) => scale::run(&args).map(|_| ()),
         Command::StreamBudget(args) => stream_budget::run(&args),
+        Command::SharedBudget(args) => shared_budget::run(&args),
         Command::Chart(args) => chart::run(&args),
     };
     match result {
