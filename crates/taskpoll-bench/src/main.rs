@@ -10,6 +10,7 @@ mod scale;
 mod shared_budget;
 mod sim_throughput;
 mod stream_budget;
+mod wait_command;
 
 use clap::{Parser, Subcommand};
 
@@ -41,6 +42,9 @@ enum Command {
     /// Two Redis Cloud clients of one key under one budget, against two budgets
     /// (time compressed).
     SharedBudget(shared_budget::SharedBudgetArgs),
+    /// The `taskpoll wait` command itself on many ids: requests, RSS, line delays.
+    #[command(name = "wait-command")]
+    TaskpollWait(wait_command::WaitCommandArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -53,6 +57,7 @@ fn main() -> std::process::ExitCode {
         Command::StreamBudget(args) => stream_budget::run(&args),
         Command::SharedBudget(args) => shared_budget::run(&args),
         Command::Chart(args) => chart::run(&args),
+        Command::TaskpollWait(args) => wait_command::run(&args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

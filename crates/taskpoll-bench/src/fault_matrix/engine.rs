@@ -587,9 +587,11 @@ pub async fn redis_cloud(m: &Matrix) -> Result<Report, RunError> {
         .base_url(&sim.base_url())
         .request_timeout(m.request_timeout)
         .requests_per_minute(u32::MAX)
-        .budget(Budget::unlimited())
-        // Small batches, so that the faults have requests enough to land on.
-        .max_batch(4)
+        // Batches small enough that the faults have requests to land on (a round of
+        // due waits takes 25 list requests), and few enough in flight that the
+        // simulator, which lists every task of the account each time, keeps up.
+        .budget(Budget::unlimited().in_flight(4))
+        .max_batch((m.tasks / 25).max(4))
         .build()?;
     let poller = m.policy_for(client.poller());
     let plan = m.plan();
