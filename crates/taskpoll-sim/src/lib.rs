@@ -22,6 +22,7 @@ pub mod cli;
 mod clock;
 pub mod control;
 pub mod faults;
+pub mod generic;
 pub mod redis_cloud;
 pub mod runware;
 pub mod script;
