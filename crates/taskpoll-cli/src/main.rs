@@ -5,6 +5,8 @@
 //! taskpoll wait stream 6a1c0f7e-3b52-4c8e-9a61-2f0d8d1b7c44 --timeout 5m --json
 //! taskpoll wait runware 6f1c2a3e-0b7d-4e0a-9a51-2f3c4d5e6f70 --results 4
 //! cat ids.txt | taskpoll wait redis-cloud - --rate 300/1m --json
+//! taskpoll wait --spec specs/replicate-predictions.toml gm3qorzdhgbfurvjtvhg6dckhu --json
+//! taskpoll spec check specs/openai-batches.toml
 //! taskpoll sim --stream 127.0.0.1:8001
 //! ```
 //!
@@ -54,6 +56,9 @@ enum Command {
     /// Wait on tasks until they finish. Exit status: 0 completed, 1 failed, 2 usage,
     /// 3 timed out, 4 could not fetch (the highest wins), 130 interrupted.
     Wait(wait::WaitArgs),
+    /// Work with spec files: any JSON task API described in TOML (`wait --spec FILE`).
+    #[command(subcommand)]
+    Spec(SpecCommand),
     /// Serve the loopback simulators until interrupted (same as `taskpoll-sim`).
     Sim(taskpoll_sim::cli::SimArgs),
     /// Print shell completions (bash, zsh, fish, powershell, elvish) to stdout.
@@ -61,6 +66,19 @@ enum Command {
         /// The shell.
         #[arg(value_enum)]
         shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SpecCommand {
+    /// Validate a spec file and print what it understood: the request, the status
+    /// mapping, the pointers, the HTTP rules, the poll settings and the budget (never a
+    /// secret's value). Exit status 0 valid, 2 a mistake (named with its file, line and
+    /// field).
+    Check {
+        /// The spec file.
+        #[arg(value_name = "FILE")]
+        file: std::path::PathBuf,
     },
 }
 
@@ -76,7 +94,7 @@ fn init_logging(verbose: u8) {
                 _ => "debug",
             };
             EnvFilter::new(format!(
-                "warn,taskpoll={level},taskpoll_stream={level},taskpoll_redis_cloud={level},taskpoll_runware={level},taskpoll_http={level}"
+                "warn,taskpoll={level},taskpoll_stream={level},taskpoll_redis_cloud={level},taskpoll_runware={level},taskpoll_spec={level},taskpoll_http={level}"
             ))
         }
     };
@@ -97,6 +115,12 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             }
         },
         Command::Wait(args) => wait::run(args).await,
+        Command::Spec(SpecCommand::Check { file }) => {
+            let spec =
+                taskpoll_spec::Spec::load(&file).map_err(|e| Failure::Usage(e.to_string()))?;
+            print!("{}", spec.summary());
+            Ok(0)
+        }
         Command::Sim(args) => tokio::select! {
             result = taskpoll_sim::cli::run(args) => result
                 .map(|()| 0)

@@ -1,4 +1,5 @@
-//! `taskpoll wait VENDOR TASK_ID...`: every wait through the client's one scheduler.
+//! `taskpoll wait VENDOR TASK_ID...` and `taskpoll wait --spec FILE TASK_ID...`: every
+//! wait through the client's one scheduler.
 
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -10,6 +11,7 @@ use taskpoll::strategy::{Exponential, Fixed, Jitter};
 use taskpoll::{Budget, Poller, TaskSource};
 use taskpoll_redis_cloud::RedisCloudClient;
 use taskpoll_runware::{RunwareClient, RunwareTaskId};
+use taskpoll_spec::{Spec, SpecClient};
 use taskpoll_stream::StreamClient;
 
 use crate::Failure;
@@ -37,6 +39,8 @@ Vendor defaults (when --interval, --backoff, --timeout or --rate are not given):
                rate 300/1m (the account allows 400/1m)
   runware      first poll after 1s (video 3s), then 0.5s growing x1.5 to 10s;
                deadline 20m; no rate limit (Runware documents none)
+  --spec FILE  the spec's [poll] settings: interval or backoff, initial delay,
+               deadline, rate (see `taskpoll spec check FILE`)
 
 Task ids: one or more, or a lone - to read them from stdin, one per line.
 
@@ -47,16 +51,25 @@ outcome interrupted).";
 
 /// Options of `taskpoll wait`.
 #[derive(Debug, Clone, Args)]
-#[command(after_help = DEFAULTS)]
+#[command(
+    after_help = DEFAULTS,
+    override_usage = "taskpoll wait [OPTIONS] <VENDOR> <TASK_ID>...\n       taskpoll wait [OPTIONS] --spec <FILE> <TASK_ID>..."
+)]
 pub(crate) struct WaitArgs {
-    /// The vendor.
-    #[arg(value_enum)]
-    vendor: Vendor,
+    /// The vendor: stream, redis-cloud or runware. Left out with --spec (then the first
+    /// argument is a task id).
+    #[arg(value_name = "VENDOR")]
+    vendor: Option<String>,
     /// The task ids (as the vendor's start call returned them); `-` reads them from
     /// stdin, one per line.
-    #[arg(required = true, value_name = "TASK_ID")]
+    #[arg(value_name = "TASK_ID")]
     task_ids: Vec<String>,
-    /// The vendor API's base URL (default: the vendor's production URL).
+    /// Wait on the JSON task API this spec file describes, in place of VENDOR
+    /// (docs/specs.md; specs for OpenAI batches, Replicate, AssemblyAI in specs/).
+    #[arg(long, value_name = "FILE")]
+    spec: Option<PathBuf>,
+    /// The vendor API's base URL (default: the vendor's production URL, or the spec's
+    /// base_url).
     #[arg(long, value_name = "URL")]
     base_url: Option<String>,
     /// Give up after this long (e.g. 90s, 30m, "1h 30m"). Default: the vendor's.
@@ -226,9 +239,81 @@ where
     exit_status(&reports)
 }
 
+/// What `wait` waits on: a vendor, or the API a spec file describes.
+enum Target {
+    Vendor(Vendor),
+    Spec(PathBuf),
+}
+
+/// Exactly one of VENDOR or `--spec FILE`, and the task ids given.
+fn target(args: &WaitArgs) -> Result<(Target, Vec<String>), Failure> {
+    let vendor = |word: &str| Vendor::from_str(word, false).ok();
+    let (target, ids) = match (&args.spec, &args.vendor) {
+        (Some(_), Some(word)) if vendor(word).is_some() => {
+            return Err(Failure::Usage(format!(
+                "give either VENDOR ({word}) or --spec FILE, not both"
+            )));
+        }
+        (Some(path), first) => {
+            let ids = first.iter().chain(&args.task_ids).cloned().collect();
+            (Target::Spec(path.clone()), ids)
+        }
+        (None, Some(word)) => match vendor(word) {
+            Some(v) => (Target::Vendor(v), args.task_ids.clone()),
+            None => {
+                return Err(Failure::Usage(format!(
+                    "unknown vendor {word:?}: expected stream, redis-cloud or runware, or --spec FILE for any other JSON task API"
+                )));
+            }
+        },
+        (None, None) => {
+            return Err(Failure::Usage(
+                "missing VENDOR (stream, redis-cloud or runware) or --spec FILE".into(),
+            ));
+        }
+    };
+    if ids.is_empty() {
+        return Err(Failure::Usage(
+            "no task ids: give one or more, or - to read them from stdin".into(),
+        ));
+    }
+    Ok((target, ids))
+}
+
+/// Waits on the API `path` describes.
+async fn run_spec(
+    path: &std::path::Path,
+    ids: Vec<String>,
+    budget: Option<Budget>,
+    args: &WaitArgs,
+) -> Result<u8, Failure> {
+    if args.api_key.is_some()
+        || args.api_key_file.is_some()
+        || args.api_secret.is_some()
+        || args.api_secret_file.is_some()
+    {
+        return Err(Failure::Usage(
+            "--api-key and --api-secret do not apply to --spec: a spec takes its credentials from {env.NAME} or {file.PATH} in its headers".into(),
+        ));
+    }
+    let spec = Spec::load(path).map_err(|e| Failure::Usage(e.to_string()))?;
+    // The name labels every line and event of the command, which lives as long.
+    let name: &'static str = Box::leak(spec.name().to_owned().into_boxed_str());
+    let mut b = SpecClient::builder(spec).allow_http(args.allow_http);
+    if let Some(url) = &args.base_url {
+        b = b.base_url(url);
+    }
+    if let Some(budget) = budget {
+        b = b.budget(budget);
+    }
+    let client = b.build().map_err(|e| Failure::Usage(e.to_string()))?;
+    Ok(run_waits(tune(client.poller(), args), name, ids, args).await)
+}
+
 /// Runs `taskpoll wait`; returns the exit status.
 pub(crate) async fn run(args: WaitArgs) -> Result<u8, Failure> {
-    if args.results.is_some() && args.vendor != Vendor::Runware {
+    let (target, ids) = target(&args)?;
+    if args.results.is_some() && !matches!(target, Target::Vendor(Vendor::Runware)) {
         return Err(Failure::Usage("--results applies to runware only".into()));
     }
     if args.results == Some(0) {
@@ -236,8 +321,12 @@ pub(crate) async fn run(args: WaitArgs) -> Result<u8, Failure> {
     }
     let usage = |e: &dyn std::fmt::Display| Failure::Usage(e.to_string());
     let budget = args.rate.map(|r| r.budget(Budget::default()));
-    let ids = task_ids(&args.task_ids)?;
-    match args.vendor {
+    let ids = task_ids(&ids)?;
+    let vendor = match target {
+        Target::Vendor(v) => v,
+        Target::Spec(path) => return run_spec(&path, ids, budget, &args).await,
+    };
+    match vendor {
         Vendor::Stream => {
             let key = credential(
                 &args.api_key,
