@@ -227,3 +227,79 @@ impl Sim<GenericState> {
         self.state().add(task)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn scripts_answer_in_turn_and_everything_is_counted() {
+        let sim = GenericSim::start(GenericSimConfig::default().require_header("x-api-key", "k1"))
+            .await
+            .unwrap();
+        let http = reqwest::Client::new();
+        let base = sim.base_url();
+        // A task made through the control API.
+        let made = http
+            .post(format!("{base}/_sim/tasks"))
+            .header("content-type", "application/json")
+            .body(
+                json!({"id": "t/1", "answers": [
+                    {"status": 503, "body": {"e": 1}, "headers": {"Retry-After": "0"}},
+                    {"body": {"status": "done"}}
+                ]})
+                .to_string(),
+            )
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let made: Value = serde_json::from_str(&made).unwrap();
+        assert_eq!(made["id"], "t/1");
+        let get = |path: String, key: &'static str| {
+            let http = http.clone();
+            async move {
+                let r = http
+                    .get(path)
+                    .header("x-api-key", key)
+                    .send()
+                    .await
+                    .unwrap();
+                let status = r.status().as_u16();
+                (status, r.text().await.unwrap())
+            }
+        };
+        assert_eq!(get(format!("{base}/v1/jobs/t%2F1"), "k1").await.0, 503);
+        assert_eq!(
+            get(format!("{base}/v1/jobs/t%2F1"), "k1").await,
+            (200, r#"{"status":"done"}"#.to_owned())
+        );
+        // The last answer repeats; the id may come in the query.
+        assert_eq!(get(format!("{base}/status?id=t%2F1"), "k1").await.0, 200);
+        assert_eq!(get(format!("{base}/v1/jobs/t%2F1"), "wrong").await.0, 401);
+        assert_eq!(get(format!("{base}/v1/jobs/nope"), "k1").await.0, 404);
+        // Or in a JSON body.
+        let r = http
+            .post(format!("{base}/poll"))
+            .header("x-api-key", "k1")
+            .body(json!({"tasks": [{"taskUUID": "t/1"}]}).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        let counts = sim.counts();
+        assert_eq!(counts.total, 6);
+        assert_eq!(counts.task("t/1"), 5);
+        assert_eq!(counts.task("nope"), 1);
+        assert_eq!(counts.endpoint("GET /v1/jobs/{id}"), 4);
+        assert_eq!(counts.status(404), 1);
+        let log = sim.requests();
+        assert_eq!(log[0].target, "/v1/jobs/t%2F1");
+        assert_eq!(log[0].task_ids, ["t/1"]);
+        sim.shutdown().await;
+    }
+}
