@@ -105,26 +105,25 @@ async fn waits_due_within_the_window_are_coalesced() {
     let first = tokio::time::timeout(ms(50), group.next()).await;
     assert!(first.is_err());
     group.group().add("late".into());
+    let start = Instant::now() - ms(50);
     let outcomes: Vec<_> = group.collect().await;
     assert_eq!(outcomes.len(), 2);
-    let batches = p.source().batches();
-    // Round 1: "early" alone at 0 ms, "late" alone at 50 ms (added then);
-    // round 2: both together at 1 s.
+    // Round 1: "early" alone at 0 ms, "late" alone at 50 ms (added then), each with a
+    // plain fetch; round 2: both in one batch at 1 s, the window taking "late" early.
     assert_eq!(
-        batches,
-        [
-            vec!["early".to_string()],
-            vec!["late".into()],
-            vec!["early".into(), "late".into()]
-        ]
+        p.source().batches(),
+        [vec!["early".to_string(), "late".into()]]
     );
+    assert_eq!(p.source().poll_offsets("early", start), [ms(0), secs(1)]);
+    assert_eq!(p.source().poll_offsets("late", start), [ms(50), secs(1)]);
 }
 
 #[tokio::test(start_paused = true)]
 async fn unanswered_ids_are_polled_again_not_failed() {
     let s = source();
     s.script("a", [Step::unanswered().times(2), Step::succeed("a")]);
-    s.script("b", [Step::succeed("b")]);
+    // "b" runs as long, so that "a" is always polled in a batch.
+    s.script("b", [Step::running().times(2), Step::succeed("b")]);
     let p = batched(s);
     let updates: Vec<(String, Update<ScriptedSource>)> =
         p.wait_all(["a".into(), "b".into()]).collect().await;
@@ -143,7 +142,7 @@ async fn unanswered_ids_are_polled_again_not_failed() {
             _ => None,
         })
         .collect();
-    assert_eq!(ends, [("b", true), ("a", true)]);
+    assert_eq!(ends, [("a", true), ("b", true)]);
     assert_eq!(p.source().polls("a").len(), 3);
     assert_eq!(p.source().batches().len(), 3);
 }

@@ -49,7 +49,8 @@ impl<S: TaskSource> FetchMode<S> {
         }
     }
 
-    /// `fetch_batch` for up to `max_batch` waits due within `window` of each other.
+    /// `fetch_batch` for up to `max_batch` waits due within `window` of each other; a
+    /// wait due alone is fetched with `fetch`.
     pub(crate) fn batched(max_batch: usize, window: Duration) -> Self
     where
         S: BatchTaskSource,
@@ -58,6 +59,11 @@ impl<S: TaskSource> FetchMode<S> {
         FetchMode {
             fetch: Arc::new(|source: Arc<S>, ids: Vec<S::Id>| {
                 Box::pin(async move {
+                    // A lone due wait is fetched the way a lone wait would be (Redis
+                    // Cloud: its own task, not the whole account's list).
+                    if let [id] = ids.as_slice() {
+                        return vec![Some(source.fetch(id).await)];
+                    }
                     match source.fetch_batch(&ids).await {
                         Ok(mut entries) => {
                             entries.resize_with(ids.len(), || None);
