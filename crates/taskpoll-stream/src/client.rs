@@ -11,7 +11,8 @@ use crate::config::{STREAM_CLIENT, StreamClientBuilder};
 use crate::error::{RateLimit, StreamError};
 use crate::models::{
     ChannelRef, DeleteCallRequest, DeleteChannelsRequest, DeleteUsersRequest,
-    ExportChannelsRequest, ImportBlockListRequest, StartResponse, TaskResponse, UserIdsRequest,
+    ExportChannelsRequest, ImportBlockListRequest, ItemResult, ItemResults, StartResponse,
+    TaskResponse, UserIdsRequest,
 };
 use crate::outcome::StreamOutput;
 use crate::response::{self, Answer, GET_TASK};
@@ -20,6 +21,7 @@ use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use reqwest::{Method, Url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 use taskpoll::strategy::Fixed;
 use taskpoll::{Budget, Poller, RateLimitHint, RequestBudget, Scheduler, SchedulerCell};
 use taskpoll_http::{BaseUrl, Connection, Secret, Transport, encode_segment, read_capped};
@@ -62,6 +64,79 @@ impl fmt::Debug for StreamClient {
             .field("request_timeout", &self.inner.request_timeout)
             .field("max_response_bytes", &self.inner.max_response_bytes)
             .finish()
+    }
+}
+
+/// What a start call answered: a task to wait on, or the operation's result already.
+///
+/// Stream answers most start calls with a `task_id`; some `DeleteChannels` calls it does
+/// at once, answering with the per-channel `result` and no `task_id`.
+///
+/// ```
+/// # async fn run(client: taskpoll_stream::StreamClient) -> Result<(), Box<dyn std::error::Error>> {
+/// use taskpoll_stream::Started;
+///
+/// let cids = ["messaging:general".to_owned()];
+/// let items = match client.delete_channels(&cids, true).await? {
+///     Started::Task(id) => client.wait_for_task(&id).await?.items(),
+///     Started::Done(reply) => reply.items(),
+/// };
+/// # let _ = items; Ok(()) }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Started {
+    /// Stream started a task: wait on this id. A wait ends failed when any item of
+    /// its result failed ([`StreamFailure::Items`](crate::StreamFailure::Items)).
+    Task(String),
+    /// Stream did the work at once and answered without a task id: its reply, with the
+    /// `result` (if it sent one). Check [`failed_items`](Started::failed_items): no
+    /// wait will report them.
+    Done(StartResponse),
+}
+
+impl Started {
+    /// The task to wait on, if one was started.
+    pub fn task_id(&self) -> Option<&str> {
+        match self {
+            Started::Task(id) => Some(id),
+            Started::Done(_) => None,
+        }
+    }
+
+    /// The task to wait on, if one was started.
+    pub fn into_task_id(self) -> Option<String> {
+        match self {
+            Started::Task(id) => Some(id),
+            Started::Done(_) => None,
+        }
+    }
+
+    /// The result Stream answered with at once, if it did.
+    pub fn result(&self) -> Option<&Value> {
+        match self {
+            Started::Task(_) => None,
+            Started::Done(reply) => reply.result.as_ref(),
+        }
+    }
+
+    /// The per-item results Stream answered with at once, if it did.
+    pub fn items(&self) -> Option<ItemResults> {
+        match self {
+            Started::Task(_) => None,
+            Started::Done(reply) => reply.items(),
+        }
+    }
+
+    /// The items of an immediate result that failed (empty for a started task).
+    pub fn failed_items(&self) -> Vec<(String, ItemResult)> {
+        self.items()
+            .map(|items| {
+                items
+                    .failed()
+                    .map(|(k, v)| (k.to_owned(), v.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 }
 
@@ -192,20 +267,25 @@ impl StreamClient {
     }
 
     /// Deletes channels by cid (`POST /api/v2/chat/channels/delete`), for good when
-    /// `hard`; returns the task id. On completion `result` maps each cid to
-    /// `{"status": "ok"}` or `{"status": "error", "error": ...}` (a wait ends failed
-    /// when any channel failed).
+    /// `hard`. Stream answers with a task to wait on ([`Started::Task`]), whose
+    /// `result` maps each cid to `{"status": "ok"}` or `{"status": "error", "error":
+    /// ...}` (a wait ends failed when any channel failed), or with that result at once
+    /// and no task ([`Started::Done`]).
     pub async fn delete_channels(
         &self,
         cids: &[String],
         hard: bool,
-    ) -> Result<String, StreamError> {
+    ) -> Result<Started, StreamError> {
         let body = DeleteChannelsRequest {
             cids: cids.to_vec(),
             hard_delete: hard,
         };
-        self.start("DeleteChannels", "api/v2/chat/channels/delete", &body)
-            .await
+        let url = self.inner.base.join("api/v2/chat/channels/delete");
+        let reply = self.start_reply("DeleteChannels", url, &body).await?;
+        Ok(match reply.task_id.as_deref() {
+            Some(id) if !id.is_empty() => Started::Task(id.to_owned()),
+            _ => Started::Done(reply),
+        })
     }
 
     /// Soft-deletes users (`POST /api/v2/users/delete` with `"user": "soft"`, their

@@ -9,8 +9,8 @@
 //!   call [`get_task`](StreamClient::get_task), and the start calls
 //!   [`export_channels`](StreamClient::export_channels),
 //!   [`export_users`](StreamClient::export_users),
-//!   [`delete_channels`](StreamClient::delete_channels),
-//!   [`delete_users`](StreamClient::delete_users),
+//!   [`delete_channels`](StreamClient::delete_channels) (a task, or the result at once:
+//!   [`Started`]), [`delete_users`](StreamClient::delete_users),
 //!   [`deactivate_users`](StreamClient::deactivate_users),
 //!   [`reactivate_users`](StreamClient::reactivate_users),
 //!   [`import_blocklist`](StreamClient::import_blocklist) and
@@ -75,7 +75,7 @@ mod outcome;
 mod response;
 mod source;
 
-pub use client::StreamClient;
+pub use client::{Started, StreamClient};
 pub use config::{DEFAULT_BASE_URL, DEFAULT_REQUEST_TIMEOUT, StreamClientBuilder};
 pub use error::{ApiFailure, RateLimit, StreamError};
 pub use models::{

@@ -352,15 +352,35 @@ impl ApiError {
     }
 }
 
-/// The reply of a start endpoint: the id of the task it started.
+/// The reply of a start endpoint: the id of the task it started or, for a call Stream
+/// did at once, its `result`.
+///
+/// Keys other than `task_id`, `duration` and `result` (a call delete's `call`, ...) are
+/// kept in [`other`](StartResponse::other).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StartResponse {
-    /// The task's id (absent or `null` for some operations that started no task).
+    /// The task's id (absent or `null` for some operations that started no task: a soft
+    /// call delete, a channel delete Stream did at once).
     #[serde(default)]
     pub task_id: Option<String>,
     /// Server processing time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<String>,
+    /// The operation's result, when Stream answered with it at once (a channel delete:
+    /// a map of cid to `{"status": "ok"}` or `{"status": "error", "error": ...}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<Value>,
+    /// Every other key of the reply.
+    #[serde(flatten)]
+    pub other: BTreeMap<String, Value>,
+}
+
+impl StartResponse {
+    /// The per-item results of [`result`](StartResponse::result), when it is a map of
+    /// item to `{status, error}` (see [`ItemResults::from_result`]).
+    pub fn items(&self) -> Option<ItemResults> {
+        self.result.as_ref().and_then(ItemResults::from_result)
+    }
 }
 
 /// One item's line in a delete's `result` (Stream's `DeleteChannelsResult`): `{"status":

@@ -15,8 +15,8 @@ use taskpoll_http::TransportKind;
 use taskpoll_sim::faults::{Fault, FaultPlan};
 use taskpoll_sim::stream::StreamSimConfig;
 use taskpoll_stream::{
-    ChannelRef, DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, ItemResult, StreamClient, StreamError,
-    StreamSource, Timestamp,
+    ChannelRef, DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, ItemResult, Started, StreamClient,
+    StreamError, StreamSource, Timestamp,
 };
 
 const STATUS: &str = "GET /api/v2/tasks/{id}";
@@ -71,7 +71,12 @@ async fn deletes_complete_with_results_keyed_by_cid_and_user_id() {
         "messaging:general".to_owned(),
         "messaging:random".to_owned(),
     ];
-    let channels = client.delete_channels(&cids, true).await.unwrap();
+    let channels = client
+        .delete_channels(&cids, true)
+        .await
+        .unwrap()
+        .into_task_id()
+        .unwrap();
     let users = client
         .delete_users(&["user-1".to_owned(), "user-2".to_owned()])
         .await
@@ -116,7 +121,12 @@ async fn a_delete_with_a_failed_channel_ends_the_wait_failed_naming_it() {
         "messaging:general".to_owned(),
         "messaging:frozen".to_owned(),
     ];
-    let id = client.delete_channels(&cids, true).await.unwrap();
+    let id = client
+        .delete_channels(&cids, true)
+        .await
+        .unwrap()
+        .into_task_id()
+        .unwrap();
     let err = fast(&client).wait(id.clone()).await.unwrap_err();
     // A task failure, although Stream says `completed`.
     assert_eq!(err.kind(), ErrorKind::Failed);
@@ -222,6 +232,59 @@ async fn user_and_call_deletes_with_failed_items_fail_too_and_clean_ones_succeed
         .await
         .unwrap();
     assert_eq!(poller.wait(export).await.unwrap().items(), None);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delete_answered_at_once_returns_its_result_instead_of_a_task() {
+    let sim = sim(StreamSimConfig {
+        sync_delete_channels: true,
+        ..with_item_errors()
+    })
+    .await;
+    let client = client(&sim);
+    let cids = [
+        "messaging:general".to_owned(),
+        "messaging:frozen".to_owned(),
+    ];
+    let started = client.delete_channels(&cids, true).await.unwrap();
+    assert_eq!(started.task_id(), None);
+    let Started::Done(reply) = &started else {
+        panic!("{started:?}");
+    };
+    assert_eq!(reply.task_id, None);
+    assert!(reply.duration.as_deref().unwrap().ends_with("ms"));
+    assert_eq!(
+        started.result(),
+        Some(&json!({
+            "messaging:general": {"status": "ok"},
+            "messaging:frozen": {"status": "error", "error": "channel is frozen"},
+        }))
+    );
+    let items = started.items().unwrap();
+    assert!(items.get("messaging:general").unwrap().is_ok());
+    assert_eq!(
+        started.failed_items(),
+        [(
+            "messaging:frozen".to_owned(),
+            ItemResult {
+                status: "error".into(),
+                error: Some("channel is frozen".into())
+            }
+        )]
+    );
+    // No task, so nothing was polled.
+    assert_eq!(sim.counts().total, 1);
+    assert_eq!(sim.counts().endpoint(STATUS), 0);
+    sim.shutdown().await;
+
+    // Without the simulator's switch the same call starts a task.
+    let sim = common::sim(quick(30)).await;
+    let client = common::client(&sim);
+    let started = client.delete_channels(&cids, false).await.unwrap();
+    assert_eq!(started.result(), None);
+    let id = started.into_task_id().unwrap();
+    assert!(fast(&client).wait(id).await.is_ok());
     sim.shutdown().await;
 }
 
@@ -1206,7 +1269,10 @@ async fn canned(status: &'static str, body: &'static str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_start_reply_without_a_task_id_is_a_clear_error() {
     for (status, body) in [
-        ("200 OK", r#"{"task_id":null,"duration":"1ms"}"#),
+        (
+            "200 OK",
+            r#"{"task_id":null,"duration":"1ms","call":{"cid":"default:x"}}"#,
+        ),
         ("201 Created", r#"{"duration":"1ms","result":{}}"#),
         ("202 Accepted", r#"{"task_id":""}"#),
     ] {
@@ -1215,24 +1281,56 @@ async fn a_start_reply_without_a_task_id_is_a_clear_error() {
             .base_url(&base)
             .build()
             .unwrap();
-        let err = client
-            .delete_channels(&["messaging:general".to_owned()], false)
-            .await
-            .unwrap_err();
+        // Calls that always start a task: no task id is an error.
+        let err = client.hard_delete_call("default", "x").await.unwrap_err();
         assert!(
             matches!(
                 err,
                 StreamError::MissingTaskId {
-                    operation: "DeleteChannels"
+                    operation: "DeleteCall"
                 }
             ),
             "{body}: {err:?}"
         );
         assert_eq!(
             err.to_string(),
-            "Stream answered DeleteChannels without a task_id (it was missing or null): no task was started to wait on"
+            "Stream answered DeleteCall without a task_id (it was missing or null): no task was started to wait on"
         );
+        assert!(matches!(
+            client.export_users(&["u".to_owned()]).await.unwrap_err(),
+            StreamError::MissingTaskId {
+                operation: "ExportUsers"
+            }
+        ));
+        // A channel delete may be done at once: the reply is the answer.
+        let started = client
+            .delete_channels(&["messaging:general".to_owned()], false)
+            .await
+            .unwrap();
+        let Started::Done(reply) = started else {
+            panic!("{body}: {started:?}");
+        };
+        assert_eq!(reply.duration.is_some(), body.contains("duration"));
     }
+    let base = canned(
+        "200 OK",
+        r#"{"duration":"3ms","result":{"messaging:a":{"status":"ok"},"messaging:b":{"status":"error","error":"not allowed"}},"extra":1}"#,
+    )
+    .await;
+    let client = StreamClient::builder("k", "s")
+        .base_url(&base)
+        .build()
+        .unwrap();
+    let started = client
+        .delete_channels(&["messaging:a".to_owned(), "messaging:b".to_owned()], true)
+        .await
+        .unwrap();
+    let failed: Vec<String> = started.failed_items().into_iter().map(|(k, _)| k).collect();
+    assert_eq!(failed, ["messaging:b"]);
+    let Started::Done(reply) = started else {
+        panic!()
+    };
+    assert_eq!(reply.other.get("extra"), Some(&json!(1)));
     // Any 2xx with a task id is accepted.
     let base = canned("200 OK", r#"{"task_id":"t-9","duration":"1ms"}"#).await;
     let client = StreamClient::builder("k", "s")
