@@ -348,10 +348,27 @@ pub(crate) fn field_at(text: &str, offset: usize) -> Option<String> {
 /// A TOML syntax or shape error, with its line, column and field.
 fn syntax_error(text: &str, origin: &str, e: &toml::de::Error) -> LoadError {
     let message = e.message().trim().to_owned();
-    match e.span() {
-        Some(span) => LoadError::new(origin, field_at(text, span.start).as_deref(), message)
-            .at(Some(position(text, span.start))),
-        None => LoadError::new(origin, None, message),
+    // "missing field `x`" points at the table that lacks it (nothing for the top level).
+    let missing = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split_once('`'))
+        .map(|(name, _)| name.to_owned());
+    match (e.span(), missing) {
+        (Some(span), Some(name)) if span.start == 0 && span.end == 0 => {
+            LoadError::new(origin, Some(&name), message)
+        }
+        (Some(span), Some(name)) => {
+            let field = match field_at(text, span.start) {
+                Some(table) => format!("{table}.{name}"),
+                None => name,
+            };
+            LoadError::new(origin, Some(&field), message).at(Some(position(text, span.start)))
+        }
+        (Some(span), None) => {
+            LoadError::new(origin, field_at(text, span.start).as_deref(), message)
+                .at(Some(position(text, span.start)))
+        }
+        (None, _) => LoadError::new(origin, None, message),
     }
 }
 

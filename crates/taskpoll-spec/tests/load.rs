@@ -84,6 +84,16 @@ fn unknown_keys_are_refused_where_they_are() {
 }
 
 #[test]
+fn missing_fields_are_named_under_their_table() {
+    let text = GOOD.replace("pointer = \"/status\"\n", "");
+    let message = mistake(&text, "status.pointer", Some(10));
+    assert!(message.contains("missing field `pointer`"), "{message}");
+    let text = "[status]\npointer = \"/s\"\nsucceeded = [\"done\"]\n";
+    let message = mistake(text, "request", None);
+    assert!(message.contains("missing field `request`"), "{message}");
+}
+
+#[test]
 fn a_value_of_the_wrong_type_names_its_field() {
     let text = GOOD.replace("pending = [\"queued\"]", "pending = \"queued\"");
     mistake(&text, "status.pending", Some(12));
