@@ -11,7 +11,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
-use taskpoll::{Budget, LocalBudget, RequestBudget};
+use taskpoll::{Admission, Budget, LocalBudget, RequestBudget};
 
 use crate::Secret;
 
@@ -69,5 +69,41 @@ mod tests {
         assert!(!Arc::ptr_eq(&a, &other_limit));
         // No key in its Debug output.
         assert!(!format!("{a:?}").contains("key-one"));
+    }
+}
+
+/// Sends `request` within `budget`: waits until the budget grants it, then tells the
+/// budget when it ended.
+///
+/// For requests a source sends beyond the one its scheduler granted (a batch's
+/// per-task fallbacks): every request that leaves the process must count, or a
+/// vendor's per-key limit can be passed while the budget believes it holds.
+pub async fn spend<T>(budget: &dyn RequestBudget, request: impl Future<Output = T>) -> T {
+    loop {
+        match budget.acquire().await {
+            Admission::RetryIn(delay) => tokio::time::sleep(delay).await,
+            // Granted, or an answer this version does not know: send it.
+            _ => break,
+        }
+    }
+    let sent = tokio::time::Instant::now();
+    let out = request.await;
+    budget.release(sent.elapsed());
+    out
+}
+
+#[cfg(test)]
+mod spend_tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_spent_request_waits_for_its_place_in_the_window() {
+        let budget = LocalBudget::per_window(2, Duration::from_secs(60));
+        let start = tokio::time::Instant::now();
+        for _ in 0..3 {
+            spend(&budget, async {}).await;
+        }
+        // The third waited for the first to leave the window.
+        assert_eq!(start.elapsed(), Duration::from_secs(60));
     }
 }

@@ -26,7 +26,7 @@ use url::Url;
 mod budget;
 pub mod jwt;
 
-pub use budget::shared_budget;
+pub use budget::{shared_budget, spend};
 
 /// The default cap on a response body: 16 MiB.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;

@@ -258,6 +258,12 @@ impl RunwareClient {
         })
     }
 
+    /// The request budget every wait of this client (and every client on the same key
+    /// and limit in the process) draws from.
+    pub fn request_budget(&self) -> &dyn RequestBudget {
+        &*self.inner.budget
+    }
+
     /// A poller with Runware's defaults (see [`RunwareSource`]) on the client's
     /// [`scheduler`](RunwareClient::scheduler).
     pub fn poller(&self) -> Poller<RunwareSource> {

@@ -287,8 +287,13 @@ impl BatchTaskSource for RunwareSource {
             }
         }
         let mut answers = Vec::new();
-        for chunk in uuids.chunks(self.max_batch().max(1)) {
-            let answer = self.client.poll(chunk).await?;
+        for (i, chunk) in uuids.chunks(self.max_batch().max(1)).enumerate() {
+            // The scheduler granted the first POST; any other draws on the budget too.
+            let answer = if i == 0 {
+                self.client.poll(chunk).await?
+            } else {
+                taskpoll_http::spend(self.client.request_budget(), self.client.poll(chunk)).await?
+            };
             answers.push((chunk, answer));
         }
         let mut entries: Vec<BatchEntry<Self>> = ids
@@ -332,7 +337,13 @@ impl BatchTaskSource for RunwareSource {
         let alone = join_all(
             left_out
                 .iter()
-                .map(|uuid| self.client.poll(std::slice::from_ref(uuid)))
+                .map(|uuid| {
+                    // Beyond the POST the scheduler granted: each draws on the budget.
+                    taskpoll_http::spend(
+                        self.client.request_budget(),
+                        self.client.poll(std::slice::from_ref(uuid)),
+                    )
+                })
                 .collect(),
         )
         .await;

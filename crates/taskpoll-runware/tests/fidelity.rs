@@ -572,3 +572,47 @@ async fn a_video_without_a_prompt_is_valid() {
     let err = client.submit_image(image).await.unwrap_err();
     assert_eq!(err.code(), Some("invalidPositivePrompt"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fallback_polls_draw_on_the_request_budget() {
+    // A server that answers only the first getResponse of a POST: every fetch of four
+    // tasks sends the batch and three POSTs alone.
+    let sim = sim_of(RunwareSimConfig {
+        batch_answer_limit: Some(1),
+        ..RunwareSimConfig::default()
+    })
+    .await;
+    let client = RunwareClient::builder(sim.api_key())
+        .base_url(&sim.base_url())
+        .budget(taskpoll::Budget::default().per_window(2, Duration::from_millis(500)))
+        .build()
+        .unwrap();
+    let ids: Vec<RunwareTaskId> = (0..4)
+        .map(|_| {
+            RunwareTaskId::image(
+                sim.create_task(RunwareTaskSpec::new(MediaKind::Image, 1)),
+                1,
+            )
+        })
+        .collect();
+    // The batch itself is the scheduler's to grant: take that place by hand.
+    assert_eq!(
+        client.request_budget().acquire().await,
+        taskpoll::Admission::Granted
+    );
+    let started = Instant::now();
+    let entries = client.source().fetch_batch(&ids).await.unwrap();
+    assert!(
+        entries
+            .iter()
+            .all(|e| e.as_ref().is_some_and(Result::is_ok))
+    );
+    // Four POSTs under 2 per 500 ms: the last two waited for places in the window.
+    let sizes: Vec<usize> = sim.requests().iter().map(|r| r.task_ids.len()).collect();
+    assert_eq!(sizes, [4, 1, 1, 1]);
+    assert!(
+        started.elapsed() >= Duration::from_millis(500),
+        "{:?}",
+        started.elapsed()
+    );
+}
