@@ -79,12 +79,9 @@ mod tests {
 /// per-task fallbacks): every request that leaves the process must count, or a
 /// vendor's per-key limit can be passed while the budget believes it holds.
 pub async fn spend<T>(budget: &dyn RequestBudget, request: impl Future<Output = T>) -> T {
-    loop {
-        match budget.acquire().await {
-            Admission::RetryIn(delay) => tokio::time::sleep(delay).await,
-            // Granted, or an answer this version does not know: send it.
-            _ => break,
-        }
+    // Granted, or an answer this version does not know: send it.
+    while let Admission::RetryIn(delay) = budget.acquire().await {
+        tokio::time::sleep(delay).await;
     }
     let sent = tokio::time::Instant::now();
     let out = request.await;
