@@ -50,6 +50,7 @@ mod lenient {
 
 /// A response body: `{"data": [...], "errors": [...]}`, both keys optional.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Envelope {
     /// Items still processing or finished (and item-level failures).
     #[serde(default, deserialize_with = "data_items")]
@@ -140,6 +141,7 @@ fn error_items<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<ErrorItem>, D::Err
 /// an item-level failure).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct DataItem {
     /// The original task type (`videoInference`, ...), not `getResponse`.
     #[serde(
@@ -491,6 +493,7 @@ fn parameter<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Parameter>, D::Er
 /// One error item (`errors[]`, `error`, or a nested item-level `error`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ErrorItem {
     /// Short id (`invalidApiKey`, `timeoutProvider`, ...). Runware says the codes are
     /// still being standardised: classify by pattern and keep the raw code.
@@ -561,6 +564,16 @@ pub struct ErrorItem {
 }
 
 impl ErrorItem {
+    /// An error item with `code` and `message` (for a failure built in code; every
+    /// other field empty). [`Envelope`] and [`DataItem`] start from `Default`.
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        ErrorItem {
+            code: Some(code.into()),
+            message: Some(message.into()),
+            ..ErrorItem::default()
+        }
+    }
+
     /// Reads one error item: an object, or a bare string (taken as the message).
     pub fn from_value(v: Value) -> Option<Self> {
         match v {

@@ -13,6 +13,7 @@ use crate::models::ApiError;
 /// when all three are present (as Stream's Python SDK does). Comma-separated values
 /// count by their first item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RateLimit {
     /// Requests allowed per window.
     pub limit: u64,
@@ -22,9 +23,22 @@ pub struct RateLimit {
     pub reset: u64,
 }
 
+impl RateLimit {
+    /// `limit` requests per window, `remaining` of them left, the window resetting at
+    /// `reset` (Unix epoch seconds).
+    pub fn new(limit: u64, remaining: u64, reset: u64) -> Self {
+        RateLimit {
+            limit,
+            remaining,
+            reset,
+        }
+    }
+}
+
 /// An HTTP error answer from Stream: the status, Stream's `APIError` body when it sent
 /// one (otherwise an excerpt of what it sent), and the delay it asked for.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ApiFailure {
     /// Stream's name for the call (`GetTask`, `ExportChannels`, ...).
     pub operation: &'static str,
@@ -43,6 +57,20 @@ pub struct ApiFailure {
 }
 
 impl ApiFailure {
+    /// An HTTP `status` answered to `operation` (Stream's name for the call, such as
+    /// `"GetTask"`) with no body, delay or rate-limit headers; set those fields
+    /// afterwards as needed.
+    pub fn new(operation: &'static str, status: u16) -> Self {
+        ApiFailure {
+            operation,
+            status,
+            error: None,
+            body_excerpt: None,
+            retry_after: None,
+            rate_limit: None,
+        }
+    }
+
     /// Stream's error code, when the body was an `APIError`.
     pub fn code(&self) -> Option<i64> {
         self.error.as_ref().map(|e| e.code)

@@ -184,6 +184,7 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 /// strings here; `stacktrace` (one word on the wire) and `version` are optional. A bare
 /// string in place of the object is read as the description.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ErrorResult {
     /// The kind of failure (`"export_failed"`, `"ValidationError"`): not a documented
     /// vocabulary.
@@ -202,6 +203,19 @@ pub struct ErrorResult {
     /// The server build that ran the task.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
+}
+
+impl ErrorResult {
+    /// An error of kind `error_type` described by `description`, without stack trace or
+    /// version (set those fields afterwards if needed).
+    pub fn new(error_type: impl Into<String>, description: impl Into<String>) -> Self {
+        ErrorResult {
+            error_type: error_type.into(),
+            description: description.into(),
+            stack_trace: None,
+            version: None,
+        }
+    }
 }
 
 /// A string field, or any other JSON value written out as text.
@@ -240,6 +254,7 @@ fn lenient_error<'de, D: Deserializer<'de>>(d: D) -> Result<Option<ErrorResult>,
 /// Only `status` is needed to read it; everything else Stream documents as required
 /// is tolerated when missing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TaskResponse {
     /// The task's id.
     #[serde(default)]
@@ -271,6 +286,29 @@ pub struct TaskResponse {
 }
 
 impl TaskResponse {
+    /// A task `task_id` in `status` (`"waiting"`, `"running"`, `"completed"`, ...), with
+    /// no timestamps, result or error: set those fields afterwards as needed. For tests
+    /// of code that reads tasks; [`decode`](TaskResponse::decode) reads real answers.
+    ///
+    /// ```
+    /// use taskpoll_stream::{ErrorResult, TaskResponse};
+    ///
+    /// let mut task = TaskResponse::new("t-1", "failed");
+    /// task.error = Some(ErrorResult::new("export_failed", "bucket not found"));
+    /// assert_eq!(task.error.map(|e| e.description).as_deref(), Some("bucket not found"));
+    /// ```
+    pub fn new(task_id: impl Into<String>, status: impl Into<String>) -> Self {
+        TaskResponse {
+            task_id: task_id.into(),
+            status: status.into(),
+            created_at: None,
+            updated_at: None,
+            result: None,
+            error: None,
+            duration: None,
+        }
+    }
+
     /// Reads an HTTP answer of `GET /api/v2/tasks/{id}` exactly as
     /// [`StreamClient::get_task`](crate::StreamClient::get_task) does: a 2xx body as a
     /// task response, any other status as the matching [`StreamError`](crate::StreamError)
@@ -315,6 +353,7 @@ impl TaskResponse {
 /// Stream requires (`StatusCode`, `duration`, `more_info`, `details`) are tolerated when
 /// missing. A body that is not one is kept as an excerpt instead.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ApiError {
     /// Stream's error code: 2 and 5, 40 to 43 auth; 4 input; 9 rate limit; 16 not
     /// found; 17 not allowed; 99 app suspended; -1 internal.
@@ -346,6 +385,20 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// Stream's error `code` with its `message`; every other field empty.
+    pub fn new(code: i64, message: impl Into<String>) -> Self {
+        ApiError {
+            code,
+            message: message.into(),
+            status_code: None,
+            duration: None,
+            more_info: None,
+            details: Vec::new(),
+            exception_fields: BTreeMap::new(),
+            unrecoverable: None,
+        }
+    }
+
     /// Whether Stream marked the error as not worth retrying.
     pub fn is_unrecoverable(&self) -> bool {
         self.unrecoverable == Some(true)
@@ -358,6 +411,7 @@ impl ApiError {
 /// Keys other than `task_id`, `duration` and `result` (a call delete's `call`, ...) are
 /// kept in [`other`](StartResponse::other).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct StartResponse {
     /// The task's id (absent or `null` for some operations that started no task: a soft
     /// call delete, a channel delete Stream did at once).
@@ -376,6 +430,16 @@ pub struct StartResponse {
 }
 
 impl StartResponse {
+    /// The reply of a start call that started task `task_id`.
+    pub fn started(task_id: impl Into<String>) -> Self {
+        StartResponse {
+            task_id: Some(task_id.into()),
+            duration: None,
+            result: None,
+            other: BTreeMap::new(),
+        }
+    }
+
     /// The per-item results of [`result`](StartResponse::result), when it is a map of
     /// item to `{status, error}` (see [`ItemResults::from_result`]).
     pub fn items(&self) -> Option<ItemResults> {
@@ -386,6 +450,7 @@ impl StartResponse {
 /// One item's line in a delete's `result` (Stream's `DeleteChannelsResult`): `{"status":
 /// "ok"}`, or `{"status": "error", "error": "<why>"}` for an item that was not deleted.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ItemResult {
     /// `"ok"`, or another word (`"error"`) for a failed item.
     pub status: String,
@@ -395,6 +460,22 @@ pub struct ItemResult {
 }
 
 impl ItemResult {
+    /// An item that succeeded (`{"status": "ok"}`).
+    pub fn ok() -> Self {
+        ItemResult {
+            status: "ok".to_owned(),
+            error: None,
+        }
+    }
+
+    /// An item that failed (`{"status": "error", "error": reason}`).
+    pub fn failed(reason: impl Into<String>) -> Self {
+        ItemResult {
+            status: "error".to_owned(),
+            error: Some(reason.into()),
+        }
+    }
+
     /// Whether the item succeeded: its status is `ok` (in any letter case). Any other
     /// word is a failure, with or without an `error`.
     pub fn is_ok(&self) -> bool {

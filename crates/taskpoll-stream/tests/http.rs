@@ -150,10 +150,7 @@ async fn a_delete_with_a_failed_channel_ends_the_wait_failed_naming_it() {
     assert!(items.items.get("messaging:general").unwrap().is_ok());
     assert_eq!(
         items.items.get("messaging:frozen").unwrap(),
-        &ItemResult {
-            status: "error".into(),
-            error: Some("channel is frozen".into())
-        }
+        &ItemResult::failed("channel is frozen")
     );
     // Display and serialized fields name each failed item and its reason.
     assert_eq!(
@@ -267,10 +264,7 @@ async fn a_delete_answered_at_once_returns_its_result_instead_of_a_task() {
         started.failed_items(),
         [(
             "messaging:frozen".to_owned(),
-            ItemResult {
-                status: "error".into(),
-                error: Some("channel is frozen".into())
-            }
+            ItemResult::failed("channel is frozen")
         )]
     );
     // No task, so nothing was polled.

@@ -102,6 +102,7 @@ async fn backon_builders_plug_in_without_glue() {
 }
 
 #[cfg(feature = "backoff")]
+#[allow(deprecated)] // the bridge is deprecated (RUSTSEC-2025-0012) but still tested
 #[tokio::test(start_paused = true)]
 async fn the_backoff_crate_bridges() {
     let b = backoff::ExponentialBackoffBuilder::new()

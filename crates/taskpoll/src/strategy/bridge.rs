@@ -47,6 +47,7 @@ mod backon_bridge {
 pub use backon_bridge::ViaBackon;
 
 #[cfg(feature = "backoff")]
+#[allow(deprecated)] // the bridge's own impls name its deprecated items
 mod backoff_bridge {
     use std::time::Duration;
 
@@ -60,10 +61,21 @@ mod backoff_bridge {
     /// feature) or this crate's own strategies. `backoff`'s `ExponentialBackoff` also
     /// measures `max_elapsed_time` with the system clock, not tokio's: set it to `None`
     /// and let the poller's deadline bound the wait.
+    #[deprecated(
+        since = "0.1.0",
+        note = "the backoff crate is unmaintained (RUSTSEC-2025-0012): use backon's builders (the `backon` feature) or taskpoll::strategy"
+    )]
     #[derive(Debug, Clone)]
     pub struct BackoffBridge<B>(B);
 
     /// Bridges a `backoff::backoff::Backoff` (see [`BackoffBridge`]).
+    ///
+    /// Deprecated: the `backoff` crate is unmaintained (RUSTSEC-2025-0012). Prefer
+    /// backon's builders (the `backon` feature) or this crate's own strategies.
+    #[deprecated(
+        since = "0.1.0",
+        note = "the backoff crate is unmaintained (RUSTSEC-2025-0012): use backon's builders (the `backon` feature) or taskpoll::strategy"
+    )]
     pub fn from_backoff<B>(backoff: B) -> BackoffBridge<B>
     where
         B: backoff::backoff::Backoff + Clone + Send + Sync + 'static,
@@ -88,4 +100,5 @@ mod backoff_bridge {
 }
 
 #[cfg(feature = "backoff")]
+#[allow(deprecated)]
 pub use backoff_bridge::{BackoffBridge, from_backoff};

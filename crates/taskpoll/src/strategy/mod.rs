@@ -21,8 +21,8 @@
 //!
 //! With the `backon` feature, backon's builders (`ExponentialBuilder`, `ConstantBuilder`,
 //! `FibonacciBuilder`) are strategies too. With the `backoff` feature,
-//! [`from_backoff`] bridges a `backoff::backoff::Backoff`; that crate is unmaintained
-//! (RUSTSEC-2025-0012), prefer backon.
+//! [`from_backoff`] bridges a `backoff::backoff::Backoff`; it is deprecated because that
+//! crate is unmaintained (RUSTSEC-2025-0012): prefer backon.
 
 use std::fmt;
 use std::sync::Arc;
@@ -34,6 +34,7 @@ mod jitter;
 #[cfg(feature = "backon")]
 pub use bridge::ViaBackon;
 #[cfg(feature = "backoff")]
+#[allow(deprecated)]
 pub use bridge::{BackoffBridge, from_backoff};
 pub use jitter::{Decorrelated, Jitter, JitterKind};
 
