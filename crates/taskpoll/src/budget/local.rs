@@ -21,10 +21,13 @@ struct State {
 /// At most N requests in any window of a given length, and the pause after a 429, for
 /// every scheduler of one process that shares it.
 ///
-/// A sliding window, held on the server's side of the wire: a request counts from when
-/// it was granted, and the window is widened by the longest a request took lately (at
-/// most a tenth of the window), since the server received each one somewhere between
-/// its grant and its answer. So whatever instant a server starts its own window at, and
+/// A sliding window, paced and held on the server's side of the wire. Paced: grants
+/// are at least window/N apart, so the budget is spent evenly across its window (a
+/// burst of N followed by silence would leave waits that fall due meanwhile waiting a
+/// whole window; paced, they share the next request). Held on the server's side: a
+/// request counts from when it was granted, and the window is widened by the longest a
+/// request took lately (at most a tenth of the window), since the server received each
+/// one somewhere between its grant and its answer. So whatever instant a server starts its own window at, and
 /// however the network delays each request, it never counts more than N. Time is
 /// tokio's, so `tokio::time::pause` makes it exact in tests (where requests take no
 /// time).
@@ -56,6 +59,11 @@ impl LocalBudget {
         self.limit
     }
 
+    /// The least time between two grants: the window over its N (latency aside).
+    fn gap(&self, n: u32) -> Duration {
+        self.limit.map_or(Duration::ZERO, |(_, window)| window / n.max(1))
+    }
+
     fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -82,6 +90,15 @@ impl LocalBudget {
                 && let Some(oldest) = s.sent.front()
             {
                 return Admission::RetryIn((*oldest + window).saturating_duration_since(now));
+            }
+            // Paced: one request per window/N at most, so a budget is spent across its
+            // window rather than in one burst followed by a window of silence (waits
+            // that fall due in between then share the next request).
+            if let Some(last) = s.sent.back() {
+                let next = *last + self.gap(n);
+                if next > now {
+                    return Admission::RetryIn(next - now);
+                }
             }
             s.sent.push_back(now);
         }

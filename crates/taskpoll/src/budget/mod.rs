@@ -48,9 +48,13 @@ pub enum Admission {
 /// # async fn main() {
 /// let budget = LocalBudget::per_window(2, Duration::from_secs(60));
 /// assert_eq!(budget.acquire().await, Admission::Granted);
+/// // Two a minute, paced: the next one 30 s after the first.
+/// assert_eq!(budget.acquire().await, Admission::RetryIn(Duration::from_secs(30)));
+/// tokio::time::advance(Duration::from_secs(30)).await;
 /// assert_eq!(budget.acquire().await, Admission::Granted);
-/// // The third request in the same minute waits for the first to leave the window.
-/// assert_eq!(budget.acquire().await, Admission::RetryIn(Duration::from_secs(60)));
+/// // The third in the same minute waits for the first to leave the window.
+/// tokio::time::advance(Duration::from_secs(10)).await;
+/// assert_eq!(budget.acquire().await, Admission::RetryIn(Duration::from_secs(20)));
 /// # }
 /// ```
 #[async_trait]
