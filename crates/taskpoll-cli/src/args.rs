@@ -5,16 +5,10 @@ use std::time::Duration;
 use clap::ValueEnum;
 use taskpoll::Budget;
 
-/// A human duration: `500ms`, `90s`, `5min`, `1h 30m`, `2d`; a bare number is seconds.
+/// A human duration: `500ms`, `90s`, `5min`, `1h 30m`, `2d`; a bare number is seconds
+/// (the syntax of spec files too).
 pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    if let Ok(secs) = text.parse::<f64>() {
-        return Duration::try_from_secs_f64(secs)
-            .map_err(|e| format!("invalid duration {text:?}: {e}"));
-    }
-    humantime::parse_duration(text).map_err(|e| {
-        format!("invalid duration {text:?}: {e} (examples: 500ms, 90s, 5min, 1h 30m, 2d)")
-    })
+    taskpoll_spec::parse_duration(text)
 }
 
 /// A poll interval range for `--backoff`: `MIN..MAX`.
@@ -26,16 +20,7 @@ pub(crate) struct Backoff {
 
 /// `MIN..MAX`, e.g. `1s..30s`.
 pub(crate) fn parse_backoff(text: &str) -> Result<Backoff, String> {
-    let (min, max) = text
-        .split_once("..")
-        .ok_or_else(|| format!("invalid backoff {text:?}: expected MIN..MAX, e.g. 1s..30s"))?;
-    let (min, max) = (parse_duration(min)?, parse_duration(max)?);
-    if min > max || max.is_zero() {
-        return Err(format!(
-            "invalid backoff {text:?}: MIN must not exceed MAX, and MAX must be positive"
-        ));
-    }
-    Ok(Backoff { min, max })
+    taskpoll_spec::parse_backoff(text).map(|(min, max)| Backoff { min, max })
 }
 
 /// A request rate for `--rate`: at most `requests` in any window of `period`.
@@ -54,22 +39,7 @@ impl Rate {
 
 /// `N/PERIOD`: `300/1m`, `60/10s`, `5/s`.
 pub(crate) fn parse_rate(text: &str) -> Result<Rate, String> {
-    let usage = || format!("invalid rate {text:?}: expected N/PERIOD, e.g. 300/1m or 60/10s");
-    let (n, period) = text.trim().split_once('/').ok_or_else(usage)?;
-    let requests: u32 = n.trim().parse().map_err(|_| usage())?;
-    let period = period.trim();
-    // `5/s` reads as five a second.
-    let period = if period.starts_with(|c: char| c.is_ascii_digit()) {
-        parse_duration(period)?
-    } else {
-        parse_duration(&format!("1{period}"))?
-    };
-    if requests == 0 || period.is_zero() {
-        return Err(format!(
-            "invalid rate {text:?}: N and PERIOD must be greater than zero"
-        ));
-    }
-    Ok(Rate { requests, period })
+    taskpoll_spec::parse_rate(text).map(|(requests, period)| Rate { requests, period })
 }
 
 /// How progress is shown on stderr.

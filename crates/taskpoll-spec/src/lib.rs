@@ -108,4 +108,4 @@ pub use config::{DEFAULT_REQUEST_TIMEOUT, DEFAULT_VISIBILITY_GRACE, Spec};
 pub use error::{LoadError, SpecError};
 pub use source::{SpecFailure, SpecOutput, SpecPhase, SpecSource};
 pub use taskpoll_http::Secret;
-pub use values::Pointer;
+pub use values::{Pointer, parse_backoff, parse_duration, parse_rate};

@@ -51,8 +51,9 @@ impl fmt::Display for Pointer {
     }
 }
 
-/// A human duration: `500ms`, `30s`, `5min`, `1h 30m`; a bare number is seconds.
-pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
+/// A human duration: `500ms`, `30s`, `5min`, `1h 30m`, `2d`; a bare number is seconds.
+/// The syntax of a spec's durations, and of the `taskpoll` command's duration flags.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     if let Ok(secs) = text.parse::<f64>() {
         return Duration::try_from_secs_f64(secs)
@@ -62,8 +63,9 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
         .map_err(|e| format!("invalid duration {text:?}: {e} (examples: 500ms, 30s, 5min, 1h 30m)"))
 }
 
-/// `MIN..MAX`, e.g. `1s..30s`.
-pub(crate) fn parse_backoff(text: &str) -> Result<(Duration, Duration), String> {
+/// A backoff range, `MIN..MAX` (e.g. `1s..30s`): a spec's `backoff`, and the command's
+/// `--backoff`.
+pub fn parse_backoff(text: &str) -> Result<(Duration, Duration), String> {
     let (min, max) = text
         .split_once("..")
         .ok_or_else(|| format!("invalid backoff {text:?}: expected MIN..MAX, e.g. \"1s..30s\""))?;
@@ -76,8 +78,9 @@ pub(crate) fn parse_backoff(text: &str) -> Result<(Duration, Duration), String> 
     Ok((min, max))
 }
 
-/// `N/PERIOD`: `400/1m`, `60/10s`, `5/s`.
-pub(crate) fn parse_rate(text: &str) -> Result<(u32, Duration), String> {
+/// A request rate, `N/PERIOD` (`400/1m`, `60/10s`, `5/s`): at most N requests in any
+/// window of PERIOD. A spec's `rate`, and the command's `--rate`.
+pub fn parse_rate(text: &str) -> Result<(u32, Duration), String> {
     let usage =
         || format!("invalid rate {text:?}: expected N/PERIOD, e.g. \"400/1m\" or \"60/10s\"");
     let (n, period) = text.trim().split_once('/').ok_or_else(usage)?;
