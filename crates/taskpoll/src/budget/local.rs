@@ -61,7 +61,8 @@ impl LocalBudget {
 
     /// The least time between two grants: the window over its N (latency aside).
     fn gap(&self, n: u32) -> Duration {
-        self.limit.map_or(Duration::ZERO, |(_, window)| window / n.max(1))
+        self.limit
+            .map_or(Duration::ZERO, |(_, window)| window / n.max(1))
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
