@@ -31,8 +31,6 @@ use std::time::Duration;
 mod bridge;
 mod jitter;
 
-#[cfg(feature = "backon")]
-pub use bridge::ViaBackon;
 #[cfg(feature = "backoff")]
 #[allow(deprecated)]
 pub use bridge::{BackoffBridge, from_backoff};
@@ -67,15 +65,24 @@ pub trait IntoStrategy<M> {
     fn into_strategy(self) -> Arc<dyn IntervalStrategy>;
 }
 
-/// Marker: the value is an [`IntervalStrategy`].
-#[derive(Debug)]
-pub enum ViaStrategy {}
-/// Marker: the value is a cloneable `Iterator<Item = Duration>`.
-#[derive(Debug)]
-pub enum ViaIterator {}
-/// Marker: the value is already shared.
-#[derive(Debug)]
-pub enum ViaArc {}
+/// The markers of [`IntoStrategy`]'s blanket implementations: types with no values
+/// that only tell them apart for the compiler. Never named by callers, so not shown.
+#[doc(hidden)]
+pub mod marker {
+    /// The value is an [`IntervalStrategy`](super::IntervalStrategy).
+    #[derive(Debug)]
+    pub enum ViaStrategy {}
+    /// The value is a cloneable `Iterator<Item = Duration>`.
+    #[derive(Debug)]
+    pub enum ViaIterator {}
+    /// The value is already shared.
+    #[derive(Debug)]
+    pub enum ViaArc {}
+    /// The value is a backon builder.
+    #[cfg(feature = "backon")]
+    pub use super::bridge::ViaBackon;
+}
+use marker::{ViaArc, ViaIterator, ViaStrategy};
 
 impl<T: IntervalStrategy> IntoStrategy<ViaStrategy> for T {
     fn into_strategy(self) -> Arc<dyn IntervalStrategy> {
