@@ -70,6 +70,22 @@ mod tests {
         // No key in its Debug output.
         assert!(!format!("{a:?}").contains("key-one"));
     }
+
+    #[test]
+    fn a_plugged_budget_replaces_the_process_one() {
+        let limits = Budget::default().per_minute(300);
+        let key = Secret::new("key-plugged");
+        let mut settings = crate::HttpSettings::new("https://example.com", Duration::from_secs(5));
+        let own = settings.budget_for("v", &key, &limits);
+        assert!(Arc::ptr_eq(&own, &shared_budget("v", &key, &limits)));
+        let plugged: Arc<dyn RequestBudget> =
+            Arc::new(LocalBudget::per_window(1, Duration::from_secs(60)));
+        settings.request_budget = Some(Arc::clone(&plugged));
+        assert!(Arc::ptr_eq(
+            &settings.budget_for("v", &key, &limits),
+            &plugged
+        ));
+    }
 }
 
 /// Sends `request` within `budget`: waits until the budget grants it, then tells the

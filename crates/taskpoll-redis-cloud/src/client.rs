@@ -116,7 +116,7 @@ impl RedisCloudClient {
                 .per_minute(b.settings.requests_per_minute)
                 .rate_limit_pause(b.settings.rate_limit_floor)
         });
-        let budget = taskpoll_http::shared_budget("redis-cloud", &b.api_key, &limits);
+        let budget = b.http.budget_for("redis-cloud", &b.api_key, &limits);
         Ok(RedisCloudClient {
             inner: Arc::new(Inner {
                 http: c.client,

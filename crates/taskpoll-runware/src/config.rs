@@ -132,7 +132,7 @@ impl RunwareClientBuilder {
         let agent = concat!("taskpoll-runware/", env!("CARGO_PKG_VERSION"));
         let c = self.http.connect(agent)?;
         let limits = self.http.budget.unwrap_or_default();
-        let budget = taskpoll_http::shared_budget("runware", &self.api_key, &limits);
+        let budget = self.http.budget_for("runware", &self.api_key, &limits);
         Ok(RunwareClient::from_inner(Inner {
             http: c.client,
             base: c.base,

@@ -109,7 +109,9 @@ impl SpecClientBuilder {
             fingerprint.push('\n');
             fingerprint.push_str(&String::from_utf8_lossy(h.value.as_bytes()));
         }
-        let budget = taskpoll_http::shared_budget("spec", &Secret::new(fingerprint), &limits);
+        let budget = self
+            .http
+            .budget_for("spec", &Secret::new(fingerprint), &limits);
         Ok(SpecClient {
             inner: Arc::new(Inner {
                 spec,

@@ -185,7 +185,7 @@ impl StreamClient {
 
     pub(crate) fn from_parts(b: StreamClientBuilder, c: Connection) -> Self {
         let limits = b.http.budget.unwrap_or_default();
-        let budget = taskpoll_http::shared_budget("stream", &b.api_key, &limits);
+        let budget = b.http.budget_for("stream", &b.api_key, &limits);
         StreamClient {
             inner: Arc::new(Inner {
                 http: c.client,

@@ -1,0 +1,288 @@
+//! The Lua scripts: each runs atomically in Redis, on the server's clock (`TIME`).
+//!
+//! Keys are built inside the scripts from a prefix (`{ns}:{vendor}`), which standalone
+//! Redis allows and Redis Cluster does not. Numbers written back are formatted with
+//! `%d` so that large millisecond timestamps never turn into `1.7e+12`.
+
+use std::sync::LazyLock;
+
+use redis::Script;
+
+/// The server's clock in milliseconds, as a local `now`.
+const NOW: &str = "local t = redis.call('TIME')\n\
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n";
+
+fn script(body: &str) -> Script {
+    Script::new(&format!("{NOW}{body}"))
+}
+
+/// One request of a shared budget.
+///
+/// KEYS: window (sorted set of grants, scored by grant time), pause (pause-until ms).
+/// ARGV: limit (0: none), window ms, a member unique to this grant.
+/// Returns `{1, 0}` granted, or `{0, ms}` ask again in `ms`.
+pub(crate) static ACQUIRE: LazyLock<Script> = LazyLock::new(|| {
+    script(
+        r"
+local pause = tonumber(redis.call('GET', KEYS[2]) or '0') or 0
+if pause > now then return {0, pause - now} end
+local limit = tonumber(ARGV[1])
+if limit > 0 then
+  local window = tonumber(ARGV[2])
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+  if redis.call('ZCARD', KEYS[1]) >= limit then
+    local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+    local wait = math.ceil(tonumber(oldest[2]) + window - now)
+    if wait < 1 then wait = 1 end
+    return {0, wait}
+  end
+  redis.call('ZADD', KEYS[1], now, ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], window + 1000)
+end
+return {1, 0}
+",
+    )
+});
+
+/// Pauses a shared budget: nobody is granted a request until now + ARGV[1] ms (a
+/// shorter pause than one in force changes nothing). KEYS: pause. Returns the pause's
+/// end (server ms).
+pub(crate) static PAUSE: LazyLock<Script> = LazyLock::new(|| {
+    script(
+        r"
+local d = tonumber(ARGV[1])
+local till = now + d
+local cur = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
+if till > cur then
+  redis.call('SET', KEYS[1], string.format('%d', till), 'PX', string.format('%d', d + 1000))
+  return till
+end
+return cur
+",
+    )
+});
+
+/// Enqueues waits. ARGV: prefix, then per wait: id, params (JSON), timeout ms (-1:
+/// the worker's default), started ms (-1: now), policy summary (JSON). Returns per
+/// wait `enqueued`, `joined` (a wait on that id exists) or `finished` (its outcome is
+/// stored).
+pub(crate) static ENQUEUE: LazyLock<Script> = LazyLock::new(|| {
+    script(
+        r"
+local prefix = ARGV[1]
+local due = prefix .. ':due'
+local out = {}
+local i = 2
+while i + 4 <= #ARGV do
+  local id = ARGV[i]
+  local params = ARGV[i + 1]
+  local timeout = tonumber(ARGV[i + 2])
+  local started = tonumber(ARGV[i + 3])
+  local policy = ARGV[i + 4]
+  i = i + 5
+  local wk = prefix .. ':wait:' .. id
+  if redis.call('EXISTS', prefix .. ':outcome:' .. id) == 1 then
+    out[#out + 1] = 'finished'
+  elseif redis.call('EXISTS', wk) == 1 then
+    out[#out + 1] = 'joined'
+  else
+    local enq = now
+    if started >= 0 then enq = started end
+    local e = string.format('%d', enq)
+    redis.call('HSET', wk, 'task_id', id, 'params', params, 'policy', policy,
+      'enqueued_ms', e, 'next_ms', e, 'polls', '0')
+    if timeout >= 0 then
+      redis.call('HSET', wk, 'deadline_ms', string.format('%d', enq + timeout))
+    end
+    redis.call('ZADD', due, enq, id)
+    out[#out + 1] = 'enqueued'
+  end
+end
+return out
+",
+    )
+});
+
+/// A worker's tick: renews its lease, hands the waits of workers whose lease expired
+/// back to the due set, and claims due waits.
+///
+/// ARGV: prefix, worker, lease ms, most waits to claim, lookahead ms (claim waits due
+/// that soon), first (1 on the worker's first tick).
+/// Returns `{lost, reaped, now, then per claimed wait: id, params, enqueued_ms,
+/// deadline_ms, progress}`; `lost` is 1 when the worker's lease had been taken away.
+pub(crate) static TICK: LazyLock<Script> = LazyLock::new(|| {
+    script(
+        r"
+local prefix = ARGV[1]
+local wid = ARGV[2]
+local lease = tonumber(ARGV[3])
+local max = tonumber(ARGV[4])
+local lookahead = tonumber(ARGV[5])
+local first = ARGV[6] == '1'
+local workers = prefix .. ':workers'
+local due = prefix .. ':due'
+local lost = 0
+if not redis.call('ZSCORE', workers, wid) and not first then lost = 1 end
+redis.call('ZADD', workers, now + lease, wid)
+local reaped = 0
+local dead = redis.call('ZRANGEBYSCORE', workers, '-inf', now, 'LIMIT', 0, 16)
+for _, d in ipairs(dead) do
+  if d ~= wid then
+    local owned = prefix .. ':owned:' .. d
+    for _, id in ipairs(redis.call('SMEMBERS', owned)) do
+      local wk = prefix .. ':wait:' .. id
+      if redis.call('HGET', wk, 'owner') == d then
+        local nx = redis.call('HGET', wk, 'next_ms') or string.format('%d', now)
+        redis.call('HDEL', wk, 'owner')
+        redis.call('ZADD', due, nx, id)
+        reaped = reaped + 1
+      end
+    end
+    redis.call('DEL', owned)
+    redis.call('ZREM', workers, d)
+  end
+end
+local out = {lost, reaped, now}
+if max > 0 then
+  local ids = redis.call('ZRANGEBYSCORE', due, '-inf', now + lookahead, 'LIMIT', 0, max)
+  local owned = prefix .. ':owned:' .. wid
+  for _, id in ipairs(ids) do
+    redis.call('ZREM', due, id)
+    local wk = prefix .. ':wait:' .. id
+    if redis.call('EXISTS', wk) == 1 then
+      redis.call('HSET', wk, 'owner', wid)
+      redis.call('SADD', owned, id)
+      local f = redis.call('HMGET', wk, 'params', 'enqueued_ms', 'deadline_ms', 'progress')
+      out[#out + 1] = id
+      out[#out + 1] = f[1]
+      out[#out + 1] = f[2]
+      out[#out + 1] = f[3]
+      out[#out + 1] = f[4]
+    end
+  end
+end
+return out
+",
+    )
+});
+
+/// Every wait a worker holds, as [`TICK`] returns claimed ones (after a tick whose
+/// answer was lost). ARGV: prefix, worker.
+pub(crate) static HELD: LazyLock<Script> = LazyLock::new(|| {
+    script(
+        r"
+local prefix = ARGV[1]
+local wid = ARGV[2]
+local out = {}
+for _, id in ipairs(redis.call('SMEMBERS', prefix .. ':owned:' .. wid)) do
+  local wk = prefix .. ':wait:' .. id
+  if redis.call('HGET', wk, 'owner') == wid then
+    local f = redis.call('HMGET', wk, 'params', 'enqueued_ms', 'deadline_ms', 'progress')
+    out[#out + 1] = id
+    out[#out + 1] = f[1]
+    out[#out + 1] = f[2]
+    out[#out + 1] = f[3]
+    out[#out + 1] = f[4]
+  end
+end
+return out
+",
+    )
+});
+
+/// Progress of waits a worker holds. ARGV: prefix, worker, then per wait: id, next ms,
+/// polls, last status, progress (JSON). Returns the ids the worker no longer holds.
+pub(crate) static PERSIST: LazyLock<Script> = LazyLock::new(|| {
+    script(
+        r"
+local prefix = ARGV[1]
+local wid = ARGV[2]
+local gone = {}
+local i = 3
+while i + 4 <= #ARGV do
+  local id = ARGV[i]
+  local wk = prefix .. ':wait:' .. id
+  if redis.call('HGET', wk, 'owner') == wid then
+    redis.call('HSET', wk, 'next_ms', ARGV[i + 1], 'polls', ARGV[i + 2],
+      'status', ARGV[i + 3], 'progress', ARGV[i + 4])
+  else
+    gone[#gone + 1] = id
+  end
+  i = i + 5
+end
+return gone
+",
+    )
+});
+
+/// Publishes outcomes, each exactly once: sets it only if absent (with its time to
+/// live), removes the wait wherever it is, and publishes it on the vendor's channel
+/// only when it was set. ARGV: prefix, TTL seconds, then per wait: id, outcome (JSON).
+/// Returns per wait 1 (published) or 0 (it had an outcome already).
+pub(crate) static FINISH: LazyLock<Script> = LazyLock::new(|| {
+    script(
+        r"
+local prefix = ARGV[1]
+local ttl = ARGV[2]
+local due = prefix .. ':due'
+local channel = prefix .. ':outcomes'
+local out = {}
+local i = 3
+while i + 1 <= #ARGV do
+  local id = ARGV[i]
+  local json = ARGV[i + 1]
+  i = i + 2
+  local set = redis.call('SET', prefix .. ':outcome:' .. id, json, 'NX', 'EX', ttl)
+  local wk = prefix .. ':wait:' .. id
+  local owner = redis.call('HGET', wk, 'owner')
+  if owner then redis.call('SREM', prefix .. ':owned:' .. owner, id) end
+  redis.call('DEL', wk)
+  redis.call('ZREM', due, id)
+  if set then
+    redis.call('PUBLISH', channel, json)
+    out[#out + 1] = 1
+  else
+    out[#out + 1] = 0
+  end
+end
+return out
+",
+    )
+});
+
+/// Hands a stopping worker's waits back: writes their progress (as [`PERSIST`]), puts
+/// every wait it holds back in the due set at its next due time, and ends its lease.
+/// ARGV: prefix, worker, then per wait as [`PERSIST`]. Returns how many were handed
+/// back.
+pub(crate) static RELEASE: LazyLock<Script> = LazyLock::new(|| {
+    script(
+        r"
+local prefix = ARGV[1]
+local wid = ARGV[2]
+local owned = prefix .. ':owned:' .. wid
+local due = prefix .. ':due'
+local i = 3
+while i + 4 <= #ARGV do
+  local wk = prefix .. ':wait:' .. ARGV[i]
+  if redis.call('HGET', wk, 'owner') == wid then
+    redis.call('HSET', wk, 'next_ms', ARGV[i + 1], 'polls', ARGV[i + 2],
+      'status', ARGV[i + 3], 'progress', ARGV[i + 4])
+  end
+  i = i + 5
+end
+local n = 0
+for _, id in ipairs(redis.call('SMEMBERS', owned)) do
+  local wk = prefix .. ':wait:' .. id
+  if redis.call('HGET', wk, 'owner') == wid then
+    local nx = redis.call('HGET', wk, 'next_ms') or string.format('%d', now)
+    redis.call('HDEL', wk, 'owner')
+    redis.call('ZADD', due, nx, id)
+    n = n + 1
+  end
+end
+redis.call('DEL', owned)
+redis.call('ZREM', prefix .. ':workers', wid)
+return n
+",
+    )
+});
