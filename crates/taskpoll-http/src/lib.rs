@@ -1,18 +1,4 @@
-//! The HTTP plumbing taskpoll's vendor adapters share.
-//!
-//! - [`Secret`]: a credential that never shows in `Debug` or `Display`;
-//! - [`BaseUrl`]: a vendor base URL, HTTPS unless it is loopback or plain HTTP is
-//!   explicitly allowed;
-//! - [`BaseUrl::join_id`]: a task id percent-encoded as exactly one path segment;
-//! - [`retry_after`]: `Retry-After` as seconds or an HTTP date;
-//! - [`read_capped`]: a response body read up to a size cap, refused past it without
-//!   being read whole;
-//! - [`Transport`]: a `reqwest` error with its URL (and so any credential in the
-//!   query) removed, classified as timeout, connect or other;
-//! - [`client`]: the `reqwest::Client` every adapter builds (rustls, connection reuse);
-//! - [`jwt`]: HS256 JSON Web Tokens, signed and verified (Stream's server token);
-//! - [`shared_budget`]: one request budget per vendor credential in a process.
-
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -406,7 +392,7 @@ pub fn excerpt(body: &[u8]) -> String {
 /// off loopback is allowed, the per-request timeout and the response size cap. A
 /// builder holds one in a field named `http` and gets its setters from
 /// [`http_settings_methods!`].
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct HttpSettings {
     /// The vendor API's base URL.
@@ -419,9 +405,6 @@ pub struct HttpSettings {
     pub max_response_bytes: usize,
     /// The request budget of the client's waits; `None` for the vendor's default.
     pub budget: Option<taskpoll::Budget>,
-    /// A request budget the client draws its request rate from instead of the
-    /// in-process one (a fleet's budget kept in Redis); `None` for the in-process one.
-    pub request_budget: Option<std::sync::Arc<dyn taskpoll::RequestBudget>>,
 }
 
 /// What [`HttpSettings::connect`] gives: a checked base URL, a client, the size cap.
@@ -447,22 +430,6 @@ impl HttpSettings {
             request_timeout,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             budget: None,
-            request_budget: None,
-        }
-    }
-
-    /// The request budget a client of `vendor` with `credential` draws from: the one
-    /// plugged in with `request_budget`, else the process's [`shared_budget`] for
-    /// `limits`.
-    pub fn budget_for(
-        &self,
-        vendor: &'static str,
-        credential: &Secret,
-        limits: &taskpoll::Budget,
-    ) -> std::sync::Arc<dyn taskpoll::RequestBudget> {
-        match &self.request_budget {
-            Some(budget) => std::sync::Arc::clone(budget),
-            None => shared_budget(vendor, credential, limits),
         }
     }
 
@@ -491,7 +458,7 @@ impl HttpSettings {
 
 /// The setters of [`HttpSettings`] for a client builder whose settings are in a field
 /// named `http`: `base_url`, `allow_http`, `request_timeout`, `max_response_bytes`,
-/// `budget`, `request_budget`. The crate using it depends on `taskpoll`.
+/// `budget`. The crate using it depends on `taskpoll`.
 #[macro_export]
 macro_rules! http_settings_methods {
     () => {
@@ -529,18 +496,6 @@ macro_rules! http_settings_methods {
         /// Default: the vendor's documented limit with headroom.
         pub fn budget(mut self, budget: ::taskpoll::Budget) -> Self {
             self.http.budget = Some(budget);
-            self
-        }
-
-        /// Draws the request rate from `budget` instead of the process's own budget
-        /// for the credential: a budget shared with other processes (a fleet's, kept in
-        /// Redis) or with clients of other credentials. The limits set with `budget`
-        /// still give the requests in flight and the pause after a bare 429.
-        pub fn request_budget(
-            mut self,
-            budget: ::std::sync::Arc<dyn ::taskpoll::RequestBudget>,
-        ) -> Self {
-            self.http.request_budget = Some(budget);
             self
         }
     };

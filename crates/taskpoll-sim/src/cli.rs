@@ -121,7 +121,7 @@ pub async fn run(args: SimArgs) -> std::io::Result<()> {
         .await?;
         sim.set_faults(faults.clone());
         println!(
-            "stream       {:<32} STREAM_API_KEY={} STREAM_API_SECRET={}",
+            "stream       STREAM_BASE_URL={} STREAM_API_KEY={} STREAM_API_SECRET={}",
             sim.base_url(),
             sim.api_key(),
             sim.api_secret()
@@ -139,7 +139,7 @@ pub async fn run(args: SimArgs) -> std::io::Result<()> {
         .await?;
         sim.set_faults(faults.clone());
         println!(
-            "redis-cloud  {:<32} REDIS_CLOUD_API_KEY={} REDIS_CLOUD_API_SECRET={}",
+            "redis-cloud  REDIS_CLOUD_BASE_URL={} REDIS_CLOUD_API_KEY={} REDIS_CLOUD_API_SECRET={}",
             sim.base_url(),
             sim.api_key(),
             sim.secret_key()
@@ -157,7 +157,7 @@ pub async fn run(args: SimArgs) -> std::io::Result<()> {
         .await?;
         sim.set_faults(faults.clone());
         println!(
-            "runware      {:<32} RUNWARE_API_KEY={}",
+            "runware      RUNWARE_BASE_URL={} RUNWARE_API_KEY={}",
             sim.base_url(),
             sim.api_key()
         );
