@@ -392,7 +392,7 @@ pub fn excerpt(body: &[u8]) -> String {
 /// off loopback is allowed, the per-request timeout and the response size cap. A
 /// builder holds one in a field named `http` and gets its setters from
 /// [`http_settings_methods!`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct HttpSettings {
     /// The vendor API's base URL.
@@ -405,6 +405,9 @@ pub struct HttpSettings {
     pub max_response_bytes: usize,
     /// The request budget of the client's waits; `None` for the vendor's default.
     pub budget: Option<taskpoll::Budget>,
+    /// A request budget the client draws its request rate from instead of the
+    /// in-process one (a fleet's budget kept in Redis); `None` for the in-process one.
+    pub request_budget: Option<std::sync::Arc<dyn taskpoll::RequestBudget>>,
 }
 
 /// What [`HttpSettings::connect`] gives: a checked base URL, a client, the size cap.
@@ -430,6 +433,22 @@ impl HttpSettings {
             request_timeout,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             budget: None,
+            request_budget: None,
+        }
+    }
+
+    /// The request budget a client of `vendor` with `credential` draws from: the one
+    /// plugged in with `request_budget`, else the process's [`shared_budget`] for
+    /// `limits`.
+    pub fn budget_for(
+        &self,
+        vendor: &'static str,
+        credential: &Secret,
+        limits: &taskpoll::Budget,
+    ) -> std::sync::Arc<dyn taskpoll::RequestBudget> {
+        match &self.request_budget {
+            Some(budget) => std::sync::Arc::clone(budget),
+            None => shared_budget(vendor, credential, limits),
         }
     }
 
@@ -458,7 +477,7 @@ impl HttpSettings {
 
 /// The setters of [`HttpSettings`] for a client builder whose settings are in a field
 /// named `http`: `base_url`, `allow_http`, `request_timeout`, `max_response_bytes`,
-/// `budget`. The crate using it depends on `taskpoll`.
+/// `budget`, `request_budget`. The crate using it depends on `taskpoll`.
 #[macro_export]
 macro_rules! http_settings_methods {
     () => {
@@ -496,6 +515,18 @@ macro_rules! http_settings_methods {
         /// Default: the vendor's documented limit with headroom.
         pub fn budget(mut self, budget: ::taskpoll::Budget) -> Self {
             self.http.budget = Some(budget);
+            self
+        }
+
+        /// Draws the request rate from `budget` instead of the process's own budget
+        /// for the credential: a budget shared with other processes (a fleet's, kept in
+        /// Redis) or with clients of other credentials. The limits set with `budget`
+        /// still give the requests in flight and the pause after a bare 429.
+        pub fn request_budget(
+            mut self,
+            budget: ::std::sync::Arc<dyn ::taskpoll::RequestBudget>,
+        ) -> Self {
+            self.http.request_budget = Some(budget);
             self
         }
     };
