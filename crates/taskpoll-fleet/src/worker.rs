@@ -185,18 +185,23 @@ pub struct WorkerReport {
 /// for any wait), writes their progress down, and publishes each outcome exactly once.
 ///
 /// ```no_run
-/// # async fn example() -> Result<(), taskpoll_fleet::FleetError> {
-/// use taskpoll::testing::ScriptedSource;
-/// use taskpoll::Poller;
-/// use taskpoll_fleet::{DefaultCodec, Fleet, Worker};
+/// use serde::Serialize;
+/// use taskpoll::{Poller, TaskSource};
+/// use taskpoll_fleet::{DefaultCodec, Fleet, FleetError, Worker, WorkerReport};
 ///
-/// let fleet = Fleet::open("redis://127.0.0.1:6379")?;
-/// let poller = Poller::new(ScriptedSource::new());
-/// let worker = Worker::new(&fleet, "scripted", poller, DefaultCodec::new())?;
-/// let report = worker.run(async { let _ = tokio::signal::ctrl_c().await; }).await?;
-/// println!("published {} outcomes", report.published);
-/// # Ok(())
-/// # }
+/// /// Polls the fleet's waits of `vendor` until `stop` resolves.
+/// async fn work<S>(poller: Poller<S>, vendor: &str, stop: tokio::sync::oneshot::Receiver<()>)
+///     -> Result<WorkerReport, FleetError>
+/// where
+///     S: TaskSource,
+///     S::Id: From<String>,
+///     S::Output: Serialize,
+///     S::Failure: Serialize,
+/// {
+///     let fleet = Fleet::open("redis://127.0.0.1:6379")?;
+///     let worker = Worker::new(&fleet, vendor, poller, DefaultCodec::new())?;
+///     worker.run(async { let _ = stop.await; }).await
+/// }
 /// ```
 pub struct Worker<S: TaskSource> {
     fleet: Fleet,

@@ -1,6 +1,8 @@
 //! The shared budget against a real `redis-server` (started by the tests on a free
 //! loopback port; install redis-server to run them).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
