@@ -18,6 +18,7 @@ mod args;
 mod board;
 mod demo;
 mod drive;
+mod fleet;
 mod progress;
 mod report;
 mod wait;
@@ -56,6 +57,10 @@ enum Command {
     /// Wait on tasks until they finish. Exit status: 0 completed, 1 failed, 2 usage,
     /// 3 timed out, 4 could not fetch (the highest wins), 130 interrupted.
     Wait(wait::WaitArgs),
+    /// Run a fleet worker: poll the waits enqueued in Redis (`wait --redis`) with this
+    /// vendor's credentials, sharing them and one request budget with every other
+    /// worker, until SIGINT or SIGTERM.
+    Worker(fleet::WorkerArgs),
     /// Work with spec files: any JSON task API described in TOML (`wait --spec FILE`).
     #[command(subcommand)]
     Spec(SpecCommand),
@@ -83,18 +88,20 @@ enum SpecCommand {
 }
 
 /// Logs on stderr: `-v` info, `-vv` debug for taskpoll's crates; `RUST_LOG` wins.
-fn init_logging(verbose: u8) {
+/// A worker logs warnings (Redis unreachable, a lease lost) even without `-v`.
+fn init_logging(verbose: u8, worker: bool) {
     use tracing_subscriber::EnvFilter;
     let filter = match std::env::var("RUST_LOG") {
         Ok(spec) if !spec.is_empty() => EnvFilter::new(spec),
         _ => {
             let level = match verbose {
+                0 if worker => "warn",
                 0 => return,
                 1 => "info",
                 _ => "debug",
             };
             EnvFilter::new(format!(
-                "warn,taskpoll={level},taskpoll_stream={level},taskpoll_redis_cloud={level},taskpoll_runware={level},taskpoll_spec={level},taskpoll_http={level}"
+                "warn,taskpoll={level},taskpoll_stream={level},taskpoll_redis_cloud={level},taskpoll_runware={level},taskpoll_spec={level},taskpoll_http={level},taskpoll_fleet={level}"
             ))
         }
     };
@@ -115,6 +122,7 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             }
         },
         Command::Wait(args) => wait::run(args).await,
+        Command::Worker(args) => fleet::worker(args).await,
         Command::Spec(SpecCommand::Check { file }) => {
             let spec =
                 taskpoll_spec::Spec::load(&file).map_err(|e| Failure::Usage(e.to_string()))?;
@@ -141,7 +149,7 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.verbose);
+    init_logging(cli.verbose, matches!(cli.command, Command::Worker(_)));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -113,10 +113,15 @@ pub(crate) struct WaitArgs {
     /// No progress on stderr (same as --progress none).
     #[arg(short, long)]
     quiet: bool,
+    /// Enqueue the waits into the fleet on this Redis (redis://HOST[:PORT]) and print
+    /// each outcome as it arrives; `taskpoll worker VENDOR --redis URL` polls them. No
+    /// vendor credentials needed.
+    #[arg(long, value_name = "URL")]
+    redis: Option<String>,
 }
 
 /// A credential from its flag, its file flag, or the environment.
-fn credential(
+pub(crate) fn credential(
     flag: &Option<String>,
     file: &Option<PathBuf>,
     var: &'static str,
@@ -324,8 +329,33 @@ pub(crate) async fn run(args: WaitArgs) -> Result<u8, Failure> {
     let ids = task_ids(&ids)?;
     let vendor = match target {
         Target::Vendor(v) => v,
+        Target::Spec(_) if args.redis.is_some() => {
+            return Err(Failure::Usage(
+                "--redis waits on a vendor's tasks (stream, redis-cloud, runware), not --spec"
+                    .into(),
+            ));
+        }
         Target::Spec(path) => return run_spec(&path, ids, budget, &args).await,
     };
+    if let Some(redis) = &args.redis {
+        let worker_flags = [
+            ("--interval", args.interval.is_some()),
+            ("--backoff", args.backoff.is_some()),
+            ("--rate", args.rate.is_some()),
+        ];
+        return crate::fleet::wait(crate::fleet::Enqueue {
+            redis,
+            vendor,
+            ids,
+            results: args.results,
+            timeout: args.timeout,
+            json: args.json,
+            progress: args.progress,
+            quiet: args.quiet,
+            worker_flags: &worker_flags,
+        })
+        .await;
+    }
     match vendor {
         Vendor::Stream => {
             let key = credential(
