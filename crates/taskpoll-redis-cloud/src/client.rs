@@ -42,7 +42,7 @@ pub struct RedisCloudClient {
 }
 
 struct Inner {
-    http: reqwest::Client,
+    http: taskpoll_http::HttpClient,
     base: BaseUrl,
     api_key: Secret,
     secret_key: Secret,

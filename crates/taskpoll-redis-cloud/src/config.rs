@@ -4,13 +4,21 @@ use std::fmt;
 use std::time::Duration;
 
 use taskpoll::VisibilityGrace;
-use taskpoll_http::{HttpSettings, Secret};
+use taskpoll_http::{HttpSettings, Secret, env_credential};
 
 use crate::client::RedisCloudClient;
 use crate::error::RedisCloudError;
 
 /// Redis Cloud's production API.
 pub const DEFAULT_BASE_URL: &str = "https://api.redislabs.com/v1";
+
+/// The environment variable [`RedisCloudClientBuilder::from_env`] reads the account key
+/// (`x-api-key`) from.
+pub const API_KEY_VAR: &str = "REDIS_CLOUD_API_KEY";
+
+/// The environment variable [`RedisCloudClientBuilder::from_env`] reads the user secret
+/// key (`x-api-secret-key`) from.
+pub const API_SECRET_VAR: &str = "REDIS_CLOUD_API_SECRET";
 
 /// Requests per minute the client's pollers spend by default: below the 400 per minute
 /// and per key Redis Cloud allows, leaving room for other callers of the same key.
@@ -60,6 +68,7 @@ pub struct RedisCloudClientBuilder {
     pub(crate) api_key: Secret,
     pub(crate) secret_key: Secret,
     pub(crate) http: HttpSettings,
+    /// The `User-Agent` sent unless `user_agent` sets another.
     pub(crate) user_agent: String,
     pub(crate) settings: Settings,
 }
@@ -76,13 +85,17 @@ impl RedisCloudClientBuilder {
         }
     }
 
-    taskpoll_http::http_settings_methods!();
-
-    /// The `User-Agent` sent (`taskpoll-redis-cloud/<version>` by default).
-    pub fn user_agent(mut self, user_agent: &str) -> Self {
-        self.user_agent = user_agent.to_owned();
-        self
+    /// A builder with the keys in `REDIS_CLOUD_API_KEY` and `REDIS_CLOUD_API_SECRET`
+    /// (the variables the `taskpoll` command reads) and the defaults. A variable that is
+    /// not set (or empty) is [`RedisCloudError::Config`] naming it.
+    pub fn from_env() -> Result<Self, RedisCloudError> {
+        Ok(RedisCloudClientBuilder::new(
+            env_credential(API_KEY_VAR)?,
+            env_credential(API_SECRET_VAR)?,
+        ))
     }
+
+    taskpoll_http::http_settings_methods!();
 
     /// Requests per minute the client's pollers spend, all waits together (300 by
     /// default; Redis Cloud allows 400 per key). Used as the
@@ -132,6 +145,16 @@ impl RedisCloudClientBuilder {
     /// Checks the settings and builds the client.
     pub fn build(self) -> Result<RedisCloudClient, RedisCloudError> {
         RedisCloudClient::from_builder(self)
+    }
+}
+
+impl RedisCloudClient {
+    /// A client for the production API with the keys in `REDIS_CLOUD_API_KEY` and
+    /// `REDIS_CLOUD_API_SECRET`, the variables the `taskpoll` command reads. A variable
+    /// that is not set is an error naming it. [`RedisCloudClientBuilder::from_env`] to
+    /// change other settings.
+    pub fn from_env() -> Result<Self, RedisCloudError> {
+        RedisCloudClientBuilder::from_env()?.build()
     }
 }
 

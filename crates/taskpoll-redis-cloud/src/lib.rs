@@ -80,7 +80,10 @@ mod subscription;
 mod timestamp;
 
 pub use client::RedisCloudClient;
-pub use config::{DEFAULT_BASE_URL, DEFAULT_REQUESTS_PER_MINUTE, RedisCloudClientBuilder};
+pub use config::{
+    API_KEY_VAR, API_SECRET_VAR, DEFAULT_BASE_URL, DEFAULT_REQUESTS_PER_MINUTE,
+    RedisCloudClientBuilder,
+};
 pub use error::{ErrorBody, Operation, RedisCloudError};
 pub use models::{
     ErrorDetails, Link, ProcessorResponse, Subscription, TaskError, TaskStateUpdate, TaskStatus,

@@ -4,18 +4,19 @@
 //! Against the simulator: run `taskpoll sim` (or `cargo run -p taskpoll-sim`), export
 //! the variables its `runware` line prints, then
 //! `cargo run -p taskpoll-runware --example video`.
+//! The key comes from `RUNWARE_API_KEY` (as for `taskpoll wait runware`);
 //! `RUNWARE_BASE_URL` defaults to Runware's production API.
 
 use futures_util::StreamExt;
 use taskpoll::Update;
-use taskpoll_runware::{DEFAULT_BASE_URL, RunwareClient, VideoInference};
+use taskpoll_runware::{DEFAULT_BASE_URL, RunwareClientBuilder, VideoInference};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let key = std::env::var("RUNWARE_API_KEY")
-        .map_err(|_| "RUNWARE_API_KEY is not set (see `taskpoll sim`)")?;
     let base_url = std::env::var("RUNWARE_BASE_URL").unwrap_or_else(|_| DEFAULT_BASE_URL.into());
-    let client = RunwareClient::builder(key).base_url(&base_url).build()?;
+    let client = RunwareClientBuilder::from_env()?
+        .base_url(&base_url)
+        .build()?;
 
     let task = VideoInference::new("klingai:5@3", "A red fox in fresh snow").number_results(2);
     let id = client.submit_video(task).await?;

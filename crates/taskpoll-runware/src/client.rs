@@ -23,7 +23,7 @@ use crate::task::{RunwareTaskId, TaskKind};
 const COALESCE_WINDOW: Duration = Duration::from_millis(100);
 
 pub(crate) struct Inner {
-    pub(crate) http: reqwest::Client,
+    pub(crate) http: taskpoll_http::HttpClient,
     pub(crate) base: BaseUrl,
     pub(crate) api_key: Secret,
     pub(crate) auth: HeaderValue,
@@ -73,6 +73,13 @@ impl RunwareClient {
     /// A client for the production endpoint with the defaults.
     pub fn new(api_key: impl Into<Secret>) -> Result<Self, RunwareError> {
         RunwareClient::builder(api_key).build()
+    }
+
+    /// A client for the production endpoint with the key in `RUNWARE_API_KEY`, the
+    /// variable the `taskpoll` command reads. A variable that is not set is an error
+    /// naming it. [`RunwareClientBuilder::from_env`] to change other settings.
+    pub fn from_env() -> Result<Self, RunwareError> {
+        RunwareClientBuilder::from_env()?.build()
     }
 
     pub(crate) fn from_inner(inner: Inner) -> Self {

@@ -4,13 +4,16 @@ use std::time::Duration;
 
 use reqwest::header::HeaderValue;
 use taskpoll::{SchedulerCell, VisibilityGrace};
-use taskpoll_http::{ConfigError, HttpSettings, Secret};
+use taskpoll_http::{ConfigError, HttpSettings, Secret, env_credential};
 
 use crate::client::{Inner, RunwareClient};
 use crate::error::RunwareError;
 
 /// Runware's REST endpoint: every request is a POST to it.
 pub const DEFAULT_BASE_URL: &str = "https://api.runware.ai/v1";
+
+/// The environment variable [`RunwareClientBuilder::from_env`] reads the API key from.
+pub const API_KEY_VAR: &str = "RUNWARE_API_KEY";
 
 /// The default per-request timeout (Runware's own raw-REST integration uses 30 s).
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -68,6 +71,13 @@ impl RunwareClientBuilder {
             submit_retries: 3,
             submit_retry_delay: Duration::from_secs(1),
         }
+    }
+
+    /// A builder with the key in `RUNWARE_API_KEY` (the variable the `taskpoll`
+    /// command reads) and the defaults. A variable that is not set (or empty) is
+    /// [`RunwareError::Config`] naming it.
+    pub fn from_env() -> Result<Self, RunwareError> {
+        Ok(RunwareClientBuilder::new(env_credential(API_KEY_VAR)?))
     }
 
     taskpoll_http::http_settings_methods!();

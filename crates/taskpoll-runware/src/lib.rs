@@ -15,8 +15,8 @@ mod task;
 pub use classify::RunwarePhase;
 pub use client::RunwareClient;
 pub use config::{
-    DEFAULT_BASE_URL, DEFAULT_BATCH_FALLBACK, DEFAULT_MAX_BATCH, DEFAULT_REQUEST_TIMEOUT,
-    DEFAULT_VISIBILITY_GRACE, RunwareClientBuilder,
+    API_KEY_VAR, DEFAULT_BASE_URL, DEFAULT_BATCH_FALLBACK, DEFAULT_MAX_BATCH,
+    DEFAULT_REQUEST_TIMEOUT, DEFAULT_VISIBILITY_GRACE, RunwareClientBuilder,
 };
 pub use error::{ApiError, RunwareError};
 pub use models::{DataItem, Envelope, ErrorItem, ItemState, Parameter};

@@ -51,7 +51,9 @@ impl SpecClientBuilder {
     taskpoll_http::http_settings_methods!();
 
     /// Checks the settings and builds the client. Nothing is sent. Redirects are never
-    /// followed: a credential header would go wherever a redirect points.
+    /// followed: a credential header would go wherever a redirect points. (A client of
+    /// your own, from `http_client`, follows its own redirect policy: build it with
+    /// `redirect(reqwest::redirect::Policy::none())`.)
     pub fn build(self) -> Result<SpecClient, SpecError> {
         let spec = self.spec;
         let from_spec = spec
@@ -94,14 +96,9 @@ impl SpecClientBuilder {
             }
             .into());
         }
-        let http = reqwest::Client::builder()
-            .timeout(self.http.request_timeout)
-            .connect_timeout(self.http.request_timeout.min(Duration::from_secs(10)))
-            .pool_idle_timeout(Duration::from_secs(90))
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(USER_AGENT)
-            .build()
-            .map_err(|e| ConfigError::Client(Transport::from(e).to_string()))?;
+        let http = self.http.client(USER_AGENT, |b| {
+            b.redirect(reqwest::redirect::Policy::none())
+        })?;
         let limits = self.http.budget.unwrap_or_default();
         // One budget per spec name, base URL and header values (the credential).
         let mut fingerprint = format!("{}\n{base}", spec.name);
@@ -140,7 +137,7 @@ pub struct SpecClient {
 
 struct Inner {
     spec: Arc<Spec>,
-    http: reqwest::Client,
+    http: taskpoll_http::HttpClient,
     base: BaseUrl,
     request_timeout: Duration,
     max_response_bytes: usize,

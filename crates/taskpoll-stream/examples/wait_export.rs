@@ -3,22 +3,19 @@
 //! Against the simulator: run `taskpoll sim` (or `cargo run -p taskpoll-sim`), export
 //! the variables its `stream` line prints, then
 //! `cargo run -p taskpoll-stream --example wait_export`.
-//! `STREAM_BASE_URL` defaults to Stream's production API.
+//! The credentials come from `STREAM_API_KEY` and `STREAM_API_SECRET` (as for
+//! `taskpoll wait stream`); `STREAM_BASE_URL` defaults to Stream's production API.
 
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use taskpoll::Update;
-use taskpoll_stream::{ChannelRef, DEFAULT_BASE_URL, StreamClient};
-
-fn var(name: &str) -> Result<String, String> {
-    std::env::var(name).map_err(|_| format!("{name} is not set (see `taskpoll sim`)"))
-}
+use taskpoll_stream::{ChannelRef, DEFAULT_BASE_URL, StreamClientBuilder};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let base_url = std::env::var("STREAM_BASE_URL").unwrap_or_else(|_| DEFAULT_BASE_URL.into());
-    let client = StreamClient::builder(var("STREAM_API_KEY")?, var("STREAM_API_SECRET")?)
+    let client = StreamClientBuilder::from_env()?
         .base_url(&base_url)
         .build()?;
 

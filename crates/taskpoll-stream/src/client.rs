@@ -38,7 +38,7 @@ pub struct StreamClient {
 }
 
 struct Inner {
-    http: reqwest::Client,
+    http: taskpoll_http::HttpClient,
     base: BaseUrl,
     api_key: Secret,
     api_secret: Secret,
@@ -181,6 +181,14 @@ impl StreamClient {
         api_secret: impl Into<String>,
     ) -> Result<StreamClient, StreamError> {
         StreamClient::builder(api_key, api_secret).build()
+    }
+
+    /// A client of Stream's production API with the credentials in `STREAM_API_KEY` and
+    /// `STREAM_API_SECRET`, the variables the `taskpoll` command reads. A variable that
+    /// is not set is an error naming it. [`StreamClientBuilder::from_env`] to change
+    /// other settings.
+    pub fn from_env() -> Result<StreamClient, StreamError> {
+        StreamClientBuilder::from_env()?.build()
     }
 
     pub(crate) fn from_parts(b: StreamClientBuilder, c: Connection) -> Self {

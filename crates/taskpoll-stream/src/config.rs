@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use taskpoll_http::{ConfigError, HttpSettings, Secret};
+use taskpoll_http::{ConfigError, HttpSettings, Secret, env_credential};
 
 use crate::client::StreamClient;
 use crate::error::StreamError;
@@ -14,6 +14,12 @@ pub const DEFAULT_BASE_URL: &str = "https://chat.stream-io-api.com";
 
 /// How long one request may take by default (separate from a wait's deadline).
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The environment variable [`StreamClientBuilder::from_env`] reads the API key from.
+pub const API_KEY_VAR: &str = "STREAM_API_KEY";
+
+/// The environment variable [`StreamClientBuilder::from_env`] reads the API secret from.
+pub const API_SECRET_VAR: &str = "STREAM_API_SECRET";
 
 /// The `User-Agent` sent.
 pub(crate) const USER_AGENT: &str = concat!("taskpoll-stream/", env!("CARGO_PKG_VERSION"));
@@ -33,6 +39,21 @@ pub(crate) const STREAM_CLIENT: &str = concat!("taskpoll-stream-", env!("CARGO_P
 ///     .build()?;
 /// assert_eq!(client.base_url(), "https://chat.stream-io-api.com");
 /// # Ok::<(), taskpoll_stream::StreamError>(())
+/// ```
+///
+/// With your own `reqwest::Client` (a proxy, a CA of your own, default headers) and
+/// user agent; the request timeout still applies to every request:
+///
+/// ```
+/// use taskpoll_stream::StreamClient;
+///
+/// let http = reqwest::Client::builder().https_only(true).build()?;
+/// let client = StreamClient::builder("api-key", "api-secret")
+///     .http_client(http)
+///     .user_agent("billing-exports/2.1")
+///     .build()?;
+/// # let _ = client;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone)]
 #[must_use = "a builder does nothing until built"]
@@ -59,6 +80,19 @@ impl StreamClientBuilder {
             api_secret: Secret::new(api_secret),
             http: HttpSettings::new(DEFAULT_BASE_URL, DEFAULT_REQUEST_TIMEOUT),
         }
+    }
+
+    /// A builder with the credentials in `STREAM_API_KEY` and `STREAM_API_SECRET` (the
+    /// variables the `taskpoll` command reads) and every default. A variable that is not
+    /// set (or empty) is [`StreamError::Config`] naming it.
+    pub fn from_env() -> Result<Self, StreamError> {
+        let api_key = env_credential(API_KEY_VAR)?;
+        let api_secret = env_credential(API_SECRET_VAR)?;
+        Ok(StreamClientBuilder {
+            api_key,
+            api_secret,
+            http: HttpSettings::new(DEFAULT_BASE_URL, DEFAULT_REQUEST_TIMEOUT),
+        })
     }
 
     taskpoll_http::http_settings_methods!();

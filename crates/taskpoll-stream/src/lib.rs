@@ -12,7 +12,9 @@ mod response;
 mod source;
 
 pub use client::{Started, StreamClient};
-pub use config::{DEFAULT_BASE_URL, DEFAULT_REQUEST_TIMEOUT, StreamClientBuilder};
+pub use config::{
+    API_KEY_VAR, API_SECRET_VAR, DEFAULT_BASE_URL, DEFAULT_REQUEST_TIMEOUT, StreamClientBuilder,
+};
 pub use error::{ApiFailure, RateLimit, StreamError};
 pub use models::{
     ApiError, ChannelRef, ErrorResult, ItemResult, ItemResults, StartResponse, TaskResponse,

@@ -1,0 +1,132 @@
+//! The builder's shared HTTP settings: a client of the user's own is the one used, and
+//! `from_env` reads the variables the `taskpoll` command reads.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::process::Command;
+
+use taskpoll_redis_cloud::{RedisCloudClient, RedisCloudClientBuilder, RedisCloudError};
+use taskpoll_sim::redis_cloud::{RedisCloudSim, RedisCloudSimConfig};
+
+const KEY: &str = "env-redis-cloud-key-91d0";
+const SECRET: &str = "env-redis-cloud-secret-4c7e";
+
+async fn sim() -> RedisCloudSim {
+    RedisCloudSim::start(RedisCloudSimConfig {
+        api_key: KEY.into(),
+        secret_key: SECRET.into(),
+        ..RedisCloudSimConfig::default()
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_users_client_is_the_one_used() {
+    let sim = sim().await;
+    // A client that refuses plain HTTP: if it is the one used, no request reaches the
+    // (http://) simulator.
+    let https_only = reqwest::Client::builder().https_only(true).build().unwrap();
+    let client = RedisCloudClient::builder(KEY, SECRET)
+        .base_url(&sim.base_url())
+        .http_client(https_only)
+        .build()
+        .unwrap();
+    let err = client
+        .create_subscription(serde_json::json!({"name": "a"}))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RedisCloudError::Transport { .. }), "{err}");
+    assert_eq!(sim.counts().total, 0);
+
+    // An ordinary client of the user's own, with a user agent set on the builder.
+    let client = RedisCloudClient::builder(KEY, SECRET)
+        .base_url(&sim.base_url())
+        .http_client(reqwest::Client::new())
+        .user_agent("provisioner/4")
+        .build()
+        .unwrap();
+    client
+        .create_subscription(serde_json::json!({"name": "b"}))
+        .await
+        .unwrap();
+    assert_eq!(sim.counts().total, 1);
+    sim.shutdown().await;
+}
+
+/// Runs [`from_env_child`] in a process of its own with `vars` as its only Redis Cloud
+/// variables (the environment is process-wide, and this crate forbids `unsafe`
+/// `set_var`).
+fn child(case: &str, vars: &[(&str, &str)]) {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args(["from_env_child", "--exact", "--ignored", "--nocapture"])
+        .env("TASKPOLL_FROM_ENV_CASE", case)
+        .env_remove("REDIS_CLOUD_API_KEY")
+        .env_remove("REDIS_CLOUD_API_SECRET");
+    for (name, value) in vars {
+        cmd.env(name, value);
+    }
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "case {case}:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn from_env_reads_the_commands_variables() {
+    child("none", &[]);
+    child("no-secret", &[("REDIS_CLOUD_API_KEY", KEY)]);
+    child(
+        "both",
+        &[
+            ("REDIS_CLOUD_API_KEY", KEY),
+            ("REDIS_CLOUD_API_SECRET", SECRET),
+        ],
+    );
+}
+
+#[test]
+#[ignore = "run by from_env_reads_the_commands_variables, in a process of its own"]
+fn from_env_child() {
+    let Ok(case) = std::env::var("TASKPOLL_FROM_ENV_CASE") else {
+        return;
+    };
+    let missing = |name: &str| {
+        let err = RedisCloudClient::from_env().unwrap_err();
+        assert!(
+            matches!(&err, RedisCloudError::Config(taskpoll_http::ConfigError::MissingVariable { name: n }) if *n == name),
+            "{err}"
+        );
+        assert!(err.to_string().contains(name), "{err}");
+        assert!(RedisCloudClientBuilder::from_env().is_err());
+    };
+    match case.as_str() {
+        "none" => missing("REDIS_CLOUD_API_KEY"),
+        "no-secret" => missing("REDIS_CLOUD_API_SECRET"),
+        "both" => {
+            let rt = tokio::runtime::Runtime::new().unwrap();
+            rt.block_on(async {
+                let sim = sim().await;
+                let client = RedisCloudClientBuilder::from_env()
+                    .unwrap()
+                    .base_url(&sim.base_url())
+                    .build()
+                    .unwrap();
+                assert!(!format!("{client:?}").contains(SECRET));
+                // The simulator accepts only KEY and SECRET: the request went with them.
+                client
+                    .create_subscription(serde_json::json!({"name": "c"}))
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    RedisCloudClient::from_env().unwrap().base_url(),
+                    "https://api.redislabs.com/v1"
+                );
+                sim.shutdown().await;
+            });
+        }
+        other => panic!("unknown case {other}"),
+    }
+}

@@ -1,0 +1,124 @@
+//! The builder's shared HTTP settings: a client of the user's own is the one used, and
+//! `from_env` reads the variable the `taskpoll` command reads.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::process::Command;
+
+use taskpoll_runware::{RunwareClient, RunwareClientBuilder, RunwareError, VideoInference};
+use taskpoll_sim::runware::{RunwareSim, RunwareSimConfig};
+
+const KEY: &str = "env-runware-key-5e2a";
+
+async fn sim() -> RunwareSim {
+    RunwareSim::start(RunwareSimConfig {
+        api_key: KEY.into(),
+        ..RunwareSimConfig::default()
+    })
+    .await
+    .unwrap()
+}
+
+fn video() -> VideoInference {
+    VideoInference::new("klingai:5@3", "A red fox in fresh snow")
+}
+
+#[tokio::test]
+async fn a_users_client_is_the_one_used() {
+    let sim = sim().await;
+    // A client that refuses plain HTTP: if it is the one used, no request reaches the
+    // (http://) simulator.
+    let https_only = reqwest::Client::builder().https_only(true).build().unwrap();
+    let client = RunwareClient::builder(KEY)
+        .base_url(&sim.base_url())
+        .http_client(https_only)
+        .build()
+        .unwrap();
+    let err = client
+        .get_response("6f1c2a3e-0b7d-4e0a-9a51-2f3c4d5e6f70")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RunwareError::Transport(_)), "{err}");
+    assert_eq!(sim.counts().total, 0);
+
+    // An ordinary client of the user's own, with a user agent set on the builder.
+    let client = RunwareClient::builder(KEY)
+        .base_url(&sim.base_url())
+        .http_client(reqwest::Client::new())
+        .user_agent("render-farm/3")
+        .build()
+        .unwrap();
+    client.submit_video(video()).await.unwrap();
+    assert_eq!(sim.counts().total, 1);
+    sim.shutdown().await;
+}
+
+/// Runs [`from_env_child`] in a process of its own with `vars` as its only Runware
+/// variable (the environment is process-wide, and this crate forbids `unsafe`
+/// `set_var`).
+fn child(case: &str, vars: &[(&str, &str)]) {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args(["from_env_child", "--exact", "--ignored", "--nocapture"])
+        .env("TASKPOLL_FROM_ENV_CASE", case)
+        .env_remove("RUNWARE_API_KEY");
+    for (name, value) in vars {
+        cmd.env(name, value);
+    }
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "case {case}:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn from_env_reads_the_commands_variable() {
+    child("none", &[]);
+    child("empty", &[("RUNWARE_API_KEY", "")]);
+    child("set", &[("RUNWARE_API_KEY", KEY)]);
+}
+
+#[test]
+#[ignore = "run by from_env_reads_the_commands_variable, in a process of its own"]
+fn from_env_child() {
+    let Ok(case) = std::env::var("TASKPOLL_FROM_ENV_CASE") else {
+        return;
+    };
+    match case.as_str() {
+        "none" | "empty" => {
+            let err = RunwareClient::from_env().unwrap_err();
+            assert!(
+                matches!(
+                    &err,
+                    RunwareError::Config(taskpoll_http::ConfigError::MissingVariable {
+                        name: "RUNWARE_API_KEY"
+                    })
+                ),
+                "{err}"
+            );
+            assert!(err.to_string().contains("RUNWARE_API_KEY"), "{err}");
+            assert!(RunwareClientBuilder::from_env().is_err());
+        }
+        "set" => {
+            let rt = tokio::runtime::Runtime::new().unwrap();
+            rt.block_on(async {
+                let sim = sim().await;
+                let client = RunwareClientBuilder::from_env()
+                    .unwrap()
+                    .base_url(&sim.base_url())
+                    .build()
+                    .unwrap();
+                assert!(!format!("{client:?}").contains(KEY));
+                // The simulator accepts only KEY: the request went with it.
+                client.submit_video(video()).await.unwrap();
+                assert_eq!(
+                    RunwareClient::from_env().unwrap().base_url(),
+                    "https://api.runware.ai/v1"
+                );
+                sim.shutdown().await;
+            });
+        }
+        other => panic!("unknown case {other}"),
+    }
+}
