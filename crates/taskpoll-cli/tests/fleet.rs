@@ -89,7 +89,7 @@ impl Drop for WorkerProcess {
 struct Waiter {
     child: Child,
     lines: mpsc::Receiver<String>,
-    stderr: std::thread::JoinHandle<String>,
+    stderr: Option<std::thread::JoinHandle<String>>,
 }
 
 impl Waiter {
@@ -116,7 +116,7 @@ impl Waiter {
         Waiter {
             child,
             lines,
-            stderr,
+            stderr: Some(stderr),
         }
     }
 
@@ -130,7 +130,11 @@ impl Waiter {
             if started.elapsed() > within {
                 let _ = self.child.kill();
                 let _ = self.child.wait();
-                let err = self.stderr.join().unwrap();
+                let err = self
+                    .stderr
+                    .take()
+                    .map(|h| h.join().unwrap())
+                    .unwrap_or_default();
                 let got: Vec<String> = self.lines.try_iter().collect();
                 panic!("taskpoll wait did not end within {within:?}; lines {got:?}; stderr {err}");
             }
@@ -142,7 +146,19 @@ impl Waiter {
             .try_iter()
             .map(|l| serde_json::from_str(&l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
             .collect();
-        (code, lines, self.stderr.join().unwrap())
+        let err = self
+            .stderr
+            .take()
+            .map(|h| h.join().unwrap())
+            .unwrap_or_default();
+        (code, lines, err)
+    }
+}
+
+impl Drop for Waiter {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

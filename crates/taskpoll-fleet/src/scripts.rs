@@ -104,7 +104,8 @@ return out
 });
 
 /// A worker's tick: renews its lease, hands the waits of workers whose lease expired
-/// back to the due set, and claims due waits.
+/// back to the due set, and claims due waits (at most its share: those due over the
+/// live workers).
 ///
 /// ARGV: prefix, worker, lease ms, most waits to claim, lookahead ms (claim waits due
 /// that soon), first (1 on the worker's first tick).
@@ -143,6 +144,12 @@ for _, d in ipairs(dead) do
   end
 end
 local out = {lost, reaped, now}
+if max > 0 then
+  -- A fair share: the waits due now over the live workers, so that workers started
+  -- together split a burst instead of the first one taking it all.
+  local share = math.ceil(redis.call('ZCOUNT', due, '-inf', now + lookahead) / redis.call('ZCARD', workers))
+  if share < max then max = share end
+end
 if max > 0 then
   local ids = redis.call('ZRANGEBYSCORE', due, '-inf', now + lookahead, 'LIMIT', 0, max)
   local owned = prefix .. ':owned:' .. wid

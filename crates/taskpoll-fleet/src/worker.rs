@@ -103,7 +103,8 @@ pub struct WorkerSettings {
     /// How often the worker renews its lease, takes back dead workers' waits and claims
     /// due ones. Default 250 ms (at most a third of the lease).
     pub tick: Duration,
-    /// How often the progress of waits polled since is written down. Default 1 s.
+    /// How often the progress of waits polled since is written down. Default 3 s (a
+    /// wait resumed elsewhere may repeat up to this much of its schedule).
     pub persist_every: Duration,
     /// Most waits held at once. Default 10,000.
     pub max_waits: usize,
@@ -118,7 +119,7 @@ impl Default for WorkerSettings {
         WorkerSettings {
             lease: Duration::from_secs(15),
             tick: Duration::from_millis(250),
-            persist_every: Duration::from_secs(1),
+            persist_every: Duration::from_secs(3),
             max_waits: 10_000,
             claim_batch: 1_000,
             lookahead: Duration::from_secs(1),
