@@ -50,6 +50,10 @@ impl RedisCloudHarness {
             // Each scenario is one task's own script: the account's one-task-at-a-time
             // queue would hold every task behind the one that never ends.
             serial_processing: false,
+            // The scenarios count polls exactly, and the suite's fast policy has no
+            // visibility grace: no 404 before a new task is known (on by default, as
+            // in production; the adapter's own tests cover it).
+            not_found_polls: 0,
             ..RedisCloudSimConfig::default()
         })
         .await
@@ -241,4 +245,50 @@ async fn the_suite_passes_on_the_redis_cloud_adapter() {
     // Nothing the suite did came before a Retry-After the server had sent.
     assert_eq!(harness.sim.counts().retry_after_violations, 0);
     harness.sim.shutdown().await;
+}
+
+/// The simulator's defaults, as production: a task just created answers 404 first. The
+/// adapter's default visibility grace waits through it; batched waits, left out of the
+/// first task list, are polled again without a request of their own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_task_answers_404_first_and_the_wait_goes_through_it() {
+    let sim = RedisCloudSim::start(RedisCloudSimConfig {
+        defaults: taskpoll_sim::script::Defaults {
+            task_time: Duration::from_millis(100),
+            fail_every: None,
+        },
+        ..RedisCloudSimConfig::default()
+    })
+    .await
+    .unwrap();
+    let client = RedisCloudClient::builder(sim.api_key(), sim.secret_key())
+        .base_url(&sim.base_url())
+        .build()
+        .unwrap();
+    let fast = |p: Poller<RedisCloudSource>| {
+        p.configure(|p| p.interval(taskpoll::strategy::Fixed::new(Duration::from_millis(20))))
+    };
+    let one = client.create_subscription(json!({})).await.unwrap();
+    let done = fast(client.poller()).wait(one.clone()).await.unwrap();
+    assert_eq!(done.task_id, one);
+    let first = sim
+        .requests()
+        .into_iter()
+        .find(|r| r.task_ids.contains(&one))
+        .unwrap();
+    assert_eq!(first.status, 404);
+
+    let ids = vec![
+        client.create_subscription(json!({})).await.unwrap(),
+        client.create_subscription(json!({})).await.unwrap(),
+    ];
+    let poller = fast(client.poller());
+    let mut group = poller.wait_all(ids.clone()).outcomes();
+    let mut ended = 0;
+    while let Some(o) = futures_util::StreamExt::next(&mut group).await {
+        assert!(o.result.is_ok(), "{}: {:?}", o.id, o.result.err());
+        ended += 1;
+    }
+    assert_eq!(ended, 2);
+    sim.shutdown().await;
 }

@@ -15,9 +15,11 @@ use taskpoll_http::{BaseUrl, BodyError, ConfigError, Secret, Transport, header_u
 use tokio::time::Instant;
 
 use crate::config::{RedisCloudClientBuilder, Settings};
+use crate::database::DatabaseSource;
 use crate::decode;
 use crate::error::{Operation, RedisCloudError};
-use crate::models::{Subscription, TaskStateUpdate};
+use crate::models::{Database, DatabaseRef, Subscription, SubscriptionRef, TaskStateUpdate};
+use crate::ready::{Ready, ReadySource};
 use crate::source::{RedisCloudSource, TaskCompleted};
 use crate::subscription::SubscriptionSource;
 
@@ -56,13 +58,17 @@ struct Inner {
     remaining: Mutex<Option<(u64, Instant, Option<Duration>)>>,
     /// The limits of every wait made from the client.
     limits: Budget,
-    /// The request budget: one per account key and limit in the process, shared by the
-    /// task and the subscription waits.
+    /// The request budget: one per account key and limit in the process, shared by
+    /// every wait of the client (tasks, subscriptions, databases, readiness).
     budget: Arc<dyn RequestBudget>,
     /// The scheduler of task waits.
     tasks: SchedulerCell<RedisCloudSource>,
     /// The scheduler of subscription waits.
     subscriptions: SchedulerCell<SubscriptionSource>,
+    /// The scheduler of database waits.
+    databases: SchedulerCell<DatabaseSource>,
+    /// The scheduler of waits from a task to its resource's readiness.
+    ready: SchedulerCell<ReadySource>,
 }
 
 /// One HTTP answer, body read.
@@ -133,6 +139,8 @@ impl RedisCloudClient {
                 budget,
                 tasks: SchedulerCell::new(),
                 subscriptions: SchedulerCell::new(),
+                databases: SchedulerCell::new(),
+                ready: SchedulerCell::new(),
             }),
         })
     }
@@ -292,14 +300,53 @@ impl RedisCloudClient {
         &self,
         subscription_id: i64,
     ) -> Result<Subscription, RedisCloudError> {
-        let url = self
-            .inner
-            .base
-            .join(&format!("subscriptions/{subscription_id}"));
+        self.subscription(&SubscriptionRef::pro(subscription_id))
+            .await
+    }
+
+    /// `GET /v1/fixed/subscriptions/{subscriptionId}`: an Essentials subscription. A 404
+    /// is [`RedisCloudError::UnknownSubscription`].
+    pub async fn get_fixed_subscription(
+        &self,
+        subscription_id: i64,
+    ) -> Result<Subscription, RedisCloudError> {
+        self.subscription(&SubscriptionRef::essentials(subscription_id))
+            .await
+    }
+
+    /// A subscription of either plan; without an `id` in the body, it takes the one
+    /// asked for.
+    pub(crate) async fn subscription(
+        &self,
+        subscription: &SubscriptionRef,
+    ) -> Result<Subscription, RedisCloudError> {
+        let url = self.inner.base.join(&subscription.path());
         let a = self
             .call(Operation::GetSubscription, Method::GET, url, None)
             .await?;
-        decode::subscription(subscription_id, a.status, &a.headers, &a.body)
+        let mut s = decode::subscription(subscription.id, a.status, &a.headers, &a.body)?;
+        if s.id.is_none() {
+            s.id = Some(subscription.id);
+        }
+        Ok(s)
+    }
+
+    /// `GET /v1/subscriptions/{subscriptionId}/databases/{databaseId}`, or
+    /// `GET /v1/fixed/subscriptions/{subscriptionId}/databases/{databaseId}` for an
+    /// Essentials database. A 404 is [`RedisCloudError::UnknownDatabase`].
+    pub async fn get_database(&self, database: &DatabaseRef) -> Result<Database, RedisCloudError> {
+        self.database(database).await
+    }
+
+    pub(crate) async fn database(
+        &self,
+        database: &DatabaseRef,
+    ) -> Result<Database, RedisCloudError> {
+        let url = self.inner.base.join(&database.path());
+        let a = self
+            .call(Operation::GetDatabase, Method::GET, url, None)
+            .await?;
+        decode::database(database, a.status, &a.headers, &a.body)
     }
 
     /// Sends a start call and reads the task id of its reply (any 2xx, 204 with a
@@ -346,6 +393,40 @@ impl RedisCloudClient {
             .await
     }
 
+    /// `POST /v1/fixed/subscriptions` with `body` (an Essentials subscription request:
+    /// `name`, `planId`, ...); returns the task id (`fixedSubscriptionCreateRequest`).
+    pub async fn create_fixed_subscription(&self, body: Value) -> Result<String, RedisCloudError> {
+        let url = self.inner.base.join("fixed/subscriptions");
+        self.start(
+            Operation::CreateFixedSubscription,
+            Method::POST,
+            url,
+            Some(&body),
+        )
+        .await
+    }
+
+    /// `POST /v1/fixed/subscriptions/{subscriptionId}/databases` with `body`; returns
+    /// the task id (`fixedDatabaseCreateRequest`). When it completes, `resource_id` is
+    /// the database and `additional_resource_id` the subscription.
+    pub async fn create_fixed_database(
+        &self,
+        subscription_id: i64,
+        body: Value,
+    ) -> Result<String, RedisCloudError> {
+        let url = self
+            .inner
+            .base
+            .join(&format!("fixed/subscriptions/{subscription_id}/databases"));
+        self.start(
+            Operation::CreateFixedDatabase,
+            Method::POST,
+            url,
+            Some(&body),
+        )
+        .await
+    }
+
     /// `DELETE /v1/subscriptions/{subscriptionId}` (its databases must be deleted
     /// first); returns the task id.
     pub async fn delete_subscription(
@@ -370,6 +451,17 @@ impl RedisCloudClient {
         SubscriptionSource::new(self.clone())
     }
 
+    /// The source that waits for a database to become `active`.
+    pub fn database_source(&self) -> DatabaseSource {
+        DatabaseSource::new(self.clone())
+    }
+
+    /// A source that waits for a task, then for the resource it created or changed to
+    /// become `active` (see [`ReadySource`]).
+    pub fn ready_source(&self) -> ReadySource {
+        ReadySource::new(self.clone())
+    }
+
     /// The limits every wait made from this client draws under: by default
     /// [`requests_per_minute`] requests per minute, and a pause of
     /// [`rate_limit_floor`] after a bare 429.
@@ -378,6 +470,12 @@ impl RedisCloudClient {
     /// [`rate_limit_floor`]: RedisCloudClient::rate_limit_floor
     pub fn budget(&self) -> Budget {
         self.inner.limits
+    }
+
+    /// The request budget every wait of this client (and every client on the same key
+    /// and limit in the process) draws from.
+    pub fn request_budget(&self) -> &dyn RequestBudget {
+        &*self.inner.budget
     }
 
     /// The scheduler of every task wait made from this client and its clones: task
@@ -404,6 +502,30 @@ impl RedisCloudClient {
         })
     }
 
+    /// The scheduler of database waits, on the same budget as task waits.
+    pub fn database_scheduler(&self) -> Scheduler<DatabaseSource> {
+        self.inner.databases.get_or_init(|| {
+            Scheduler::builder(self.database_source())
+                .budget(self.inner.limits)
+                .request_budget(Arc::clone(&self.inner.budget))
+                .build()
+        })
+    }
+
+    /// The scheduler of waits from a task to its resource's readiness, on the same
+    /// budget as task waits; batched like [`scheduler`](RedisCloudClient::scheduler)
+    /// while the tasks run.
+    pub fn ready_scheduler(&self) -> Scheduler<ReadySource> {
+        self.inner.ready.get_or_init(|| {
+            let max_batch = self.inner.settings.max_batch;
+            Scheduler::builder(self.ready_source())
+                .budget(self.inner.limits)
+                .request_budget(Arc::clone(&self.inner.budget))
+                .batched(COALESCE_WINDOW, Some(max_batch))
+                .build()
+        })
+    }
+
     /// A poller over [`source`](RedisCloudClient::source) with Redis Cloud's defaults
     /// (see [`RedisCloudSource::default_policy`](taskpoll::TaskSource::default_policy)),
     /// on the client's [`scheduler`](RedisCloudClient::scheduler).
@@ -415,6 +537,20 @@ impl RedisCloudClient {
     /// the client's [`subscription_scheduler`](RedisCloudClient::subscription_scheduler).
     pub fn subscription_poller(&self) -> Poller<SubscriptionSource> {
         self.subscription_scheduler().poller()
+    }
+
+    /// A poller over [`database_source`](RedisCloudClient::database_source), on the
+    /// client's [`database_scheduler`](RedisCloudClient::database_scheduler).
+    pub fn database_poller(&self) -> Poller<DatabaseSource> {
+        self.database_scheduler().poller()
+    }
+
+    /// A poller whose waits take a task id and end when the task completed and the
+    /// resource it created or changed is `active` (see [`ReadySource`]), on the
+    /// client's [`ready_scheduler`](RedisCloudClient::ready_scheduler). The policy's
+    /// deadline covers the task and the resource together.
+    pub fn ready_poller(&self) -> Poller<ReadySource> {
+        self.ready_scheduler().poller()
     }
 
     /// Waits for a task with the default settings.
@@ -430,7 +566,39 @@ impl RedisCloudClient {
         &self,
         subscription_id: i64,
     ) -> Result<Subscription, SourceWaitError<SubscriptionSource>> {
-        self.subscription_poller().wait(subscription_id).await
+        self.subscription_poller()
+            .wait(SubscriptionRef::pro(subscription_id))
+            .await
+    }
+
+    /// Waits for a database to become `active` with the default settings.
+    pub async fn wait_for_database(
+        &self,
+        database: DatabaseRef,
+    ) -> Result<Database, SourceWaitError<DatabaseSource>> {
+        self.database_poller().wait(database).await
+    }
+
+    /// Waits, after `task` completed, until the resource it created or changed is
+    /// `active`: a database task's database, then its subscription (creating a
+    /// database moves its subscription back to `pending`); a subscription task's
+    /// subscription. Picks what to wait for from the task's `commandType`,
+    /// `resourceId` and `additionalResourceId` ([`ReadyTarget::of`]); a task that
+    /// leaves nothing to wait for is ready at once. Default settings: a 30 minute
+    /// deadline from now; through [`ready_poller`](RedisCloudClient::ready_poller) (see
+    /// [`ReadySource::start_after`]) for others.
+    ///
+    /// [`ReadyTarget::of`]: crate::ReadyTarget::of
+    pub async fn wait_until_ready(
+        &self,
+        task: &TaskCompleted,
+    ) -> Result<Ready, SourceWaitError<ReadySource>> {
+        let poller = self.ready_poller();
+        if crate::ReadyTarget::of(task).is_none() {
+            return Ok(Ready::task_only(task.clone()));
+        }
+        poller.source().start_after(task);
+        poller.wait(task.task_id.clone()).await
     }
 }
 

@@ -27,7 +27,7 @@ use serde_json::Value;
 use taskpoll_http::excerpt;
 
 use crate::error::{ErrorBody, Operation, RedisCloudError};
-use crate::models::{Subscription, TaskStateUpdate, parse_task_list};
+use crate::models::{Database, DatabaseRef, Subscription, TaskStateUpdate, parse_task_list};
 
 fn is_success(status: u16) -> bool {
     (200..300).contains(&status)
@@ -215,6 +215,39 @@ pub fn subscription(
         reason: "the subscription is not a JSON object".into(),
         excerpt: excerpt(body),
     })
+}
+
+/// Reads an answer to `GET .../subscriptions/{subscriptionId}/databases/{databaseId}`
+/// for `database`: a 2xx JSON object as the database (without a `databaseId`, it takes
+/// the one asked for), 404 as [`RedisCloudError::UnknownDatabase`], any other status
+/// as [`RedisCloudError::Http`], a 2xx that is not a JSON object as
+/// [`RedisCloudError::Decode`].
+pub fn database(
+    database: &DatabaseRef,
+    status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Database, RedisCloudError> {
+    let op = Operation::GetDatabase;
+    if status == 404 {
+        return Err(RedisCloudError::UnknownDatabase {
+            database: *database,
+            body: Box::new(ErrorBody::parse(body)),
+        });
+    }
+    if !is_success(status) {
+        return Err(http_error(op, status, headers, body));
+    }
+    let v = json(op, body)?;
+    let mut db = Database::from_value(&v).ok_or_else(|| RedisCloudError::Decode {
+        operation: op,
+        reason: "the database is not a JSON object".into(),
+        excerpt: excerpt(body),
+    })?;
+    if db.id.is_none() {
+        db.id = Some(database.database_id);
+    }
+    Ok(db)
 }
 
 /// Reads the answer to a start call (`operation`): the task id of a 2xx reply

@@ -9,6 +9,8 @@ use serde_json::Value;
 use taskpoll::ErrorClass;
 use taskpoll_http::{ConfigError, InvalidTaskId, Transport, excerpt};
 
+use crate::models::DatabaseRef;
+
 /// Which call failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -23,8 +25,15 @@ pub enum Operation {
     CreateDatabase,
     /// `DELETE /v1/subscriptions/{subscriptionId}`.
     DeleteSubscription,
-    /// `GET /v1/subscriptions/{subscriptionId}`.
+    /// `GET /v1/subscriptions/{subscriptionId}` (or `/v1/fixed/...`).
     GetSubscription,
+    /// `GET /v1/subscriptions/{subscriptionId}/databases/{databaseId}` (or
+    /// `/v1/fixed/...`).
+    GetDatabase,
+    /// `POST /v1/fixed/subscriptions`.
+    CreateFixedSubscription,
+    /// `POST /v1/fixed/subscriptions/{subscriptionId}/databases`.
+    CreateFixedDatabase,
 }
 
 impl Operation {
@@ -37,6 +46,9 @@ impl Operation {
             Operation::CreateDatabase => "create database",
             Operation::DeleteSubscription => "delete subscription",
             Operation::GetSubscription => "get subscription",
+            Operation::GetDatabase => "get database",
+            Operation::CreateFixedSubscription => "create Essentials subscription",
+            Operation::CreateFixedDatabase => "create Essentials database",
         }
     }
 }
@@ -226,6 +238,17 @@ pub enum RedisCloudError {
         /// The 404 body.
         body: Box<ErrorBody>,
     },
+    /// Redis Cloud does not know this database (HTTP 404).
+    #[error(
+        "database {database} is unknown to Redis Cloud (HTTP 404 Not Found{}); check the subscription and database ids and that they belong to this account",
+        detail(.body, 404)
+    )]
+    UnknownDatabase {
+        /// The database asked for.
+        database: DatabaseRef,
+        /// The 404 body.
+        body: Box<ErrorBody>,
+    },
     /// Any other HTTP error status.
     #[error(
         "could not {operation}: HTTP {status} {}{}; {}",
@@ -277,9 +300,9 @@ impl RedisCloudError {
             RedisCloudError::Http { status, .. } | RedisCloudError::NoTaskId { status, .. } => {
                 Some(*status)
             }
-            RedisCloudError::UnknownTask { .. } | RedisCloudError::UnknownSubscription { .. } => {
-                Some(404)
-            }
+            RedisCloudError::UnknownTask { .. }
+            | RedisCloudError::UnknownSubscription { .. }
+            | RedisCloudError::UnknownDatabase { .. } => Some(404),
             _ => None,
         }
     }
@@ -289,7 +312,8 @@ impl RedisCloudError {
         match self {
             RedisCloudError::Http { body, .. }
             | RedisCloudError::UnknownTask { body, .. }
-            | RedisCloudError::UnknownSubscription { body, .. } => Some(body.as_ref()),
+            | RedisCloudError::UnknownSubscription { body, .. }
+            | RedisCloudError::UnknownDatabase { body, .. } => Some(body.as_ref()),
             _ => None,
         }
     }
@@ -303,7 +327,7 @@ impl RedisCloudError {
     /// | 408, 500, 502, 503, 504 | transient (`Retry-After` if sent) |
     /// | connect, timeout, reset | transient |
     /// | malformed 2xx body | transient |
-    /// | 404 for a task or subscription | not yet visible (grace window) |
+    /// | 404 for a task, subscription or database | not yet visible (grace window) |
     /// | 401, 403, other 4xx, other 5xx, over-cap body, bad config or id | permanent |
     pub fn class(&self, rate_limit_floor: Duration) -> ErrorClass {
         match self {
@@ -325,9 +349,9 @@ impl RedisCloudError {
                 retry_after: *retry_after,
             },
             RedisCloudError::Decode { .. } => ErrorClass::TRANSIENT,
-            RedisCloudError::UnknownTask { .. } | RedisCloudError::UnknownSubscription { .. } => {
-                ErrorClass::NotYetVisible
-            }
+            RedisCloudError::UnknownTask { .. }
+            | RedisCloudError::UnknownSubscription { .. }
+            | RedisCloudError::UnknownDatabase { .. } => ErrorClass::NotYetVisible,
             _ => ErrorClass::Permanent,
         }
     }

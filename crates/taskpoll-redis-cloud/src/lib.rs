@@ -3,8 +3,9 @@
 //! Every Redis Cloud write answers with a task in `received`; the task goes through
 //! `processing-in-progress` to `processing-completed` (with `response.resourceId`) or
 //! `processing-error` (with `response.error`). Then the resource itself is provisioned
-//! until its own `status` is `active`. This crate waits on both, and gets right what
-//! hand-written loops get wrong:
+//! until its own `status` is `active`. This crate waits on both (one after the other,
+//! or as one wait with [`RedisCloudClient::ready_poller`]), for Pro and Essentials
+//! (`/v1/fixed/...`) resources, and gets right what hand-written loops get wrong:
 //!
 //! - `processing-error`, and any answer carrying `response.error`, ends the wait at
 //!   once (no spinning until a timeout);
@@ -22,9 +23,9 @@
 //! ```
 //! use std::time::Duration;
 //! use taskpoll::strategy::Fixed;
-//! use taskpoll_redis_cloud::RedisCloudClient;
+//! use taskpoll_redis_cloud::{RedisCloudClient, SubscriptionRef};
 //! use taskpoll_sim::redis_cloud::{RedisCloudSim, RedisCloudSimConfig};
-//! use taskpoll_sim::script::{Defaults, Lasting};
+//! use taskpoll_sim::script::{Defaults, Lasting, ScriptStep};
 //!
 //! # #[tokio::main]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -32,6 +33,7 @@
 //! let sim = RedisCloudSim::start(RedisCloudSimConfig {
 //!     defaults: Defaults { task_time: Duration::from_millis(100), fail_every: None },
 //!     provisioning: Lasting::Polls(1),
+//!     database_provisioning: vec![ScriptStep::for_polls("pending", 1)],
 //!     ..RedisCloudSimConfig::default()
 //! })
 //! .await?;
@@ -56,9 +58,23 @@
 //! let subscription = client
 //!     .subscription_poller()
 //!     .configure(|p| p.interval(Fixed::new(Duration::from_millis(20))))
-//!     .wait(subscription_id)
+//!     .wait(SubscriptionRef::pro(subscription_id))
 //!     .await?;
 //! assert_eq!(subscription.status.as_deref(), Some("active"));
+//!
+//! // Or both in one wait, under one deadline: a database create waits for the
+//! // database, then for its subscription (which the create moved back to `pending`).
+//! let task_id = client
+//!     .create_database(subscription_id, serde_json::json!({"name": "cache"}))
+//!     .await?;
+//! let ready = client
+//!     .ready_poller()
+//!     .configure(|p| p.interval(Fixed::new(Duration::from_millis(20))))
+//!     .wait(task_id)
+//!     .await?;
+//! let database = ready.database.ok_or("no database")?;
+//! assert_eq!(database.status.as_deref(), Some("active"));
+//! assert!(database.public_endpoint.is_some());
 //! # sim.shutdown().await;
 //! # Ok(())
 //! # }
@@ -72,9 +88,11 @@
 
 mod client;
 mod config;
+mod database;
 pub mod decode;
 mod error;
 mod models;
+mod ready;
 mod source;
 mod subscription;
 mod timestamp;
@@ -84,12 +102,19 @@ pub use config::{
     API_KEY_VAR, API_SECRET_VAR, DEFAULT_BASE_URL, DEFAULT_REQUESTS_PER_MINUTE,
     RedisCloudClientBuilder,
 };
+pub use database::{
+    DATABASE_CHANGING, DATABASE_CHANGING_PREFIXES, DATABASE_FAILED, DatabaseFailed, DatabaseSource,
+    DatabaseStatus,
+};
 pub use error::{ErrorBody, Operation, RedisCloudError};
 pub use models::{
-    ErrorDetails, Link, ProcessorResponse, Subscription, TaskError, TaskStateUpdate, TaskStatus,
-    parse_task_list,
+    Database, DatabaseRef, ErrorDetails, Link, Plan, ProcessorResponse, Subscription,
+    SubscriptionRef, TaskError, TaskStateUpdate, TaskStatus, parse_task_list,
 };
+pub use ready::{Ready, ReadyFailed, ReadySource, ReadyStatus, ReadyTarget};
 pub use source::{RedisCloudSource, TaskCompleted, TaskFailed};
-pub use subscription::{SubscriptionFailed, SubscriptionSource};
+pub use subscription::{
+    SUBSCRIPTION_CHANGING, SUBSCRIPTION_FAILED, SubscriptionFailed, SubscriptionSource,
+};
 pub use taskpoll_http::Secret;
 pub use timestamp::{Timestamp, TimestampError};

@@ -1,8 +1,9 @@
 //! [`RedisCloudSource`]: Redis Cloud tasks as a [`TaskSource`] (one task per request)
 //! and a [`BatchTaskSource`] (`GET /v1/tasks` shows every task of the account).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -36,6 +37,27 @@ pub struct TaskCompleted {
     /// The payload of read-like tasks.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource: Option<Value>,
+    /// The `href` of the task's `resource` link (`links` or legacy `_links`), when it
+    /// has one: `.../v1/fixed/subscriptions/111728/databases/51055029`. Not
+    /// serialized.
+    #[serde(skip)]
+    pub resource_link: Option<String>,
+}
+
+impl TaskCompleted {
+    /// What a `processing-completed` task produced (`task_id` when it names none).
+    pub(crate) fn from_update(u: TaskStateUpdate, task_id: String) -> Self {
+        let resource_link = u.link("resource").and_then(|l| l.href.clone());
+        let r = u.response.unwrap_or_default();
+        TaskCompleted {
+            task_id,
+            command_type: u.command_type,
+            resource_id: r.resource_id,
+            additional_resource_id: r.additional_resource_id,
+            resource: r.resource,
+            resource_link,
+        }
+    }
 }
 
 /// Why a task failed: `response.error` (`type`, `status`, `description`) and
@@ -124,12 +146,22 @@ impl fmt::Display for TaskFailed {
 #[derive(Debug, Clone)]
 pub struct RedisCloudSource {
     client: RedisCloudClient,
+    /// Ids the last task list left out: the next list that leaves them out again
+    /// fetches them one by one. Shared by clones.
+    missing: Arc<Mutex<HashSet<String>>>,
 }
+
+/// Most ids [`RedisCloudSource`] remembers as left out of the list; past it, it forgets
+/// them all (each then waits one more round before its own GET).
+const MISSING_CAP: usize = 100_000;
 
 impl RedisCloudSource {
     /// A source over `client`.
     pub fn new(client: RedisCloudClient) -> Self {
-        RedisCloudSource { client }
+        RedisCloudSource {
+            client,
+            missing: Arc::new(Mutex::new(HashSet::new())),
+        }
     }
 
     /// The client.
@@ -187,14 +219,7 @@ impl TaskSource for RedisCloudSource {
             }
             Some(s @ TaskStatus::ProcessingInProgress) => Phase::Running(progress(s.as_str())),
             Some(TaskStatus::ProcessingCompleted) => {
-                let r = u.response.unwrap_or_default();
-                Phase::Succeeded(TaskCompleted {
-                    task_id,
-                    command_type: u.command_type,
-                    resource_id: r.resource_id,
-                    additional_resource_id: r.additional_resource_id,
-                    resource: r.resource,
-                })
+                Phase::Succeeded(TaskCompleted::from_update(u, task_id))
             }
             Some(TaskStatus::ProcessingError) => {
                 Phase::Failed(TaskFailed::from_update(&u, task_id))
@@ -230,23 +255,25 @@ impl BatchTaskSource for RedisCloudSource {
         self.client.settings().max_batch
     }
 
-    /// One `GET /v1/tasks` answers every id it lists. Ids it does not list (older
-    /// than its window, or not known to it yet) are fetched one by one with
-    /// `GET /v1/tasks/{taskId}`, at most the client's batch fallback limit per call;
-    /// the rest are left unanswered (`None`) and polled again later. An id missing
-    /// from the list is never reported failed for that. A list too large to read (an
-    /// account with very many recent tasks) is not the tasks' fault: each id is then
-    /// fetched alone, within the same fallback limit.
+    /// One `GET /v1/tasks` answers every id it lists. An id it leaves out for the
+    /// first time is left unanswered (`None`): a task just created is not known yet,
+    /// and its own GET would answer 404 too. An id left out again (older than the
+    /// list's window, or still unknown) is fetched with `GET /v1/tasks/{taskId}`, at
+    /// most the client's batch fallback limit per call, each such GET drawing on the
+    /// client's budget as the list did; the rest are left unanswered and polled again
+    /// later. An id missing from the list is never reported failed for that. A list
+    /// too large to read (an account with very many recent tasks) is not the tasks'
+    /// fault: each id is then fetched alone, within the same fallback limit.
     async fn fetch_batch(&self, ids: &[String]) -> Result<Vec<BatchEntry<Self>>, RedisCloudError> {
-        let wanted: std::collections::HashSet<&str> = ids.iter().map(String::as_str).collect();
-        let listed = match self.client.list_tasks_of(&|id| wanted.contains(id)).await {
-            Ok(listed) => listed,
+        let wanted: HashSet<&str> = ids.iter().map(String::as_str).collect();
+        let (listed, list_read) = match self.client.list_tasks_of(&|id| wanted.contains(id)).await {
+            Ok(listed) => (listed, true),
             Err(RedisCloudError::TooLarge { cap, .. }) => {
                 tracing::warn!(
                     cap,
                     "the task list is larger than max_response_bytes: polling tasks one by one"
                 );
-                Vec::new()
+                (Vec::new(), false)
             }
             Err(e) => return Err(e),
         };
@@ -256,14 +283,35 @@ impl BatchTaskSource for RedisCloudSource {
                 by_id.entry(id).or_insert(task);
             }
         }
+        // Which ids go to their own GET: those the list left out before too.
+        let due: Vec<bool> = {
+            let mut missing = self.missing.lock().unwrap_or_else(|e| e.into_inner());
+            if missing.len() > MISSING_CAP {
+                missing.clear();
+            }
+            ids.iter()
+                .map(|id| {
+                    if by_id.contains_key(id) {
+                        missing.remove(id);
+                        false
+                    } else {
+                        !missing.insert(id.clone()) || !list_read
+                    }
+                })
+                .collect()
+        };
         let mut fallbacks = 0;
         let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
+        for (id, due) in ids.iter().zip(due) {
             if let Some(task) = by_id.get(id) {
                 out.push(Some(Ok(task.clone())));
-            } else if fallbacks < self.client.settings().batch_fallback {
+            } else if due && fallbacks < self.client.settings().batch_fallback {
                 fallbacks += 1;
-                out.push(Some(self.fetch(id).await));
+                // Beyond the list the scheduler granted: each draws on the budget.
+                let own = self.fetch(id);
+                out.push(Some(
+                    taskpoll_http::spend(self.client.request_budget(), own).await,
+                ));
             } else {
                 out.push(None);
             }

@@ -9,8 +9,14 @@ use taskpoll::{ErrorClass, Phase, PollPolicy, Progress, RateLimitHint, SourcePha
 
 use crate::client::RedisCloudClient;
 use crate::error::RedisCloudError;
-use crate::models::Subscription;
+use crate::models::{Subscription, SubscriptionRef};
 use crate::source::policy;
+
+/// Subscription statuses that mean "still changing": the wait goes on.
+pub const SUBSCRIPTION_CHANGING: &[&str] = &["pending"];
+
+/// Subscription statuses that mean it will not become active: the wait fails.
+pub const SUBSCRIPTION_FAILED: &[&str] = &["error", "deleting"];
 
 /// A subscription that will not become active: its status is `error`, or it is being
 /// deleted.
@@ -40,13 +46,36 @@ impl fmt::Display for SubscriptionFailed {
     }
 }
 
-/// Waits for a subscription to become `active` (`GET /v1/subscriptions/{id}`).
+/// Reads a subscription's status (see [`SubscriptionSource`]).
+pub(crate) fn classify_subscription(
+    s: Subscription,
+) -> Phase<Subscription, (), SubscriptionFailed> {
+    let status = s.status.clone().unwrap_or_default();
+    if status == "active" {
+        Phase::Succeeded(s)
+    } else if SUBSCRIPTION_CHANGING.contains(&status.as_str()) {
+        Phase::Running(Progress::new(status))
+    } else if SUBSCRIPTION_FAILED.contains(&status.as_str()) {
+        Phase::Failed(SubscriptionFailed {
+            subscription_id: s.id.unwrap_or_default(),
+            status,
+            name: s.name,
+        })
+    } else if status.is_empty() {
+        Phase::Running(Progress::new("(no status)").unrecognized())
+    } else {
+        Phase::Running(Progress::new(status).unrecognized())
+    }
+}
+
+/// Waits for a subscription to become `active` (`GET /v1/subscriptions/{id}`, or
+/// `GET /v1/fixed/subscriptions/{id}` for an Essentials one).
 ///
 /// | `status` | Phase |
 /// |---|---|
 /// | `active` | `Succeeded(Subscription)` |
-/// | `pending` | `Running` |
-/// | `error`, `deleting` | `Failed(SubscriptionFailed)` |
+/// | `pending` ([`SUBSCRIPTION_CHANGING`]) | `Running` |
+/// | `error`, `deleting` ([`SUBSCRIPTION_FAILED`]) | `Failed(SubscriptionFailed)` |
 /// | anything else | `Running`, unrecognized (logged) |
 ///
 /// A 404 is tolerated for the visibility grace window, as for tasks.
@@ -64,34 +93,19 @@ impl SubscriptionSource {
 
 #[async_trait]
 impl TaskSource for SubscriptionSource {
-    type Id = i64;
+    type Id = SubscriptionRef;
     type Status = Subscription;
     type Output = Subscription;
     type Partial = ();
     type Failure = SubscriptionFailed;
     type Error = RedisCloudError;
 
-    async fn fetch(&self, id: &i64) -> Result<Subscription, RedisCloudError> {
-        let mut s = self.client.get_subscription(*id).await?;
-        if s.id.is_none() {
-            s.id = Some(*id);
-        }
-        Ok(s)
+    async fn fetch(&self, id: &SubscriptionRef) -> Result<Subscription, RedisCloudError> {
+        self.client.subscription(id).await
     }
 
     fn classify(&self, s: Subscription) -> SourcePhase<Self> {
-        let status = s.status.clone().unwrap_or_default();
-        match status.as_str() {
-            "active" => Phase::Succeeded(s),
-            "pending" => Phase::Running(Progress::new(status)),
-            "error" | "deleting" => Phase::Failed(SubscriptionFailed {
-                subscription_id: s.id.unwrap_or_default(),
-                status,
-                name: s.name,
-            }),
-            "" => Phase::Running(Progress::new("(no status)").unrecognized()),
-            _ => Phase::Running(Progress::new(status).unrecognized()),
-        }
+        classify_subscription(s)
     }
 
     fn error_class(&self, error: &RedisCloudError) -> ErrorClass {

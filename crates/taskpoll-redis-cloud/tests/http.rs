@@ -5,7 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{builder, client, failure, fast, polls, quick, sim, success};
+use common::{builder, client, counted, failure, fast, polls, quick, sim, success};
 use serde_json::json;
 use taskpoll::{ErrorClass, ErrorKind, FetchGiveUp, TaskSource, VisibilityGrace, WaitError};
 use taskpoll_redis_cloud::{RedisCloudClient, RedisCloudError, TaskStatus};
@@ -39,7 +39,10 @@ async fn create_subscription_then_database_complete_with_resource_ids() {
     assert_eq!(done.additional_resource_id, None);
 
     // Active before a database can be made in it.
-    fast(client.subscription_poller()).wait(sub).await.unwrap();
+    fast(client.subscription_poller())
+        .wait(sub.into())
+        .await
+        .unwrap();
     let task = client
         .create_database(sub, json!({"name": "db"}))
         .await
@@ -56,7 +59,7 @@ async fn create_subscription_then_database_complete_with_resource_ids() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn processing_error_ends_at_once_with_every_field() {
-    let sim = sim(quick()).await;
+    let sim = sim(counted()).await;
     let client = client(&sim);
     let id = sim.create_task_with(
         failure(vec![polls("processing-in-progress", 1)], object_error()),
@@ -99,7 +102,7 @@ async fn processing_error_ends_at_once_with_every_field() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn string_errors_and_errors_without_details_fail_too() {
-    let sim = sim(quick()).await;
+    let sim = sim(counted()).await;
     let client = client(&sim);
     let id = sim.create_task(failure(vec![], json!("SUBSCRIPTION_NOT_FOUND")));
     let err = fast(client.poller()).wait(id).await.unwrap_err();
@@ -123,7 +126,7 @@ async fn string_errors_and_errors_without_details_fail_too() {
     // The simulator's string mode sends object errors as their code.
     let sim = common::sim(RedisCloudSimConfig {
         string_errors: true,
-        ..quick()
+        ..counted()
     })
     .await;
     let client = common::client(&sim);
@@ -266,7 +269,7 @@ async fn unauthorized_ends_after_one_request() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limited_then_success_honouring_retry_after() {
-    let sim = sim(quick()).await;
+    let sim = sim(counted()).await;
     let client = client(&sim);
     let id = sim.create_task(success(vec![], json!({"resourceId": 1})));
     sim.set_faults(FaultPlan::default().at(
@@ -287,7 +290,7 @@ async fn rate_limited_then_success_honouring_retry_after() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bare_429_waits_at_least_the_floor() {
-    let sim = sim(quick()).await;
+    let sim = sim(counted()).await;
     let client = builder(&sim)
         .rate_limit_floor(Duration::from_millis(300))
         .build()
@@ -383,7 +386,7 @@ async fn server_errors_resets_and_bad_bodies_are_retried() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bodies_past_the_cap_are_refused() {
-    let sim = sim(quick()).await;
+    let sim = sim(counted()).await;
     let client = builder(&sim).max_response_bytes(64).build().unwrap();
     let id = sim.create_task(success(vec![], json!({})));
     let e = client.get_task(&id).await.unwrap_err();
@@ -411,7 +414,7 @@ async fn subscription_wait_reaches_active_and_deleting_fails() {
         .resource_id
         .unwrap();
     let outcome = fast(client.subscription_poller())
-        .watch(sub)
+        .watch(sub.into())
         .outcome()
         .await;
     let s = outcome.result.unwrap();
@@ -424,7 +427,7 @@ async fn subscription_wait_reaches_active_and_deleting_fails() {
     let done = fast(client.poller()).wait(task).await.unwrap();
     assert_eq!(done.resource_id, Some(sub));
     let err = fast(client.subscription_poller())
-        .wait(sub)
+        .wait(sub.into())
         .await
         .unwrap_err();
     let f = err.failure().unwrap();
@@ -545,7 +548,7 @@ async fn empty_and_malformed_configuration_is_refused() {
 async fn list_tasks_in_every_shape() {
     let sim = sim(RedisCloudSimConfig {
         serial_processing: false,
-        ..quick()
+        ..counted()
     })
     .await;
     let client = client(&sim);
@@ -560,7 +563,7 @@ async fn list_tasks_in_every_shape() {
 
     let sim = common::sim(RedisCloudSimConfig {
         list_form: ListForm::BareArray,
-        ..quick()
+        ..counted()
     })
     .await;
     let client = common::client(&sim);
@@ -672,7 +675,7 @@ async fn rate_limit_remaining_is_tracked() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_answers_past_the_request_timeout_are_retried() {
-    let sim = sim(quick()).await;
+    let sim = sim(counted()).await;
     let client = builder(&sim)
         .request_timeout(Duration::from_millis(100))
         .build()

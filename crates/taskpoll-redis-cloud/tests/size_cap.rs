@@ -51,6 +51,15 @@ fn assert_too_large(err: &RedisCloudError, operation: Operation, cap: usize) {
     );
 }
 
+/// The simulator's defaults, without the 404 a new task answers first: these tests are
+/// about sizes, and read each task once.
+fn visible_at_once() -> RedisCloudSimConfig {
+    RedisCloudSimConfig {
+        not_found_polls: 0,
+        ..RedisCloudSimConfig::default()
+    }
+}
+
 fn sim_client(sim: &RedisCloudSim, cap: usize) -> RedisCloudClient {
     RedisCloudClient::builder(sim.api_key(), sim.secret_key())
         .base_url(&sim.base_url())
@@ -61,9 +70,7 @@ fn sim_client(sim: &RedisCloudSim, cap: usize) -> RedisCloudClient {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_task_or_a_list_over_the_cap_is_refused_and_ends_the_wait() {
-    let sim = RedisCloudSim::start(RedisCloudSimConfig::default())
-        .await
-        .unwrap();
+    let sim = RedisCloudSim::start(visible_at_once()).await.unwrap();
     let big = sim.create_task(TaskScript {
         steps: Vec::new(),
         outcome: ScriptOutcome::Success {
@@ -92,9 +99,7 @@ async fn a_task_or_a_list_over_the_cap_is_refused_and_ends_the_wait() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_list_of_many_tasks_over_the_cap_is_refused() {
-    let sim = RedisCloudSim::start(RedisCloudSimConfig::default())
-        .await
-        .unwrap();
+    let sim = RedisCloudSim::start(visible_at_once()).await.unwrap();
     for i in 0..40 {
         sim.create_task(TaskScript {
             steps: Vec::new(),
@@ -120,9 +125,7 @@ async fn a_list_of_many_tasks_over_the_cap_is_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_error_status_with_a_body_over_the_cap_keeps_its_class() {
-    let sim = RedisCloudSim::start(RedisCloudSimConfig::default())
-        .await
-        .unwrap();
+    let sim = RedisCloudSim::start(visible_at_once()).await.unwrap();
     let id = sim.create_task(TaskScript {
         steps: Vec::new(),
         outcome: ScriptOutcome::Success {

@@ -115,6 +115,8 @@ async fn reply(resp: reqwest::Response) -> Reply {
     }
 }
 
+/// Fast tasks, poll-counted provisioning, and no 404 for new tasks: these tests count
+/// polls exactly (the default 404 is tested on its own).
 fn quick() -> RedisCloudSimConfig {
     RedisCloudSimConfig {
         defaults: Defaults {
@@ -122,6 +124,8 @@ fn quick() -> RedisCloudSimConfig {
             fail_every: None,
         },
         provisioning: Lasting::Polls(2),
+        not_found_polls: 0,
+        database_provisioning: vec![polls("pending", 2)],
         ..RedisCloudSimConfig::default()
     }
 }
@@ -231,6 +235,21 @@ async fn subscription_database_and_delete_lifecycle() {
     let s = api.get(&format!("/subscriptions/{sub}")).await;
     assert_eq!(s.body["numberOfDatabases"], 1);
     insta::assert_json_snapshot!("subscription", shape(&s.body));
+    // The database is provisioning, and its subscription changing with it.
+    assert_eq!(s.body["status"], "pending");
+    let db_path = format!("/subscriptions/{sub}/databases/{db}");
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        statuses.push(api.get(&db_path).await.body["status"].clone());
+    }
+    assert_eq!(
+        statuses,
+        [json!("pending"), json!("pending"), json!("active")]
+    );
+    assert_eq!(
+        api.get(&format!("/subscriptions/{sub}")).await.body["status"],
+        "active"
+    );
 
     // Delete: 200 with a `received` task; then deleting, then gone.
     let start = api.delete(&format!("/subscriptions/{sub}")).await;
@@ -259,7 +278,11 @@ async fn subscription_database_and_delete_lifecycle() {
         counts.endpoint("DELETE /v1/subscriptions/{subscriptionId}"),
         1
     );
-    assert_eq!(counts.endpoint("GET /v1/subscriptions/{subscriptionId}"), 7);
+    assert_eq!(counts.endpoint("GET /v1/subscriptions/{subscriptionId}"), 8);
+    assert_eq!(
+        counts.endpoint("GET /v1/subscriptions/{subscriptionId}/databases/{databaseId}"),
+        3
+    );
     assert!(counts.endpoint("GET /v1/tasks/{taskId}") >= 3);
     assert_eq!(counts.total, counts.by_endpoint.values().sum::<u64>());
     sim.shutdown().await;
@@ -291,6 +314,254 @@ async fn database_on_a_pending_subscription_fails_not_active() {
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     let r = api.get("/subscriptions/abc").await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    sim.shutdown().await;
+}
+
+/// Creates a subscription (under `prefix`: `""` or `"/fixed"`) and waits until it is
+/// `active`; returns its id.
+async fn active_subscription(api: &Api, prefix: &str) -> i64 {
+    let start = api
+        .post(&format!("{prefix}/subscriptions"), json!({}))
+        .await;
+    let done = api.until_done(start.body["taskId"].as_str().unwrap()).await;
+    let sub = done["response"]["resourceId"].as_i64().unwrap();
+    let began = Instant::now();
+    while api.get(&format!("{prefix}/subscriptions/{sub}")).await.body["status"] != "active" {
+        assert!(began.elapsed() < Duration::from_secs(3), "never active");
+    }
+    sub
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn database_routes_and_states() {
+    let (sim, api) = boot(RedisCloudSimConfig {
+        database_provisioning: vec![
+            polls("draft", 1),
+            polls("pending", 1),
+            polls("active-change-pending", 1),
+        ],
+        ..quick()
+    })
+    .await;
+    let sub = active_subscription(&api, "").await;
+    let start = api
+        .post(
+            &format!("/subscriptions/{sub}/databases"),
+            json!({"name": "cache"}),
+        )
+        .await;
+    let task = start.body["taskId"].as_str().unwrap().to_owned();
+    // Unknown until its create task completed (the client learns its id then).
+    let next_db = 51_055_029;
+    let early = api
+        .get(&format!("/subscriptions/{sub}/databases/{next_db}"))
+        .await;
+    assert_eq!(early.status, StatusCode::NOT_FOUND);
+    same_shape(&early.body, "error-404-spring.json");
+    let done = api.until_done(&task).await;
+    let db = done["response"]["resourceId"].as_i64().unwrap();
+    assert_eq!(db, next_db);
+
+    let path = format!("/subscriptions/{sub}/databases/{db}");
+    let mut seen = Vec::new();
+    for _ in 0..5 {
+        let r = api.get(&path).await;
+        assert_eq!(r.status, StatusCode::OK);
+        seen.push(r.body["status"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(
+        seen,
+        [
+            "draft",
+            "pending",
+            "active-change-pending",
+            "active",
+            "active"
+        ]
+    );
+    let r = api.get(&path).await;
+    assert_eq!(r.body["databaseId"], db);
+    assert_eq!(r.body["name"], "cache");
+    assert!(r.body["publicEndpoint"].as_str().unwrap().contains(':'));
+    assert_eq!(
+        r.body["links"][0]["href"],
+        format!("{}{path}", sim.base_url())
+    );
+    insta::assert_json_snapshot!("database", shape(&r.body));
+
+    // Another subscription's path, the Essentials path, a bad id: 404, 404, 400.
+    let other = api
+        .get(&format!("/subscriptions/{}/databases/{db}", sub + 1))
+        .await;
+    assert_eq!(other.status, StatusCode::NOT_FOUND);
+    let fixed = api
+        .get(&format!("/fixed/subscriptions/{sub}/databases/{db}"))
+        .await;
+    assert_eq!(fixed.status, StatusCode::NOT_FOUND);
+    let bad = api.get(&format!("/subscriptions/{sub}/databases/x")).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        sim.counts()
+            .endpoint("GET /v1/subscriptions/{subscriptionId}/databases/{databaseId}"),
+        9
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_create_moves_its_subscription_back_to_pending() {
+    let (sim, api) = boot(RedisCloudSimConfig {
+        database_provisioning: vec![polls("pending", 1)],
+        subscription_settle: Lasting::Polls(1),
+        ..quick()
+    })
+    .await;
+    let sub = active_subscription(&api, "").await;
+    let sub_status = || async {
+        api.get(&format!("/subscriptions/{sub}")).await.body["status"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let create = || async {
+        api.post(&format!("/subscriptions/{sub}/databases"), json!({}))
+            .await
+            .body["taskId"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let first = create().await;
+    // From the create request on, the subscription is changing ...
+    assert_eq!(sub_status().await, "pending");
+    // ... so a second create at that moment is refused, as the real API does.
+    let second = create().await;
+    let refused = api.until_done(&second).await;
+    assert_eq!(refused["status"], "processing-error");
+    assert_eq!(refused["response"]["error"], object_error());
+    same_shape(&refused, "task-error-object.json");
+
+    let done = api.until_done(&first).await;
+    assert_eq!(done["status"], "processing-completed");
+    let db = done["response"]["resourceId"].as_i64().unwrap();
+    assert_eq!(sub_status().await, "pending");
+    let db_path = format!("/subscriptions/{sub}/databases/{db}");
+    assert_eq!(api.get(&db_path).await.body["status"], "pending");
+    assert_eq!(api.get(&db_path).await.body["status"], "active");
+    // The database is active; the subscription settles one poll later (the refused
+    // create changed nothing).
+    assert_eq!(sub_status().await, "pending");
+    assert_eq!(sub_status().await, "active");
+    let third = create().await;
+    assert_eq!(
+        api.until_done(&third).await["status"],
+        "processing-completed"
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_can_end_in_error() {
+    let (sim, api) = boot(RedisCloudSimConfig {
+        database_provisioning: vec![polls("pending", 1)],
+        database_final: "error".into(),
+        ..quick()
+    })
+    .await;
+    let sub = active_subscription(&api, "").await;
+    let start = api
+        .post(&format!("/subscriptions/{sub}/databases"), json!({}))
+        .await;
+    let done = api.until_done(start.body["taskId"].as_str().unwrap()).await;
+    let db = done["response"]["resourceId"].as_i64().unwrap();
+    let path = format!("/subscriptions/{sub}/databases/{db}");
+    assert_eq!(api.get(&path).await.body["status"], "pending");
+    assert_eq!(api.get(&path).await.body["status"], "error");
+    // A database that is done, even in error, no longer holds its subscription.
+    assert_eq!(
+        api.get(&format!("/subscriptions/{sub}")).await.body["status"],
+        "active"
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn essentials_paths_and_command_types() {
+    let (sim, api) = boot(quick()).await;
+    let start = api
+        .post("/fixed/subscriptions", json!({"name": "free"}))
+        .await;
+    assert_eq!(start.status, StatusCode::ACCEPTED);
+    assert_eq!(start.body["commandType"], "fixedSubscriptionCreateRequest");
+    let done = api.until_done(start.body["taskId"].as_str().unwrap()).await;
+    let sub = done["response"]["resourceId"].as_i64().unwrap();
+    assert_eq!(
+        done["links"][0]["href"],
+        format!("{}/fixed/subscriptions/{sub}", sim.base_url())
+    );
+    // Only under /fixed: the Pro path does not know it.
+    assert_eq!(
+        api.get(&format!("/subscriptions/{sub}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let s = api.get(&format!("/fixed/subscriptions/{sub}")).await;
+    assert_eq!(s.status, StatusCode::OK);
+    assert_eq!(s.body["status"], "pending");
+    assert_eq!(s.body["name"], "free");
+    assert_eq!(
+        api.get(&format!("/fixed/subscriptions/{sub}")).await.body["status"],
+        "pending"
+    );
+    assert_eq!(
+        api.get(&format!("/fixed/subscriptions/{sub}")).await.body["status"],
+        "active"
+    );
+
+    // A database: 200 (the spec's code for this create), then the fixture's shape:
+    // resourceId, additionalResourceId, and the resource link under /fixed.
+    let start = api
+        .post(&format!("/fixed/subscriptions/{sub}/databases"), json!({}))
+        .await;
+    assert_eq!(start.status, StatusCode::OK);
+    same_shape(&start.body, "start-create-database.json");
+    assert_eq!(start.body["commandType"], "fixedDatabaseCreateRequest");
+    assert_eq!(
+        api.post(&format!("/subscriptions/{sub}/databases"), json!({}))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let done = api.until_done(start.body["taskId"].as_str().unwrap()).await;
+    same_shape(&done, "task-completed-database.json");
+    let db = done["response"]["resourceId"].as_i64().unwrap();
+    assert_eq!(done["response"]["additionalResourceId"], sub);
+    let path = format!("/fixed/subscriptions/{sub}/databases/{db}");
+    assert_eq!(done["links"][0]["rel"], "resource");
+    assert_eq!(
+        done["links"][0]["href"],
+        format!("{}{path}", sim.base_url())
+    );
+    let statuses: Vec<Value> = {
+        let mut v = Vec::new();
+        for _ in 0..3 {
+            v.push(api.get(&path).await.body["status"].clone());
+        }
+        v
+    };
+    assert_eq!(
+        statuses,
+        [json!("pending"), json!("pending"), json!("active")]
+    );
+    assert_eq!(
+        api.get(&format!("/fixed/subscriptions/{sub}")).await.body["status"],
+        "active"
+    );
+    let counts = sim.counts();
+    assert_eq!(counts.endpoint("POST /v1/fixed/subscriptions"), 1);
+    assert_eq!(
+        counts.endpoint("POST /v1/fixed/subscriptions/{subscriptionId}/databases"),
+        1
+    );
     sim.shutdown().await;
 }
 
@@ -430,9 +701,10 @@ async fn new_tasks_can_answer_404_first() {
             ..TaskOptions::default()
         },
     );
-    // Hidden from the list too while it is not visible.
+    // Hidden from the list too while it is not visible; the list request counts
+    // against its unknown window as a GET does.
     assert_eq!(api.get("/tasks").await.body, json!({}));
-    for _ in 0..2 {
+    for _ in 0..1 {
         let r = api.task(&id).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND);
         same_shape(&r.body, "error-404-spring.json");
@@ -454,11 +726,30 @@ async fn new_tasks_can_answer_404_first() {
             json!("processing-completed")
         ]
     );
-    assert_eq!(sim.counts().status(404), 2);
-    assert_eq!(sim.counts().task(&id), 5);
+    assert_eq!(sim.counts().status(404), 1);
+    assert_eq!(sim.counts().task(&id), 4);
 
-    // The config sets it for start endpoints.
+    // On by default (one 404, as the Go client's fixture shows), for start endpoints
+    // and scripted tasks alike.
+    assert_eq!(RedisCloudSimConfig::default().not_found_polls, 1);
     let (sim2, api2) = sim_with_404s().await;
+    let scripted = sim2.create_task(success(vec![], json!({})));
+    assert_eq!(api2.task(&scripted).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(api2.task(&scripted).await.status, StatusCode::OK);
+    // A list request moves the window on too: left out once, then listed.
+    let listed = sim2.create_task(success(vec![], json!({})));
+    let ids = |body: &Value| -> Vec<String> {
+        body["tasks"]
+            .as_array()
+            .map(|t| {
+                t.iter()
+                    .map(|t| t["taskId"].as_str().unwrap().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert!(!ids(&api2.get("/tasks").await.body).contains(&listed));
+    assert!(ids(&api2.get("/tasks").await.body).contains(&listed));
     let start = api2.post("/subscriptions", json!({})).await;
     let id = start.body["taskId"].as_str().unwrap().to_owned();
     assert_eq!(api2.task(&id).await.status, StatusCode::NOT_FOUND);
@@ -467,9 +758,10 @@ async fn new_tasks_can_answer_404_first() {
     sim.shutdown().await;
 }
 
+/// The 404 of a brand-new task as configured by default.
 async fn sim_with_404s() -> (RedisCloudSim, Api) {
     boot(RedisCloudSimConfig {
-        not_found_polls: 1,
+        not_found_polls: RedisCloudSimConfig::default().not_found_polls,
         ..quick()
     })
     .await

@@ -1,6 +1,7 @@
 //! Helpers shared by the adapter's tests: a fast simulator, a client on it, scripts.
 #![allow(dead_code)]
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -26,7 +27,23 @@ pub fn quick() -> RedisCloudSimConfig {
     }
 }
 
-pub async fn sim(config: RedisCloudSimConfig) -> RedisCloudSim {
+/// [`quick`] without the 404 a brand-new task answers first (on by default, as in
+/// production): for tests that count requests or polls exactly.
+pub fn counted() -> RedisCloudSimConfig {
+    RedisCloudSimConfig {
+        not_found_polls: 0,
+        ..quick()
+    }
+}
+
+/// A simulator with an account key of its own: clients share a request budget per
+/// key in the process, so a 429 pause in one test would otherwise hold up the others
+/// (and push their waits past the visibility grace of a task's first 404).
+pub async fn sim(mut config: RedisCloudSimConfig) -> RedisCloudSim {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    if config.api_key == RedisCloudSimConfig::default().api_key {
+        config.api_key = format!("sim-key-{}", NEXT.fetch_add(1, Ordering::Relaxed));
+    }
     RedisCloudSim::start(config).await.unwrap()
 }
 

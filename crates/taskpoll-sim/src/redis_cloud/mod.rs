@@ -1,13 +1,21 @@
 //! The Redis Cloud simulator: `GET /v1/tasks/{taskId}`, `GET /v1/tasks`, the start
 //! endpoints `POST /v1/subscriptions`, `POST /v1/subscriptions/{id}/databases`,
-//! `DELETE /v1/subscriptions/{id}`, and `GET /v1/subscriptions/{id}` for the
-//! provisioning phase that follows a task.
+//! `DELETE /v1/subscriptions/{id}`, their Essentials twins `POST /v1/fixed/subscriptions`
+//! and `POST /v1/fixed/subscriptions/{id}/databases`, and for the provisioning phase
+//! that follows a task `GET /v1/subscriptions/{id}`,
+//! `GET /v1/subscriptions/{id}/databases/{databaseId}` and their `/v1/fixed/` twins.
+//!
+//! Provisioning: a subscription is `pending` after the task that created it, then
+//! `active`; a database is `pending` (or any scripted statuses) after its create task
+//! completed, then `active`; and its subscription is back to `pending` from the
+//! database's create request until the database is done, so a second create in that
+//! window fails with `SUBSCRIPTION_NOT_ACTIVE`.
 //!
 //! Faithful to the wire, quirks included: both key headers required (401 as Spring
 //! JSON or as the gateway's nginx page), `received` start replies without `response`,
 //! `response: {}` while a task runs, the fixed `description` texts, timestamps with a
 //! varying number of fractional digits, `response.error` as an object (or a plain
-//! string, as an option), optional 404s for a task just created, one task processed
+//! string, as an option), 404s for a task just created (one poll by default), one task processed
 //! at a time per account (the others wait in `received`), 400 requests per minute per
 //! key with `X-Rate-Limit-Remaining` on every response, and Spring Boot error bodies.
 //!
@@ -106,8 +114,12 @@ pub struct RedisCloudSimConfig {
     pub auth_failure: AuthFailure,
     /// Body of 404 responses for unknown tasks and resources.
     pub not_found_body: ErrorBody,
-    /// How many `GET /v1/tasks/{taskId}` requests a new task answers with 404 before
-    /// the task service knows it (it is also missing from `GET /v1/tasks` until then).
+    /// How many status requests a new task is unknown to before the task service
+    /// knows it: `GET /v1/tasks/{taskId}` answers 404, and `GET /v1/tasks` leaves it
+    /// out; each request of either kind counts (the window is one of time in
+    /// production: any request moves it on). One by default, as in production (the Go
+    /// client's test of a subscription create scripts POST, 404, then the task); 0
+    /// turns it off.
     pub not_found_polls: u32,
     /// Send `response.error` as the bare error code string instead of the object.
     pub string_errors: bool,
@@ -124,6 +136,17 @@ pub struct RedisCloudSimConfig {
     /// Most subscriptions that may be changing (`pending`, `deleting`) at once: one
     /// more `POST /v1/subscriptions` gets 429 (`None`: no limit).
     pub max_pending_subscriptions: Option<u32>,
+    /// The statuses a new database shows after its create task completed, each for its
+    /// time or polls of `GET .../databases/{databaseId}`, before
+    /// [`database_final`](RedisCloudSimConfig::database_final). Default: `pending`
+    /// for one second.
+    pub database_provisioning: Vec<ScriptStep>,
+    /// The status a database keeps after its provisioning steps: `active` by default
+    /// (`error` scripts a failed provisioning).
+    pub database_final: String,
+    /// How long a subscription stays `pending` after its new database finished its
+    /// provisioning steps (time, or polls of the subscription). None by default.
+    pub subscription_settle: Lasting,
 }
 
 impl Default for RedisCloudSimConfig {
@@ -138,13 +161,16 @@ impl Default for RedisCloudSimConfig {
             rate_limit_body: ErrorBody::Spring,
             auth_failure: AuthFailure::Spring,
             not_found_body: ErrorBody::Spring,
-            not_found_polls: 0,
+            not_found_polls: 1,
             string_errors: false,
             list_form: ListForm::Wrapper,
             serial_processing: true,
             initialized_first: false,
             provisioning: Lasting::Millis(1_000),
             max_pending_subscriptions: Some(3),
+            database_provisioning: vec![ScriptStep::for_time("pending", Duration::from_secs(1))],
+            database_final: "active".into(),
+            subscription_settle: Lasting::Millis(0),
         }
     }
 }
@@ -156,7 +182,8 @@ impl Default for RedisCloudSimConfig {
 pub struct TaskOptions {
     /// `commandType` shown (default `subscriptionCreateRequest`).
     pub command_type: Option<String>,
-    /// 404s before the task is known (default: the config's `not_found_polls`).
+    /// Status requests the task is unknown to (default: the config's
+    /// `not_found_polls`).
     pub not_found_polls: Option<u32>,
 }
 
@@ -200,6 +227,8 @@ pub(crate) struct Look {
 
 #[derive(Debug)]
 pub(crate) struct Subscription {
+    /// An Essentials (fixed) subscription: seen only under `/v1/fixed/subscriptions`.
+    pub(crate) fixed: bool,
     pub(crate) name: String,
     pub(crate) created_by: String,
     pub(crate) deleted_by: Option<String>,
@@ -231,7 +260,27 @@ impl SubStage {
 #[derive(Debug)]
 pub(crate) struct Database {
     pub(crate) subscription: i64,
+    pub(crate) name: String,
     pub(crate) created_by: String,
+    /// The create was accepted (not refused for a subscription that was not active):
+    /// the subscription is `pending` until the database is done.
+    pub(crate) changes_subscription: bool,
+    /// The provisioning steps, from the moment the create task completed.
+    pub(crate) timeline: Option<Timeline>,
+    /// Polls of the subscription since the database was done (for a poll-counted
+    /// `subscription_settle`).
+    pub(crate) settle_polls: u32,
+}
+
+/// Where a database stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum DbLook {
+    /// Unknown to the API: its create task has not completed (or failed).
+    Hidden,
+    /// In a provisioning step, showing this status.
+    Provisioning(String),
+    /// Past its provisioning steps since this instant.
+    Done(Instant),
 }
 
 #[derive(Debug)]
@@ -366,12 +415,13 @@ impl World {
     }
 
     /// Where subscription `id` stands; `count_poll` counts a `GET` of it against
-    /// poll-counted provisioning.
+    /// poll-counted provisioning (`config.provisioning`, and `config.subscription_settle`
+    /// after a database create).
     pub(crate) fn stage(
         &mut self,
         id: i64,
         now: Instant,
-        provisioning: Lasting,
+        config: &RedisCloudSimConfig,
         count_poll: bool,
     ) -> SubStage {
         let Some(sub) = self.subscriptions.get(&id) else {
@@ -383,7 +433,7 @@ impl World {
         let Some(sub) = self.subscriptions.get_mut(&id) else {
             return SubStage::Gone;
         };
-        let lasted = |since: Instant, polls: &mut u32| match provisioning {
+        let lasted = |since: Instant, polls: &mut u32| match config.provisioning {
             Lasting::Millis(ms) => now >= since + Duration::from_millis(ms),
             Lasting::Polls(n) => {
                 if *polls >= n {
@@ -407,12 +457,99 @@ impl World {
                 }
             }
             (Some((at, true)), _) => {
-                if lasted(at, &mut sub.provision_polls) {
-                    SubStage::Active
-                } else {
+                if !lasted(at, &mut sub.provision_polls)
+                    || self.database_changing(id, now, config, count_poll)
+                {
                     SubStage::Pending
+                } else {
+                    SubStage::Active
                 }
             }
+        }
+    }
+
+    /// Whether a database create keeps subscription `id` `pending`: from the request
+    /// until the database is done provisioning, and `config.subscription_settle` after.
+    /// A create that failed changed nothing.
+    fn database_changing(
+        &mut self,
+        id: i64,
+        now: Instant,
+        config: &RedisCloudSimConfig,
+        count_poll: bool,
+    ) -> bool {
+        let ids: Vec<i64> = self
+            .databases
+            .iter()
+            .filter(|(_, d)| d.subscription == id && d.changes_subscription)
+            .map(|(k, _)| *k)
+            .collect();
+        let mut changing = false;
+        for db_id in ids {
+            let since = match self.database_look(db_id, now, &config.database_provisioning, false) {
+                DbLook::Done(at) => at,
+                DbLook::Provisioning(_) => {
+                    changing = true;
+                    continue;
+                }
+                DbLook::Hidden => {
+                    let creator = self.databases.get(&db_id).map(|d| d.created_by.clone());
+                    let ended = creator.is_some_and(|t| self.task_ended(&t, now).is_some());
+                    // Hidden and ended: the create failed. Not ended: being processed.
+                    changing |= !ended;
+                    continue;
+                }
+            };
+            let Some(d) = self.databases.get_mut(&db_id) else {
+                continue;
+            };
+            let settled = match config.subscription_settle {
+                Lasting::Millis(ms) => now >= since + Duration::from_millis(ms),
+                Lasting::Polls(n) => {
+                    if d.settle_polls >= n {
+                        true
+                    } else {
+                        if count_poll {
+                            d.settle_polls += 1;
+                        }
+                        false
+                    }
+                }
+            };
+            changing |= !settled;
+        }
+        changing
+    }
+
+    /// Where database `id` stands; `steps` are its provisioning steps, and
+    /// `count_poll` counts a `GET` of it against poll-counted steps.
+    pub(crate) fn database_look(
+        &mut self,
+        id: i64,
+        now: Instant,
+        steps: &[ScriptStep],
+        count_poll: bool,
+    ) -> DbLook {
+        let Some(created_by) = self.databases.get(&id).map(|d| d.created_by.clone()) else {
+            return DbLook::Hidden;
+        };
+        let Some((at, true)) = self.task_ended(&created_by, now) else {
+            return DbLook::Hidden;
+        };
+        let Some(d) = self.databases.get_mut(&id) else {
+            return DbLook::Hidden;
+        };
+        let tl = d
+            .timeline
+            .get_or_insert_with(|| Timeline::new(steps.to_vec(), at));
+        let position = if count_poll {
+            tl.poll(now)
+        } else {
+            tl.peek(now)
+        };
+        match position {
+            Position::Step(word) => DbLook::Provisioning(word.to_owned()),
+            Position::Finished(at) => DbLook::Done(at),
         }
     }
 

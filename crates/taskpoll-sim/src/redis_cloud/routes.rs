@@ -36,6 +36,23 @@ pub(crate) fn router(state: Arc<RedisCloudState>) -> Router {
             "/v1/subscriptions/{subscriptionId}/databases",
             post(create_database),
         )
+        .route(
+            "/v1/subscriptions/{subscriptionId}/databases/{databaseId}",
+            get(get_database),
+        )
+        .route("/v1/fixed/subscriptions", post(create_fixed_subscription))
+        .route(
+            "/v1/fixed/subscriptions/{subscriptionId}",
+            get(get_fixed_subscription),
+        )
+        .route(
+            "/v1/fixed/subscriptions/{subscriptionId}/databases",
+            post(create_fixed_database),
+        )
+        .route(
+            "/v1/fixed/subscriptions/{subscriptionId}/databases/{databaseId}",
+            get(get_fixed_database),
+        )
         .route("/_sim/tasks", post(create_scripted))
         .merge(control_routes::<RedisCloudState>())
         .fallback(unmatched)
@@ -292,17 +309,27 @@ fn task_answer(state: &RedisCloudState, id: &str, path: &str) -> Answer {
     }
 }
 
-/// Every visible task, newest status update first; each one listed counts as a poll.
+/// Every visible task, newest status update first; each one listed counts as a poll,
+/// and each one left out (not known yet) as one of its unknown requests.
 fn list_answer(state: &RedisCloudState) -> Answer {
     let now = Instant::now();
     let mut world = state.world();
     world.settle(now, state.config.serial_processing);
-    let visible: Vec<String> = world
-        .order
-        .iter()
-        .filter(|id| world.tasks.get(*id).is_some_and(|t| t.hidden_polls == 0))
-        .cloned()
-        .collect();
+    // A task the task service does not know yet is left out, and this request counts
+    // against its unknown window as its own GET would.
+    let mut visible = Vec::new();
+    {
+        let super::World { order, tasks, .. } = &mut *world;
+        for id in order.iter() {
+            if let Some(task) = tasks.get_mut(id) {
+                if task.hidden_polls > 0 {
+                    task.hidden_polls -= 1;
+                } else {
+                    visible.push(id.clone());
+                }
+            }
+        }
+    }
     let mut rows = Vec::with_capacity(visible.len());
     for (seq, id) in visible.iter().enumerate() {
         if let Some(look) = world.poll(id, now)
@@ -396,13 +423,44 @@ fn start_reply(state: &RedisCloudState, status: StatusCode, id: &str) -> Answer 
     }
 }
 
-fn subscription_create_answer(state: &RedisCloudState, body: &[u8], path: &str) -> Answer {
+/// A plan's words: the `commandType` prefix and the path prefix below the base.
+fn plan(fixed: bool) -> (&'static str, &'static str) {
+    if fixed { ("fixed", "fixed/") } else { ("", "") }
+}
+
+/// `fixed` + `SubscriptionCreateRequest` as Redis Cloud spells it: the plain name
+/// without the prefix, the first letter raised after it.
+fn command(fixed: bool, name: &str) -> String {
+    let (prefix, _) = plan(fixed);
+    if prefix.is_empty() {
+        return name.to_owned();
+    }
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(first) => format!("{prefix}{}{}", first.to_ascii_uppercase(), chars.as_str()),
+        None => prefix.to_owned(),
+    }
+}
+
+/// Whether subscription `id` exists under this plan's paths.
+fn in_plan(world: &super::World, id: i64, fixed: bool) -> bool {
+    world
+        .subscriptions
+        .get(&id)
+        .is_some_and(|s| s.fixed == fixed)
+}
+
+fn subscription_create_answer(
+    state: &RedisCloudState,
+    body: &[u8],
+    path: &str,
+    fixed: bool,
+) -> Answer {
     let request = match start_body(body) {
         Ok(v) => v,
         Err(e) => return bad_request(&e, path),
     };
     let now = Instant::now();
-    let provisioning = state.config.provisioning;
     let id = {
         let mut world = state.world();
         world.settle(now, state.config.serial_processing);
@@ -412,7 +470,7 @@ fn subscription_create_answer(state: &RedisCloudState, body: &[u8], path: &str) 
                 .into_iter()
                 .filter(|id| {
                     matches!(
-                        world.stage(*id, now, provisioning, false),
+                        world.stage(*id, now, &state.config, false),
                         SubStage::Pending | SubStage::Deleting
                     )
                 })
@@ -450,19 +508,20 @@ fn subscription_create_answer(state: &RedisCloudState, body: &[u8], path: &str) 
             None,
         );
         let resource = ResourceLink {
-            path: format!("subscriptions/{sub_id}"),
+            path: format!("{}subscriptions/{sub_id}", plan(fixed).1),
             title: Some("getSubscriptionInformation"),
         };
         let task = state.add_task(
             &mut world,
             script,
-            "subscriptionCreateRequest",
+            &command(fixed, "subscriptionCreateRequest"),
             None,
             Some(resource),
         );
         world.subscriptions.insert(
             sub_id,
             Subscription {
+                fixed,
                 name,
                 created_by: task.clone(),
                 deleted_by: None,
@@ -480,26 +539,35 @@ fn database_create_answer(
     raw_sub: &str,
     body: &[u8],
     path: &str,
+    fixed: bool,
 ) -> Answer {
     let sub_id = match parse_subscription_id(raw_sub) {
         Ok(id) => id,
         Err(e) => return bad_request(&e, path),
     };
-    if let Err(e) = start_body(body) {
-        return bad_request(&e, path);
-    }
+    let request = match start_body(body) {
+        Ok(v) => v,
+        Err(e) => return bad_request(&e, path),
+    };
     let now = Instant::now();
     let id = {
         let mut world = state.world();
         world.settle(now, state.config.serial_processing);
-        let stage = world.stage(sub_id, now, state.config.provisioning, false);
-        if stage == SubStage::Gone {
+        let stage = world.stage(sub_id, now, &state.config, false);
+        if stage == SubStage::Gone || !in_plan(&world, sub_id, fixed) {
             drop(world);
             return not_found(state, &format!("Subscription {sub_id} not found"), path);
         }
         let db_id = world.next_database;
         world.next_database += 1;
+        let name = request
+            .get("name")
+            .and_then(Value::as_str)
+            .map_or_else(|| format!("db-{db_id}"), str::to_owned);
+        // A subscription that is not active (being provisioned, or changing for
+        // another database) refuses the create: its task fails.
         let forced = (stage != SubStage::Active).then(wire::subscription_not_active);
+        let blocked = forced.is_some();
         let script = state.default_script(
             &mut world,
             json!({"resourceId": db_id, "additionalResourceId": sub_id}),
@@ -507,13 +575,13 @@ fn database_create_answer(
             forced,
         );
         let resource = ResourceLink {
-            path: format!("subscriptions/{sub_id}/databases/{db_id}"),
+            path: format!("{}subscriptions/{sub_id}/databases/{db_id}", plan(fixed).1),
             title: None,
         };
         let task = state.add_task(
             &mut world,
             script,
-            "databaseCreateRequest",
+            &command(fixed, "databaseCreateRequest"),
             None,
             Some(resource),
         );
@@ -521,12 +589,22 @@ fn database_create_answer(
             db_id,
             super::Database {
                 subscription: sub_id,
+                name,
                 created_by: task.clone(),
+                changes_subscription: !blocked,
+                timeline: None,
+                settle_polls: 0,
             },
         );
         task
     };
-    start_reply(state, StatusCode::ACCEPTED, &id)
+    // The spec answers 202 for a Pro create, 200 for an Essentials one.
+    let status = if fixed {
+        StatusCode::OK
+    } else {
+        StatusCode::ACCEPTED
+    };
+    start_reply(state, status, &id)
 }
 
 fn subscription_delete_answer(state: &RedisCloudState, raw_sub: &str, path: &str) -> Answer {
@@ -538,8 +616,8 @@ fn subscription_delete_answer(state: &RedisCloudState, raw_sub: &str, path: &str
     let id = {
         let mut world = state.world();
         world.settle(now, state.config.serial_processing);
-        let stage = world.stage(sub_id, now, state.config.provisioning, false);
-        if stage == SubStage::Gone {
+        let stage = world.stage(sub_id, now, &state.config, false);
+        if stage == SubStage::Gone || !in_plan(&world, sub_id, false) {
             drop(world);
             return not_found(state, &format!("Subscription {sub_id} not found"), path);
         }
@@ -567,7 +645,7 @@ fn subscription_delete_answer(state: &RedisCloudState, raw_sub: &str, path: &str
     start_reply(state, StatusCode::OK, &id)
 }
 
-fn subscription_answer(state: &RedisCloudState, raw_sub: &str, path: &str) -> Answer {
+fn subscription_answer(state: &RedisCloudState, raw_sub: &str, path: &str, fixed: bool) -> Answer {
     let sub_id = match parse_subscription_id(raw_sub) {
         Ok(id) => id,
         Err(e) => return bad_request(&e, path),
@@ -575,7 +653,11 @@ fn subscription_answer(state: &RedisCloudState, raw_sub: &str, path: &str) -> An
     let now = Instant::now();
     let mut world = state.world();
     world.settle(now, state.config.serial_processing);
-    let stage = world.stage(sub_id, now, state.config.provisioning, true);
+    if !in_plan(&world, sub_id, fixed) {
+        drop(world);
+        return not_found(state, &format!("Subscription {sub_id} not found"), path);
+    }
+    let stage = world.stage(sub_id, now, &state.config, true);
     let name = world.subscriptions.get(&sub_id).map(|s| s.name.clone());
     match (stage, name) {
         (SubStage::Gone, _) | (_, None) => {
@@ -585,12 +667,65 @@ fn subscription_answer(state: &RedisCloudState, raw_sub: &str, path: &str) -> An
         (stage, Some(name)) => {
             let dbs = world.database_count(sub_id, now);
             drop(world);
-            Answer::json(
-                StatusCode::OK,
-                wire::subscription_body(state.base(), sub_id, &name, stage.word(), dbs),
-            )
+            let body = if fixed {
+                wire::fixed_subscription_body(state.base(), sub_id, &name, stage.word())
+            } else {
+                wire::subscription_body(state.base(), sub_id, &name, stage.word(), dbs)
+            };
+            Answer::json(StatusCode::OK, body)
         }
     }
+}
+
+/// One look at a database: 404 until its create task completed (and for a database
+/// of another subscription or plan); its provisioning steps, then its final status.
+fn database_answer(
+    state: &RedisCloudState,
+    raw_sub: &str,
+    raw_db: &str,
+    path: &str,
+    fixed: bool,
+) -> Answer {
+    let (sub_id, db_id) = match (
+        parse_subscription_id(raw_sub),
+        parse_subscription_id(raw_db),
+    ) {
+        (Ok(s), Ok(d)) => (s, d),
+        (Err(e), _) | (_, Err(e)) => return bad_request(&e, path),
+    };
+    let now = Instant::now();
+    let mut world = state.world();
+    world.settle(now, state.config.serial_processing);
+    let ours = in_plan(&world, sub_id, fixed)
+        && world
+            .databases
+            .get(&db_id)
+            .is_some_and(|d| d.subscription == sub_id);
+    let look = if ours {
+        world.database_look(db_id, now, &state.config.database_provisioning, true)
+    } else {
+        super::DbLook::Hidden
+    };
+    let name = world.databases.get(&db_id).map(|d| d.name.clone());
+    drop(world);
+    let status = match look {
+        super::DbLook::Hidden => {
+            return not_found(state, &format!("Database {db_id} not found"), path);
+        }
+        super::DbLook::Provisioning(word) => word,
+        super::DbLook::Done(_) => state.config.database_final.clone(),
+    };
+    let self_path = format!("{}subscriptions/{sub_id}/databases/{db_id}", plan(fixed).1);
+    Answer::json(
+        StatusCode::OK,
+        wire::database_body(
+            state.base(),
+            &self_path,
+            db_id,
+            name.as_deref().unwrap_or_default(),
+            &status,
+        ),
+    )
 }
 
 async fn create_subscription(
@@ -608,7 +743,27 @@ async fn create_subscription(
         is_status: false,
     };
     handle(&s, call, &headers, |s, path| {
-        subscription_create_answer(s, &body, path)
+        subscription_create_answer(s, &body, path, false)
+    })
+    .await
+}
+
+async fn create_fixed_subscription(
+    State(s): State<Arc<RedisCloudState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let call = Call {
+        method: &method,
+        uri: &uri,
+        endpoint: "POST /v1/fixed/subscriptions",
+        task_ids: Vec::new(),
+        is_status: false,
+    };
+    handle(&s, call, &headers, |s, path| {
+        subscription_create_answer(s, &body, path, true)
     })
     .await
 }
@@ -629,7 +784,28 @@ async fn create_database(
         is_status: false,
     };
     handle(&s, call, &headers, |s, path| {
-        database_create_answer(s, &sub, &body, path)
+        database_create_answer(s, &sub, &body, path, false)
+    })
+    .await
+}
+
+async fn create_fixed_database(
+    State(s): State<Arc<RedisCloudState>>,
+    Path(sub): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let call = Call {
+        method: &method,
+        uri: &uri,
+        endpoint: "POST /v1/fixed/subscriptions/{subscriptionId}/databases",
+        task_ids: Vec::new(),
+        is_status: false,
+    };
+    handle(&s, call, &headers, |s, path| {
+        database_create_answer(s, &sub, &body, path, true)
     })
     .await
 }
@@ -669,7 +845,67 @@ async fn get_subscription(
         is_status: true,
     };
     handle(&s, call, &headers, |s, path| {
-        subscription_answer(s, &sub, path)
+        subscription_answer(s, &sub, path, false)
+    })
+    .await
+}
+
+async fn get_fixed_subscription(
+    State(s): State<Arc<RedisCloudState>>,
+    Path(sub): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let call = Call {
+        method: &method,
+        uri: &uri,
+        endpoint: "GET /v1/fixed/subscriptions/{subscriptionId}",
+        task_ids: Vec::new(),
+        is_status: true,
+    };
+    handle(&s, call, &headers, |s, path| {
+        subscription_answer(s, &sub, path, true)
+    })
+    .await
+}
+
+async fn get_database(
+    State(s): State<Arc<RedisCloudState>>,
+    Path((sub, db)): Path<(String, String)>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let call = Call {
+        method: &method,
+        uri: &uri,
+        endpoint: "GET /v1/subscriptions/{subscriptionId}/databases/{databaseId}",
+        task_ids: Vec::new(),
+        is_status: true,
+    };
+    handle(&s, call, &headers, |s, path| {
+        database_answer(s, &sub, &db, path, false)
+    })
+    .await
+}
+
+async fn get_fixed_database(
+    State(s): State<Arc<RedisCloudState>>,
+    Path((sub, db)): Path<(String, String)>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let call = Call {
+        method: &method,
+        uri: &uri,
+        endpoint: "GET /v1/fixed/subscriptions/{subscriptionId}/databases/{databaseId}",
+        task_ids: Vec::new(),
+        is_status: true,
+    };
+    handle(&s, call, &headers, |s, path| {
+        database_answer(s, &sub, &db, path, true)
     })
     .await
 }

@@ -156,6 +156,37 @@ pub(crate) fn subscription_body(
     })
 }
 
+/// An Essentials subscription as `GET /v1/fixed/subscriptions/{id}` shows it (a
+/// subset of the Go client's `FixedSubscriptionResponse`).
+pub(crate) fn fixed_subscription_body(base: &str, id: i64, name: &str, status: &str) -> Value {
+    json!({
+        "id": id,
+        "name": name,
+        "status": status,
+        "planId": 98_183,
+        "paymentMethod": "credit-card",
+        "links": [link("self", &format!("{base}/fixed/subscriptions/{id}"), None)],
+    })
+}
+
+/// A database as `GET .../subscriptions/{id}/databases/{databaseId}` shows it (a subset
+/// of the real body; the endpoints' hosts are illustrative).
+pub(crate) fn database_body(base: &str, path: &str, id: i64, name: &str, status: &str) -> Value {
+    let port = 10_000 + id.rem_euclid(50_000);
+    json!({
+        "databaseId": id,
+        "name": name,
+        "protocol": "redis",
+        "provider": "AWS",
+        "region": "us-east-1",
+        "status": status,
+        "memoryStorage": "ram",
+        "publicEndpoint": format!("redis-{port}.c1.us-east-1-2.ec2.redns.redis-cloud.com:{port}"),
+        "privateEndpoint": format!("redis-{port}.internal.c1.us-east-1-2.ec2.redns.redis-cloud.com:{port}"),
+        "links": [link("self", &format!("{base}/{path}"), None)],
+    })
+}
+
 /// The opaque server-side failure (`GENERAL_ERROR`).
 pub(crate) fn general_error() -> Value {
     json!({
