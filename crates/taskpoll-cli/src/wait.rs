@@ -91,6 +91,11 @@ pub(crate) struct WaitArgs {
     /// Runware: how many results each task produces.
     #[arg(long, value_name = "N")]
     results: Option<u32>,
+    /// Redis Cloud: after the task completes, also wait until the resource it created
+    /// or changed (database, then its subscription; or subscription) is active; the
+    /// JSON result then includes it with its status. --timeout covers both.
+    #[arg(long)]
+    ready: bool,
     /// API key (default: STREAM_API_KEY, REDIS_CLOUD_API_KEY or RUNWARE_API_KEY).
     #[arg(long, value_name = "KEY", conflicts_with = "api_key_file")]
     api_key: Option<String>,
@@ -324,6 +329,14 @@ pub(crate) async fn run(args: WaitArgs) -> Result<u8, Failure> {
     if args.results == Some(0) {
         return Err(Failure::Usage("--results must be at least 1".into()));
     }
+    if args.ready && !matches!(target, Target::Vendor(Vendor::RedisCloud)) {
+        return Err(Failure::Usage("--ready applies to redis-cloud only".into()));
+    }
+    if args.ready && args.redis.is_some() {
+        return Err(Failure::Usage(
+            "--ready is not carried through --redis: fleet workers wait on the task only".into(),
+        ));
+    }
     let usage = |e: &dyn std::fmt::Display| Failure::Usage(e.to_string());
     let budget = args.rate.map(|r| r.budget(Budget::default()));
     let ids = task_ids(&ids)?;
@@ -401,6 +414,10 @@ pub(crate) async fn run(args: WaitArgs) -> Result<u8, Failure> {
                 b = b.budget(budget);
             }
             let client = b.build().map_err(|e| usage(&e))?;
+            if args.ready {
+                let poller = tune(client.ready_poller(), &args);
+                return Ok(run_waits(poller, "redis-cloud", ids, &args).await);
+            }
             Ok(run_waits(tune(client.poller(), &args), "redis-cloud", ids, &args).await)
         }
         Vendor::Runware => {
