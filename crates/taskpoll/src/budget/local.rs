@@ -16,15 +16,18 @@ struct State {
     /// The longest a request took lately: how much later than its grant the server may
     /// have received it.
     latency: Duration,
+    /// Grants that may go out at once (a tenth of N at most), and when they were counted.
+    tokens: f64,
+    refilled_at: Option<Instant>,
 }
 
 /// At most N requests in any window of a given length, and the pause after a 429, for
 /// every scheduler of one process that shares it.
 ///
-/// A sliding window, paced and held on the server's side of the wire. Paced: grants
-/// are at least window/N apart, so the budget is spent evenly across its window (a
-/// burst of N followed by silence would leave waits that fall due meanwhile waiting a
-/// whole window; paced, they share the next request). Held on the server's side: a
+/// A sliding window, paced and held on the server's side of the wire. Paced: after a
+/// burst of a tenth of N, grants are window/N apart, so the budget is spent evenly
+/// across its window (a burst of N followed by silence would leave waits that fall due
+/// meanwhile waiting a whole window; paced, they share the next request). Held on the server's side: a
 /// request counts from when it was granted, and the window is widened by the longest a
 /// request took lately (at most a tenth of the window), since the server received each
 /// one somewhere between its grant and its answer. So whatever instant a server starts its own window at, and
@@ -92,15 +95,24 @@ impl LocalBudget {
             {
                 return Admission::RetryIn((*oldest + window).saturating_duration_since(now));
             }
-            // Paced: one request per window/N at most, so a budget is spent across its
-            // window rather than in one burst followed by a window of silence (waits
-            // that fall due in between then share the next request).
-            if let Some(last) = s.sent.back() {
-                let next = *last + self.gap(n);
-                if next > now {
-                    return Admission::RetryIn(next - now);
+            // Paced: after a burst of a tenth of N, one request per window/N, so a
+            // budget is spent across its window rather than in one burst followed by a
+            // window of silence (waits that fall due in between share the next request).
+            let gap = self.gap(n);
+            let burst = f64::from((n / 10).max(1));
+            let refilled = match s.refilled_at {
+                Some(at) if !gap.is_zero() => {
+                    now.saturating_duration_since(at).as_secs_f64() / gap.as_secs_f64()
                 }
+                _ => burst,
+            };
+            let tokens = (s.tokens + refilled).min(burst);
+            s.refilled_at = Some(now);
+            if tokens < 1.0 {
+                s.tokens = tokens;
+                return Admission::RetryIn(gap.mul_f64(1.0 - tokens));
             }
+            s.tokens = tokens - 1.0;
             s.sent.push_back(now);
         }
         Admission::Granted
