@@ -151,20 +151,26 @@ if max > 0 then
   if share < max then max = share end
 end
 if max > 0 then
-  local ids = redis.call('ZRANGEBYSCORE', due, '-inf', now + lookahead, 'LIMIT', 0, max)
+  -- The earliest due first, in one pop; any not due within the lookahead go back.
+  local popped = redis.call('ZPOPMIN', due, max)
   local owned = prefix .. ':owned:' .. wid
-  for _, id in ipairs(ids) do
-    redis.call('ZREM', due, id)
-    local wk = prefix .. ':wait:' .. id
-    if redis.call('EXISTS', wk) == 1 then
-      redis.call('HSET', wk, 'owner', wid)
-      redis.call('SADD', owned, id)
+  for i = 1, #popped, 2 do
+    local id = popped[i]
+    local score = tonumber(popped[i + 1])
+    if score > now + lookahead then
+      redis.call('ZADD', due, popped[i + 1], id)
+    else
+      local wk = prefix .. ':wait:' .. id
       local f = redis.call('HMGET', wk, 'params', 'enqueued_ms', 'deadline_ms', 'progress')
-      out[#out + 1] = id
-      out[#out + 1] = f[1]
-      out[#out + 1] = f[2]
-      out[#out + 1] = f[3]
-      out[#out + 1] = f[4]
+      if f[2] then
+        redis.call('HSET', wk, 'owner', wid)
+        redis.call('SADD', owned, id)
+        out[#out + 1] = id
+        out[#out + 1] = f[1]
+        out[#out + 1] = f[2]
+        out[#out + 1] = f[3]
+        out[#out + 1] = f[4]
+      end
     end
   end
 end
@@ -242,9 +248,12 @@ while i + 1 <= #ARGV do
   local set = redis.call('SET', prefix .. ':outcome:' .. id, json, 'NX', 'EX', ttl)
   local wk = prefix .. ':wait:' .. id
   local owner = redis.call('HGET', wk, 'owner')
-  if owner then redis.call('SREM', prefix .. ':owned:' .. owner, id) end
+  if owner then
+    redis.call('SREM', prefix .. ':owned:' .. owner, id)
+  else
+    redis.call('ZREM', due, id)
+  end
   redis.call('DEL', wk)
-  redis.call('ZREM', due, id)
   if set then
     redis.call('PUBLISH', channel, json)
     out[#out + 1] = 1
