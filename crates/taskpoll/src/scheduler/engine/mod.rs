@@ -290,9 +290,12 @@ impl<S: TaskSource> Engine<S> {
         }
     }
 
-    /// Ends, as timed out, every due wait whose deadline comes before `until`, the next
-    /// instant any request may be sent: like a lone wait whose `Retry-After` reaches past
-    /// its deadline, it could only poll against the server's wish or late.
+    /// Ends, as timed out, every due wait that could not even make its final poll by
+    /// `until`, the next instant any request may be sent: its deadline plus the time a
+    /// final poll may take comes before it (a long 429 pause, like a lone wait's
+    /// `Retry-After` past its deadline). A wait the budget holds only a little past its
+    /// deadline keeps its final poll, made late, when the budget allows: a task that
+    /// ended in time is still reported as done.
     fn expire_before(&mut self, until: Instant, now: Instant) {
         let mut keep = Vec::new();
         while let Some(Reverse((due, seq, idx))) = self.due.peek().copied() {
@@ -301,7 +304,12 @@ impl<S: TaskSource> Engine<S> {
             }
             self.due.pop();
             let expired = match self.slots.get_mut(idx) {
-                Some(Some(slot)) if slot.state.deadline().is_some_and(|d| d < until) => {
+                Some(Some(slot))
+                    if slot
+                        .state
+                        .deadline()
+                        .is_some_and(|d| d + slot.policy.final_poll_timeout < until) =>
+                {
                     Some(slot.state.expire(now))
                 }
                 _ => None,
