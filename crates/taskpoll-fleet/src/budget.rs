@@ -38,7 +38,8 @@ struct Local {
 /// clock (`TIME`, so hosts' clocks do not matter) it drops grants older than the window
 /// from a sorted set, and grants if fewer than N remain, or answers how long until the
 /// oldest leaves. The script is atomic, so N processes with the same limit together
-/// never exceed it. [`pause`](RequestBudget::pause) writes a pause-until key every
+/// never exceed it. Like the in-process budget it is paced: after a burst of a tenth of
+/// N, grants are window/N apart, so the budget is spent across its window. [`pause`](RequestBudget::pause) writes a pause-until key every
 /// process reads before granting. The keys are named after the vendor and a SHA-256
 /// fingerprint of the credential, never the credential itself.
 ///
@@ -58,6 +59,7 @@ pub struct RedisBudget {
     hash: String,
     window_key: String,
     pause_key: String,
+    pace_key: String,
     limit: Option<(u32, Duration)>,
     /// Grants are named `{instance}:{seq}`: unique across processes.
     instance: String,
@@ -117,13 +119,14 @@ impl RedisBudget {
             ));
         }
         let hash = credential_hash(vendor, credential);
-        let (window_key, pause_key) = budget_keys(fleet.namespace_name(), vendor, &hash);
+        let [window_key, pause_key, pace_key] = budget_keys(fleet.namespace_name(), vendor, &hash);
         Ok(RedisBudget {
             fleet: fleet.clone(),
             vendor: vendor.to_owned(),
             hash,
             window_key,
             pause_key,
+            pace_key,
             limit,
             instance: uuid::Uuid::new_v4().simple().to_string(),
             seq: AtomicU64::new(0),
@@ -166,6 +169,7 @@ impl RedisBudget {
                 ACQUIRE
                     .key(&self.window_key)
                     .key(&self.pause_key)
+                    .key(&self.pace_key)
                     .arg(n)
                     .arg(ms(window))
                     .arg(member),

@@ -83,10 +83,14 @@ pub(crate) fn credential_hash(vendor: &str, credential: &str) -> String {
     digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
-/// The budget keys of a vendor credential: its window and its pause.
-pub(crate) fn budget_keys(namespace: &str, vendor: &str, hash: &str) -> (String, String) {
+/// The budget keys of a vendor credential: its window, its pause and its pacing.
+pub(crate) fn budget_keys(namespace: &str, vendor: &str, hash: &str) -> [String; 3] {
     let base = format!("{namespace}:budget:{vendor}:{hash}");
-    (format!("{base}:window"), format!("{base}:pause"))
+    [
+        format!("{base}:window"),
+        format!("{base}:pause"),
+        format!("{base}:pace"),
+    ]
 }
 
 #[cfg(test)]

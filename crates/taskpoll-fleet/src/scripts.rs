@@ -16,11 +16,16 @@ fn script(body: &str) -> Script {
     Script::new(&format!("{NOW}{body}"))
 }
 
-/// One request of a shared budget.
+/// One request of a shared budget: a sliding window, paced.
 ///
-/// KEYS: window (sorted set of grants, scored by grant time), pause (pause-until ms).
+/// KEYS: window (sorted set of grants, scored by grant time), pause (pause-until ms),
+/// pace (hash: the tokens of the burst allowance and when they were counted).
 /// ARGV: limit (0: none), window ms, a member unique to this grant.
 /// Returns `{1, 0}` granted, or `{0, ms}` ask again in `ms`.
+///
+/// Paced as the in-process budget is: after a burst of a tenth of N, grants are
+/// window/N apart, so the budget is spent across its window rather than in one burst
+/// followed by a window of silence.
 pub(crate) static ACQUIRE: LazyLock<Script> = LazyLock::new(|| {
     script(
         r"
@@ -36,8 +41,22 @@ if limit > 0 then
     if wait < 1 then wait = 1 end
     return {0, wait}
   end
+  local gap = window / limit
+  local burst = math.max(1, math.floor(limit / 10))
+  local pace = redis.call('HMGET', KEYS[3], 'tokens', 'at')
+  local tokens = burst
+  if pace[1] and pace[2] then
+    tokens = math.min(burst, tonumber(pace[1]) + (now - tonumber(pace[2])) / gap)
+  end
+  if tokens < 1 then
+    redis.call('HSET', KEYS[3], 'tokens', tostring(tokens), 'at', string.format('%d', now))
+    redis.call('PEXPIRE', KEYS[3], math.ceil(window) + 1000)
+    return {0, math.max(1, math.ceil(gap * (1 - tokens)))}
+  end
+  redis.call('HSET', KEYS[3], 'tokens', tostring(tokens - 1), 'at', string.format('%d', now))
+  redis.call('PEXPIRE', KEYS[3], math.ceil(window) + 1000)
   redis.call('ZADD', KEYS[1], now, ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], window + 1000)
+  redis.call('PEXPIRE', KEYS[1], math.ceil(window) + 1000)
 end
 return {1, 0}
 ",
