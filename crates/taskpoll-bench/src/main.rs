@@ -3,6 +3,7 @@
 
 mod chart;
 mod fault_matrix;
+mod fleet;
 mod measure;
 mod memory;
 mod poll_cost;
@@ -42,6 +43,8 @@ enum Command {
     /// Two Redis Cloud clients of one key under one budget, against two budgets
     /// (time compressed).
     SharedBudget(shared_budget::SharedBudgetArgs),
+    /// `taskpoll worker` processes sharing waits and one budget through Redis, one killed.
+    Fleet(fleet::FleetArgs),
     /// The `taskpoll wait` command itself on many ids: requests, RSS, line delays.
     #[command(name = "wait-command")]
     TaskpollWait(wait_command::WaitCommandArgs),
@@ -58,6 +61,7 @@ fn main() -> std::process::ExitCode {
         Command::SharedBudget(args) => shared_budget::run(&args),
         Command::Chart(args) => chart::run(&args),
         Command::TaskpollWait(args) => wait_command::run(&args),
+        Command::Fleet(args) => fleet::run(&args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
