@@ -93,7 +93,7 @@ impl TaskReport {
                 };
                 let verdict = match e.kind() {
                     ErrorKind::Failed => Verdict::Failed,
-                    ErrorKind::Timeout | ErrorKind::Exhausted => Verdict::TimedOut,
+                    ErrorKind::TimedOut | ErrorKind::Exhausted => Verdict::TimedOut,
                     _ => Verdict::Error,
                 };
                 let never_fetched = matches!(

@@ -332,7 +332,7 @@ async fn a_timeout_exits_3() {
     assert_eq!(out.status.code(), Some(3));
     let line = redact_line(stdout(&out).trim());
     assert_eq!(line["outcome"], "timed_out");
-    assert_eq!(line["error"]["kind"], "timeout");
+    assert_eq!(line["error"]["kind"], "timed_out");
     assert_eq!(line["error"]["last_status"], "running");
 }
 

@@ -114,7 +114,7 @@ impl FleetOutcome {
             Err(e) => {
                 out.outcome = match e.kind() {
                     ErrorKind::Failed => OutcomeKind::Failed,
-                    ErrorKind::Timeout | ErrorKind::Exhausted => OutcomeKind::TimedOut,
+                    ErrorKind::TimedOut | ErrorKind::Exhausted => OutcomeKind::TimedOut,
                     _ => OutcomeKind::Error,
                 };
                 out.error = Some(match e {

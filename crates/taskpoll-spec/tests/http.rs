@@ -214,7 +214,7 @@ async fn the_deadline_makes_a_final_poll_that_can_still_succeed() {
             .deadline(Duration::from_millis(300))
     });
     let err = poller.wait(id).await.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Timeout);
+    assert_eq!(err.kind(), ErrorKind::TimedOut);
     assert_eq!(err.polls(), 2);
 }
 
@@ -225,7 +225,7 @@ async fn the_spec_poll_settings_apply() {
     let c = client(&sim, "[poll]\ninterval = \"200ms\"\ndeadline = \"500ms\"\n");
     let started = Instant::now();
     let err = c.poller().wait(id.clone()).await.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Timeout);
+    assert_eq!(err.kind(), ErrorKind::TimedOut);
     // 0, 200 and 400 ms and the final poll at 500 ms (the 400 ms one may slip past the
     // deadline on a loaded machine, and be the final one).
     assert!((3..=4).contains(&err.polls()), "{err}");

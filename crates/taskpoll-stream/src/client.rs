@@ -403,7 +403,7 @@ impl StreamClient {
     /// Waits for a task like Stream's SDKs' `wait_for_task`: polls at once and then every
     /// second for 60 s. Returns the task's `result` (and the whole response) once it is
     /// `completed`; a [`WaitError`](taskpoll::WaitError) of kind `failed` with Stream's
-    /// error fields once it is `failed`; of kind `timeout` (the task may still be
+    /// error fields once it is `failed`; of kind `timed_out` (the task may still be
     /// running) after 60 s; of kind `fetch` when the status cannot be fetched.
     pub async fn wait_for_task(&self, id: &str) -> Result<StreamOutput, StreamWaitError> {
         self.poller().wait(id.to_owned()).await

@@ -487,7 +487,7 @@ async fn a_task_still_running_at_the_deadline_times_out_with_its_last_phase() {
         .wait(id.clone())
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Timeout);
+    assert_eq!(err.kind(), ErrorKind::TimedOut);
     match &err {
         WaitError::TimedOut {
             last_phase, polls, ..
@@ -508,8 +508,8 @@ async fn a_task_still_running_at_the_deadline_times_out_with_its_last_phase() {
         .wait_for_task_with(&id, ms(20), ms(100))
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Timeout);
-    assert_eq!(err.kind().as_str(), "timeout");
+    assert_eq!(err.kind(), ErrorKind::TimedOut);
+    assert_eq!(err.kind().as_str(), "timed_out");
     assert!(err.elapsed() >= ms(100) && err.elapsed() < ms(1_000));
     sim.shutdown().await;
 }
@@ -1208,7 +1208,7 @@ async fn a_zero_timeout_allows_exactly_one_poll() {
         .wait_for_task_with(&running, Duration::ZERO, Duration::ZERO)
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Timeout);
+    assert_eq!(err.kind(), ErrorKind::TimedOut);
     assert_eq!(err.polls(), 1);
     let done = sim.create_task(succeeds(&[], json!({"ok": 1})));
     let out = client

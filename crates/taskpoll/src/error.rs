@@ -12,8 +12,8 @@ use crate::phase::PhaseSummary;
 pub enum ErrorKind {
     /// The task finished with a failure (`failed`).
     Failed,
-    /// The deadline passed first (`timeout`).
-    Timeout,
+    /// The deadline passed first (`timed_out`, the command's outcome too).
+    TimedOut,
     /// The interval strategy or the attempt limit ran out (`exhausted`).
     Exhausted,
     /// The status could not be fetched (`fetch`).
@@ -21,11 +21,13 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    /// `failed`, `timeout`, `exhausted` or `fetch`.
+    /// `failed`, `timed_out`, `exhausted` or `fetch`: the names of [`WaitError`]'s
+    /// variants, and (but for `fetch`, `error` there, and `exhausted`, `timed_out`
+    /// there) the command's JSON outcomes.
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorKind::Failed => "failed",
-            ErrorKind::Timeout => "timeout",
+            ErrorKind::TimedOut => "timed_out",
             ErrorKind::Exhausted => "exhausted",
             ErrorKind::Fetch => "fetch",
         }
@@ -211,7 +213,7 @@ where
     pub fn kind(&self) -> ErrorKind {
         match self {
             WaitError::Failed { .. } => ErrorKind::Failed,
-            WaitError::TimedOut { .. } => ErrorKind::Timeout,
+            WaitError::TimedOut { .. } => ErrorKind::TimedOut,
             WaitError::Exhausted { .. } => ErrorKind::Exhausted,
             WaitError::Fetch { .. } => ErrorKind::Fetch,
         }

@@ -82,14 +82,14 @@ async fn every_error_message() {
 fn kinds_have_stable_names() {
     let names: Vec<&str> = [
         ErrorKind::Failed,
-        ErrorKind::Timeout,
+        ErrorKind::TimedOut,
         ErrorKind::Exhausted,
         ErrorKind::Fetch,
     ]
     .iter()
     .map(|k| k.as_str())
     .collect();
-    assert_eq!(names, ["failed", "timeout", "exhausted", "fetch"]);
+    assert_eq!(names, ["failed", "timed_out", "exhausted", "fetch"]);
 }
 
 #[tokio::test(start_paused = true)]

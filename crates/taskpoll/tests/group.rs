@@ -73,7 +73,7 @@ async fn each_wait_keeps_its_own_deadline() {
     assert_eq!(outcomes.len(), 3);
     for o in outcomes {
         let err = o.result.unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::Timeout);
+        assert_eq!(err.kind(), ErrorKind::TimedOut);
         assert_eq!(err.elapsed(), secs(10));
         // 0..=9 s, then the final poll at 10 s.
         assert_eq!(o.polls, 11);
@@ -339,7 +339,7 @@ fn a_resumed_wait_past_its_deadline_gets_its_final_poll_at_once() {
         let outcomes: Vec<_> = group.outcomes().collect().await;
         assert_eq!(
             outcomes[0].result.as_ref().unwrap_err().kind(),
-            ErrorKind::Timeout
+            ErrorKind::TimedOut
         );
         assert_eq!(p.source().total_polls(), 1);
     });
@@ -359,7 +359,7 @@ async fn a_pause_past_a_deadline_ends_that_wait_at_once() {
     assert_eq!(outcomes.len(), 2);
     for o in &outcomes {
         let err = o.result.as_ref().unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::Timeout, "{}: {err}", o.id);
+        assert_eq!(err.kind(), ErrorKind::TimedOut, "{}: {err}", o.id);
         assert!(
             o.elapsed <= secs(10),
             "{} waited {:?}, past its deadline",

@@ -198,7 +198,7 @@ async fn a_slow_final_poll_is_cut_off_too() {
     let (result, at) = run(&p).await;
     assert_eq!(at, offsets(&[0, 5]));
     let err = result.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Timeout);
+    assert_eq!(err.kind(), ErrorKind::TimedOut);
     assert_eq!(err.elapsed(), secs(7));
     assert_eq!(start.elapsed(), secs(7));
 }
@@ -235,7 +235,7 @@ async fn retry_after_past_the_deadline_ends_the_wait_without_asking_early() {
     let (result, at) = run(&p).await;
     assert_eq!(at, offsets(&[0]));
     let err = result.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Timeout);
+    assert_eq!(err.kind(), ErrorKind::TimedOut);
     assert_eq!(err.polls(), 1);
 }
 
