@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use taskpoll::{Admission, RequestBudget};
+use taskpoll::{Admission, RecentLatency, RequestBudget};
 use tokio::time::Instant;
 
 use crate::error::FleetError;
@@ -26,7 +26,7 @@ struct Local {
     /// without asking Redis.
     not_before: Option<Instant>,
     /// The longest a request took lately.
-    latency: Duration,
+    latency: RecentLatency,
     /// Since when Redis has been unreachable, and the next delay to answer.
     down: Option<(Instant, Duration)>,
 }
@@ -152,7 +152,7 @@ impl RedisBudget {
     async fn ask(&self) -> Result<Admission, FleetError> {
         let (n, window) = match self.limit {
             Some((n, window)) => {
-                let latency = self.local().latency;
+                let latency = self.local().latency.current(Instant::now(), window);
                 (n, window + latency.min(window / 10))
             }
             None => (0, Duration::ZERO),
@@ -231,8 +231,8 @@ impl RequestBudget for RedisBudget {
     }
 
     fn release(&self, took: Duration) {
-        let mut local = self.local();
-        local.latency = took.max(local.latency.mul_f64(0.9));
+        let window = self.limit.map_or(Duration::ZERO, |(_, w)| w);
+        self.local().latency.record(took, Instant::now(), window);
     }
 
     fn pause(&self, duration: Duration) {

@@ -19,7 +19,7 @@ pub mod testing;
 mod update;
 mod watch;
 
-pub use budget::{Admission, Budget, LocalBudget, RequestBudget};
+pub use budget::{Admission, Budget, LocalBudget, RecentLatency, RequestBudget};
 pub use checkpoint::WaitCheckpoint;
 pub use error::{ErrorKind, ExhaustedReason, FetchGiveUp, WaitError};
 pub use group::{Outcomes, WaitAll, WaitAllHandle};

@@ -15,7 +15,7 @@ struct State {
     paused_until: Option<Instant>,
     /// The longest a request took lately: how much later than its grant the server may
     /// have received it.
-    latency: Duration,
+    latency: RecentLatency,
     /// Grants that may go out at once (a tenth of N at most), and when they were counted.
     tokens: f64,
     refilled_at: Option<Instant>,
@@ -82,7 +82,7 @@ impl LocalBudget {
             s.paused_until = None;
         }
         if let Some((n, window)) = self.limit {
-            let window = window + s.latency.min(window / 10);
+            let window = window + s.latency.current(now, window).min(window / 10);
             while s
                 .sent
                 .front()
@@ -126,10 +126,8 @@ impl RequestBudget for LocalBudget {
     }
 
     fn release(&self, took: Duration) {
-        let mut s = self.state();
-        // The latest requests' worst, decaying: one slow request widens the window for
-        // a while, not for ever.
-        s.latency = took.max(s.latency.mul_f64(0.9));
+        let window = self.limit.map_or(Duration::ZERO, |(_, w)| w);
+        self.state().latency.record(took, Instant::now(), window);
     }
 
     fn pause(&self, duration: Duration) {
@@ -137,6 +135,40 @@ impl RequestBudget for LocalBudget {
         let mut s = self.state();
         if s.paused_until.is_none_or(|p| p < until) {
             s.paused_until = Some(until);
+        }
+    }
+}
+
+/// The longest a request took lately, held for a window: how much later than its grant
+/// the server may have received any request still in the window. A budget that must
+/// hold on the server's side of the wire widens its window by it (a slow first request,
+/// a new connection's, must widen it for as long as that request counts, not decay
+/// away after a few quick ones).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RecentLatency {
+    longest: Duration,
+    at: Option<Instant>,
+    last: Duration,
+}
+
+impl RecentLatency {
+    /// A request took `took`, ending at `now`.
+    pub fn record(&mut self, took: Duration, now: Instant, window: Duration) {
+        let stale = self
+            .at
+            .is_none_or(|at| now.saturating_duration_since(at) > window);
+        if stale || took >= self.longest {
+            self.longest = took;
+            self.at = Some(now);
+        }
+        self.last = took;
+    }
+
+    /// The longest within the last `window`, or else the latest.
+    pub fn current(&self, now: Instant, window: Duration) -> Duration {
+        match self.at {
+            Some(at) if now.saturating_duration_since(at) <= window => self.longest,
+            _ => self.last,
         }
     }
 }

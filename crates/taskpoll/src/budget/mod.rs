@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-pub use local::LocalBudget;
+pub use local::{LocalBudget, RecentLatency};
 
 const MINUTE: Duration = Duration::from_secs(60);
 
