@@ -75,6 +75,9 @@ pub(crate) struct WorkerArgs {
     /// Most waits this worker holds at once.
     #[arg(long, value_name = "N", default_value_t = 10_000)]
     max_waits: usize,
+    /// How long each outcome this worker publishes is kept in Redis for awaiters.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "24h")]
+    outcome_ttl: Duration,
     /// API key (default: STREAM_API_KEY, REDIS_CLOUD_API_KEY or RUNWARE_API_KEY).
     #[arg(long, value_name = "KEY", conflicts_with = "api_key_file")]
     api_key: Option<String>,
@@ -264,7 +267,7 @@ where
 /// Runs `taskpoll worker` until SIGINT or SIGTERM; exit status 0 once its waits are
 /// handed back.
 pub(crate) async fn worker(args: WorkerArgs) -> Result<u8, Failure> {
-    let fleet = open(&args.redis)?;
+    let fleet = open(&args.redis)?.outcome_ttl(args.outcome_ttl);
     let vendor = vendor_name(args.vendor);
     let usage = |e: &dyn std::fmt::Display| Failure::Usage(e.to_string());
     let limits = args.rate.map(|r| r.budget(Budget::default()));
