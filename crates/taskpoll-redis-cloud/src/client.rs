@@ -9,7 +9,8 @@ use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue};
 use reqwest::{Method, Url};
 use serde_json::Value;
 use taskpoll::{
-    Budget, Poller, RateLimitHint, RequestBudget, Scheduler, SchedulerCell, SourceWaitError,
+    Budget, Poller, RateLimitHint, RequestBudget, Scheduler, SchedulerBuilder, SchedulerCell,
+    SourceWaitError, TaskSource,
 };
 use taskpoll_http::{BaseUrl, BodyError, ConfigError, Secret, Transport, header_u64, read_capped};
 use tokio::time::Instant;
@@ -478,38 +479,36 @@ impl RedisCloudClient {
         &*self.inner.budget
     }
 
+    /// A scheduler over `source` under the client's limits and its one budget.
+    fn on_budget<S: TaskSource>(&self, source: S) -> SchedulerBuilder<S> {
+        Scheduler::builder(source)
+            .budget(self.inner.limits)
+            .request_budget(Arc::clone(&self.inner.budget))
+    }
+
     /// The scheduler of every task wait made from this client and its clones: task
     /// waits due together share one `GET /v1/tasks`, and every request (task and
     /// subscription waits alike) draws from the account key's one budget.
     pub fn scheduler(&self) -> Scheduler<RedisCloudSource> {
         self.inner.tasks.get_or_init(|| {
-            let max_batch = self.inner.settings.max_batch;
-            Scheduler::builder(self.source())
-                .budget(self.inner.limits)
-                .request_budget(Arc::clone(&self.inner.budget))
-                .batched(COALESCE_WINDOW, Some(max_batch))
+            self.on_budget(self.source())
+                .batched(COALESCE_WINDOW, Some(self.inner.settings.max_batch))
                 .build()
         })
     }
 
     /// The scheduler of subscription waits, on the same budget as task waits.
     pub fn subscription_scheduler(&self) -> Scheduler<SubscriptionSource> {
-        self.inner.subscriptions.get_or_init(|| {
-            Scheduler::builder(self.subscription_source())
-                .budget(self.inner.limits)
-                .request_budget(Arc::clone(&self.inner.budget))
-                .build()
-        })
+        self.inner
+            .subscriptions
+            .get_or_init(|| self.on_budget(self.subscription_source()).build())
     }
 
     /// The scheduler of database waits, on the same budget as task waits.
     pub fn database_scheduler(&self) -> Scheduler<DatabaseSource> {
-        self.inner.databases.get_or_init(|| {
-            Scheduler::builder(self.database_source())
-                .budget(self.inner.limits)
-                .request_budget(Arc::clone(&self.inner.budget))
-                .build()
-        })
+        self.inner
+            .databases
+            .get_or_init(|| self.on_budget(self.database_source()).build())
     }
 
     /// The scheduler of waits from a task to its resource's readiness, on the same
@@ -517,11 +516,8 @@ impl RedisCloudClient {
     /// while the tasks run.
     pub fn ready_scheduler(&self) -> Scheduler<ReadySource> {
         self.inner.ready.get_or_init(|| {
-            let max_batch = self.inner.settings.max_batch;
-            Scheduler::builder(self.ready_source())
-                .budget(self.inner.limits)
-                .request_budget(Arc::clone(&self.inner.budget))
-                .batched(COALESCE_WINDOW, Some(max_batch))
+            self.on_budget(self.ready_source())
+                .batched(COALESCE_WINDOW, Some(self.inner.settings.max_batch))
                 .build()
         })
     }
