@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use clap::ValueEnum;
-use taskpoll::Budget;
+use taskpoll::strategy::{Exponential, Fixed, Jitter};
+use taskpoll::{Budget, Poller, TaskSource};
 
 /// A human duration: `500ms`, `90s`, `5min`, `1h 30m`, `2d`; a bare number is seconds
 /// (the syntax of spec files too).
@@ -41,6 +42,47 @@ impl Rate {
 pub(crate) fn parse_rate(text: &str) -> Result<Rate, String> {
     taskpoll_spec::parse_rate(text).map(|(requests, period)| Rate { requests, period })
 }
+
+/// `poller` with the poll flags of `wait` and `worker` applied: `--timeout` as the
+/// deadline, `--interval` as a fixed interval, `--backoff` as exponential backoff with
+/// jitter; what is not given stays the vendor's.
+pub(crate) fn tune<S: TaskSource>(
+    poller: Poller<S>,
+    timeout: Option<Duration>,
+    interval: Option<Duration>,
+    backoff: Option<Backoff>,
+) -> Poller<S> {
+    poller.configure(|mut policy| {
+        if let Some(t) = timeout {
+            policy = policy.deadline(t);
+        }
+        if let Some(i) = interval {
+            policy = policy.interval(Fixed::new(i));
+        }
+        if let Some(b) = backoff {
+            policy =
+                policy.interval(Jitter::equal(Exponential::new(b.min, 2.0, b.max)).with_max(b.max));
+        }
+        policy
+    })
+}
+
+/// A client builder (any vendor's, or a spec's: they share these setters) with the
+/// connection flags applied: `allow_http` (a `bool`), the base URL (an
+/// `&Option<String>`) and the budget (an `Option<Budget>`) when given.
+macro_rules! client_flags {
+    ($builder:expr, $allow_http:expr, $base_url:expr, $budget:expr) => {{
+        let mut builder = $builder.allow_http($allow_http);
+        if let Some(url) = $base_url {
+            builder = builder.base_url(url);
+        }
+        if let Some(budget) = $budget {
+            builder = builder.budget(budget);
+        }
+        builder
+    }};
+}
+pub(crate) use client_flags;
 
 /// How progress is shown on stderr.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]

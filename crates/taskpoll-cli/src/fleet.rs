@@ -3,7 +3,6 @@
 //! prints each outcome as it is published; workers holding the vendor's credentials
 //! poll them under one shared request budget.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,7 +10,6 @@ use clap::Args;
 use futures_util::StreamExt;
 use serde::Serialize;
 use serde_json::{Value, json};
-use taskpoll::strategy::{Exponential, Fixed, Jitter};
 use taskpoll::{Budget, Outcome, Poller, RequestBudget, TaskSource};
 use taskpoll_fleet::{
     Fleet, FleetError, FleetOutcome, OutcomeKind, RedisBudget, WaitCodec, WaitRequest, Worker,
@@ -22,12 +20,14 @@ use taskpoll_runware::{RunwareClient, RunwareTaskId};
 use taskpoll_stream::StreamClient;
 
 use crate::Failure;
-use crate::args::{Backoff, ProgressMode, Rate, parse_backoff, parse_duration, parse_rate};
+use crate::args::{
+    Backoff, ProgressMode, Rate, client_flags, parse_backoff, parse_duration, parse_rate, tune,
+};
 use crate::board::{Board, Change, Event, Events};
 use crate::drive::{Lines, drive, exit_status, interrupted, shutdown_signal};
 use crate::progress::Display;
 use crate::report::{TaskReport, Verdict};
-use crate::wait::{Vendor, credential};
+use crate::wait::{AccessArgs, Vendor};
 
 const WORKER_HELP: &str = "\
 A worker claims the fleet's waits on VENDOR's tasks (enqueued by `taskpoll wait VENDOR
@@ -78,21 +78,8 @@ pub(crate) struct WorkerArgs {
     /// How long each outcome this worker publishes is kept in Redis for awaiters.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "24h")]
     outcome_ttl: Duration,
-    /// API key (default: STREAM_API_KEY, REDIS_CLOUD_API_KEY or RUNWARE_API_KEY).
-    #[arg(long, value_name = "KEY", conflicts_with = "api_key_file")]
-    api_key: Option<String>,
-    /// Read the API key from this file (a trailing newline is ignored).
-    #[arg(long, value_name = "PATH")]
-    api_key_file: Option<PathBuf>,
-    /// API secret (default: STREAM_API_SECRET or REDIS_CLOUD_API_SECRET).
-    #[arg(long, value_name = "SECRET", conflicts_with = "api_secret_file")]
-    api_secret: Option<String>,
-    /// Read the API secret from this file (a trailing newline is ignored).
-    #[arg(long, value_name = "PATH")]
-    api_secret_file: Option<PathBuf>,
-    /// Allow plain http:// to a host that is not loopback (credentials travel unencrypted).
-    #[arg(long)]
-    allow_http: bool,
+    #[command(flatten)]
+    access: AccessArgs,
 }
 
 fn vendor_name(vendor: Vendor) -> &'static str {
@@ -205,33 +192,13 @@ fn shared_budget(
 
 impl WorkerArgs {
     fn tune<S: TaskSource>(&self, poller: Poller<S>) -> Poller<S> {
-        poller.configure(|mut policy| {
-            if let Some(t) = self.timeout {
-                policy = policy.deadline(t);
-            }
-            if let Some(i) = self.interval {
-                policy = policy.interval(Fixed::new(i));
-            }
-            if let Some(b) = self.backoff {
-                policy = policy
-                    .interval(Jitter::equal(Exponential::new(b.min, 2.0, b.max)).with_max(b.max));
-            }
-            policy
-        })
+        tune(poller, self.timeout, self.interval, self.backoff)
     }
 
     fn settings(&self) -> WorkerSettings {
         WorkerSettings::default()
             .lease(self.lease)
             .max_waits(self.max_waits)
-    }
-
-    fn key(&self, var: &'static str) -> Result<String, Failure> {
-        credential(&self.api_key, &self.api_key_file, var, "--api-key")
-    }
-
-    fn secret(&self, var: &'static str) -> Result<String, Failure> {
-        credential(&self.api_secret, &self.api_secret_file, var, "--api-secret")
     }
 }
 
@@ -269,81 +236,44 @@ where
 pub(crate) async fn worker(args: WorkerArgs) -> Result<u8, Failure> {
     let fleet = open(&args.redis)?.outcome_ttl(args.outcome_ttl);
     let vendor = vendor_name(args.vendor);
-    let usage = |e: &dyn std::fmt::Display| Failure::Usage(e.to_string());
     let limits = args.rate.map(|r| r.budget(Budget::default()));
-    match args.vendor {
-        Vendor::Stream => {
-            let (key, secret) = (
-                args.key("STREAM_API_KEY")?,
-                args.secret("STREAM_API_SECRET")?,
-            );
-            let builder = || {
-                let mut b =
-                    StreamClient::builder(key.clone(), secret.clone()).allow_http(args.allow_http);
-                if let Some(url) = &args.base_url {
-                    b = b.base_url(url);
-                }
-                if let Some(l) = limits {
-                    b = b.budget(l);
-                }
-                b
-            };
+    // A client for the flags, its requests drawn from the fleet's budget for `key`
+    // under the client's own limits (the rate given, else the vendor's default).
+    macro_rules! on_shared_budget {
+        ($builder:expr, $key:expr) => {{
+            let usage = |e: &dyn std::fmt::Display| Failure::Usage(e.to_string());
+            let builder =
+                || client_flags!($builder, args.access.allow_http, &args.base_url, limits);
             let defaults = builder()
                 .build()
                 .map_err(|e| usage(&e))?
                 .scheduler()
                 .limits();
-            let shared = shared_budget(&fleet, vendor, &key, defaults)?;
-            let client = builder()
+            let shared = shared_budget(&fleet, vendor, $key, defaults)?;
+            builder()
                 .request_budget(shared)
                 .build()
-                .map_err(|e| usage(&e))?;
+                .map_err(|e| usage(&e))?
+        }};
+    }
+    match args.vendor {
+        Vendor::Stream => {
+            let key = args.access.key("STREAM_API_KEY")?;
+            let secret = args.access.secret("STREAM_API_SECRET")?;
+            let client =
+                on_shared_budget!(StreamClient::builder(key.clone(), secret.clone()), &key);
             work(&fleet, vendor, client.poller(), plain_id, &args).await
         }
         Vendor::RedisCloud => {
-            let key = args.key("REDIS_CLOUD_API_KEY")?;
-            let secret = args.secret("REDIS_CLOUD_API_SECRET")?;
-            let builder = || {
-                let mut b = RedisCloudClient::builder(key.clone(), secret.clone())
-                    .allow_http(args.allow_http);
-                if let Some(url) = &args.base_url {
-                    b = b.base_url(url);
-                }
-                if let Some(l) = limits {
-                    b = b.budget(l);
-                }
-                b
-            };
-            let defaults = builder().build().map_err(|e| usage(&e))?.budget();
-            let shared = shared_budget(&fleet, vendor, &key, defaults)?;
-            let client = builder()
-                .request_budget(shared)
-                .build()
-                .map_err(|e| usage(&e))?;
+            let key = args.access.key("REDIS_CLOUD_API_KEY")?;
+            let secret = args.access.secret("REDIS_CLOUD_API_SECRET")?;
+            let client =
+                on_shared_budget!(RedisCloudClient::builder(key.clone(), secret.clone()), &key);
             work(&fleet, vendor, client.poller(), plain_id, &args).await
         }
         Vendor::Runware => {
-            let key = args.key("RUNWARE_API_KEY")?;
-            let builder = || {
-                let mut b = RunwareClient::builder(key.clone()).allow_http(args.allow_http);
-                if let Some(url) = &args.base_url {
-                    b = b.base_url(url);
-                }
-                if let Some(l) = limits {
-                    b = b.budget(l);
-                }
-                b
-            };
-            let defaults = builder()
-                .build()
-                .map_err(|e| usage(&e))?
-                .scheduler()
-                .limits();
-            let shared = shared_budget(&fleet, vendor, &key, defaults)?;
-            let client = builder()
-                .request_budget(shared)
-                .build()
-                .map_err(|e| usage(&e))?;
+            let key = args.access.key("RUNWARE_API_KEY")?;
+            let client = on_shared_budget!(RunwareClient::builder(key.clone()), &key);
             work(&fleet, vendor, client.poller(), runware_id, &args).await
         }
     }

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use serde::Serialize;
-use taskpoll::strategy::{Exponential, Fixed, Jitter};
 use taskpoll::{Budget, Poller, TaskSource};
 use taskpoll_redis_cloud::RedisCloudClient;
 use taskpoll_runware::{RunwareClient, RunwareTaskId};
@@ -15,7 +14,9 @@ use taskpoll_spec::{Spec, SpecClient};
 use taskpoll_stream::StreamClient;
 
 use crate::Failure;
-use crate::args::{Backoff, ProgressMode, Rate, parse_backoff, parse_duration, parse_rate};
+use crate::args::{
+    self, Backoff, ProgressMode, Rate, client_flags, parse_backoff, parse_duration, parse_rate,
+};
 use crate::board::{Board, events};
 use crate::drive::{Lines, drive, exit_status, interrupted, shutdown_signal};
 use crate::progress::Display;
@@ -96,21 +97,8 @@ pub(crate) struct WaitArgs {
     /// JSON result then includes it with its status. --timeout covers both.
     #[arg(long)]
     ready: bool,
-    /// API key (default: STREAM_API_KEY, REDIS_CLOUD_API_KEY or RUNWARE_API_KEY).
-    #[arg(long, value_name = "KEY", conflicts_with = "api_key_file")]
-    api_key: Option<String>,
-    /// Read the API key from this file (a trailing newline is ignored).
-    #[arg(long, value_name = "PATH")]
-    api_key_file: Option<PathBuf>,
-    /// API secret (default: STREAM_API_SECRET or REDIS_CLOUD_API_SECRET).
-    #[arg(long, value_name = "SECRET", conflicts_with = "api_secret_file")]
-    api_secret: Option<String>,
-    /// Read the API secret from this file (a trailing newline is ignored).
-    #[arg(long, value_name = "PATH")]
-    api_secret_file: Option<PathBuf>,
-    /// Allow plain http:// to a host that is not loopback (credentials travel unencrypted).
-    #[arg(long)]
-    allow_http: bool,
+    #[command(flatten)]
+    access: AccessArgs,
     /// Progress on stderr: live on a terminal, plain lines otherwise (auto), always
     /// plain lines, or none.
     #[arg(long, value_enum, default_value_t = ProgressMode::Auto, value_name = "WHEN")]
@@ -125,8 +113,48 @@ pub(crate) struct WaitArgs {
     redis: Option<String>,
 }
 
+/// How `wait` and `worker` reach a vendor: its credentials and plain HTTP.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct AccessArgs {
+    /// API key (default: STREAM_API_KEY, REDIS_CLOUD_API_KEY or RUNWARE_API_KEY).
+    #[arg(long, value_name = "KEY", conflicts_with = "api_key_file")]
+    pub(crate) api_key: Option<String>,
+    /// Read the API key from this file (a trailing newline is ignored).
+    #[arg(long, value_name = "PATH")]
+    pub(crate) api_key_file: Option<PathBuf>,
+    /// API secret (default: STREAM_API_SECRET or REDIS_CLOUD_API_SECRET).
+    #[arg(long, value_name = "SECRET", conflicts_with = "api_secret_file")]
+    pub(crate) api_secret: Option<String>,
+    /// Read the API secret from this file (a trailing newline is ignored).
+    #[arg(long, value_name = "PATH")]
+    pub(crate) api_secret_file: Option<PathBuf>,
+    /// Allow plain http:// to a host that is not loopback (credentials travel unencrypted).
+    #[arg(long)]
+    pub(crate) allow_http: bool,
+}
+
+impl AccessArgs {
+    /// The API key: `--api-key`, `--api-key-file` or the variable `var`.
+    pub(crate) fn key(&self, var: &'static str) -> Result<String, Failure> {
+        credential(&self.api_key, &self.api_key_file, var, "--api-key")
+    }
+
+    /// The API secret: `--api-secret`, `--api-secret-file` or the variable `var`.
+    pub(crate) fn secret(&self, var: &'static str) -> Result<String, Failure> {
+        credential(&self.api_secret, &self.api_secret_file, var, "--api-secret")
+    }
+
+    /// Whether a credential flag was given.
+    fn any_given(&self) -> bool {
+        self.api_key.is_some()
+            || self.api_key_file.is_some()
+            || self.api_secret.is_some()
+            || self.api_secret_file.is_some()
+    }
+}
+
 /// A credential from its flag, its file flag, or the environment.
-pub(crate) fn credential(
+fn credential(
     flag: &Option<String>,
     file: &Option<PathBuf>,
     var: &'static str,
@@ -198,19 +226,7 @@ fn task_ids(args: &[String]) -> Result<Vec<String>, Failure> {
 }
 
 fn tune<S: TaskSource>(poller: Poller<S>, args: &WaitArgs) -> Poller<S> {
-    poller.configure(|mut policy| {
-        if let Some(t) = args.timeout {
-            policy = policy.deadline(t);
-        }
-        if let Some(i) = args.interval {
-            policy = policy.interval(Fixed::new(i));
-        }
-        if let Some(b) = args.backoff {
-            policy =
-                policy.interval(Jitter::equal(Exponential::new(b.min, 2.0, b.max)).with_max(b.max));
-        }
-        policy
-    })
+    args::tune(poller, args.timeout, args.interval, args.backoff)
 }
 
 /// Waits on `ids` through `poller`'s scheduler; returns the exit status.
@@ -297,11 +313,7 @@ async fn run_spec(
     budget: Option<Budget>,
     args: &WaitArgs,
 ) -> Result<u8, Failure> {
-    if args.api_key.is_some()
-        || args.api_key_file.is_some()
-        || args.api_secret.is_some()
-        || args.api_secret_file.is_some()
-    {
+    if args.access.any_given() {
         return Err(Failure::Usage(
             "--api-key and --api-secret do not apply to --spec: a spec takes its credentials from {env.NAME} or {file.PATH} in its headers".into(),
         ));
@@ -309,14 +321,14 @@ async fn run_spec(
     let spec = Spec::load(path).map_err(|e| Failure::Usage(e.to_string()))?;
     // The name labels every line and event of the command, which lives as long.
     let name: &'static str = Box::leak(spec.name().to_owned().into_boxed_str());
-    let mut b = SpecClient::builder(spec).allow_http(args.allow_http);
-    if let Some(url) = &args.base_url {
-        b = b.base_url(url);
-    }
-    if let Some(budget) = budget {
-        b = b.budget(budget);
-    }
-    let client = b.build().map_err(|e| Failure::Usage(e.to_string()))?;
+    let client = client_flags!(
+        SpecClient::builder(spec),
+        args.access.allow_http,
+        &args.base_url,
+        budget
+    )
+    .build()
+    .map_err(|e| Failure::Usage(e.to_string()))?;
     Ok(run_waits(tune(client.poller(), args), name, ids, args).await)
 }
 
@@ -369,51 +381,25 @@ pub(crate) async fn run(args: WaitArgs) -> Result<u8, Failure> {
         })
         .await;
     }
+    // The vendor's client, with the connection flags and the budget.
+    macro_rules! client {
+        ($builder:expr) => {
+            client_flags!($builder, args.access.allow_http, &args.base_url, budget)
+                .build()
+                .map_err(|e| usage(&e))?
+        };
+    }
     match vendor {
         Vendor::Stream => {
-            let key = credential(
-                &args.api_key,
-                &args.api_key_file,
-                "STREAM_API_KEY",
-                "--api-key",
-            )?;
-            let secret = credential(
-                &args.api_secret,
-                &args.api_secret_file,
-                "STREAM_API_SECRET",
-                "--api-secret",
-            )?;
-            let mut b = StreamClient::builder(key, secret).allow_http(args.allow_http);
-            if let Some(url) = &args.base_url {
-                b = b.base_url(url);
-            }
-            if let Some(budget) = budget {
-                b = b.budget(budget);
-            }
-            let client = b.build().map_err(|e| usage(&e))?;
+            let key = args.access.key("STREAM_API_KEY")?;
+            let secret = args.access.secret("STREAM_API_SECRET")?;
+            let client = client!(StreamClient::builder(key, secret));
             Ok(run_waits(tune(client.poller(), &args), "stream", ids, &args).await)
         }
         Vendor::RedisCloud => {
-            let key = credential(
-                &args.api_key,
-                &args.api_key_file,
-                "REDIS_CLOUD_API_KEY",
-                "--api-key",
-            )?;
-            let secret = credential(
-                &args.api_secret,
-                &args.api_secret_file,
-                "REDIS_CLOUD_API_SECRET",
-                "--api-secret",
-            )?;
-            let mut b = RedisCloudClient::builder(key, secret).allow_http(args.allow_http);
-            if let Some(url) = &args.base_url {
-                b = b.base_url(url);
-            }
-            if let Some(budget) = budget {
-                b = b.budget(budget);
-            }
-            let client = b.build().map_err(|e| usage(&e))?;
+            let key = args.access.key("REDIS_CLOUD_API_KEY")?;
+            let secret = args.access.secret("REDIS_CLOUD_API_SECRET")?;
+            let client = client!(RedisCloudClient::builder(key, secret));
             if args.ready {
                 let poller = tune(client.ready_poller(), &args);
                 return Ok(run_waits(poller, "redis-cloud", ids, &args).await);
@@ -421,20 +407,8 @@ pub(crate) async fn run(args: WaitArgs) -> Result<u8, Failure> {
             Ok(run_waits(tune(client.poller(), &args), "redis-cloud", ids, &args).await)
         }
         Vendor::Runware => {
-            let key = credential(
-                &args.api_key,
-                &args.api_key_file,
-                "RUNWARE_API_KEY",
-                "--api-key",
-            )?;
-            let mut b = RunwareClient::builder(key).allow_http(args.allow_http);
-            if let Some(url) = &args.base_url {
-                b = b.base_url(url);
-            }
-            if let Some(budget) = budget {
-                b = b.budget(budget);
-            }
-            let client = b.build().map_err(|e| usage(&e))?;
+            let key = args.access.key("RUNWARE_API_KEY")?;
+            let client = client!(RunwareClient::builder(key));
             let expected = args.results.unwrap_or(1);
             let ids = ids
                 .into_iter()
