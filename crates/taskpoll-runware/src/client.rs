@@ -11,8 +11,8 @@ use taskpoll::{
 };
 use taskpoll_http::{BaseUrl, BodyError, Secret, Transport};
 
-use crate::answer::{self, Answer};
 use crate::config::RunwareClientBuilder;
+use crate::decode::{self, Answer};
 use crate::error::RunwareError;
 use crate::models::Envelope;
 use crate::request::{self, AsyncTask, ImageInference, VideoInference};
@@ -181,7 +181,7 @@ impl RunwareClient {
         let mut attempt: u32 = 0;
         loop {
             let result = match self.post(&body).await {
-                Ok(answer) => answer::read_submission(&answer, &task.uuid, &task.task_type),
+                Ok(answer) => decode::read_submission(&answer, &task.uuid, &task.task_type),
                 Err(e) => Err(e),
             };
             match result {
@@ -314,6 +314,6 @@ impl RunwareClient {
         };
         // Nothing read from the answer (errors, failures, results) can carry the key.
         let bytes = self.inner.api_key.redact_in(bytes);
-        answer::read_body(status, retry_after, &bytes)
+        decode::read_body(status, retry_after, &bytes)
     }
 }

@@ -2,17 +2,16 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-pub mod answer;
-mod classify;
+mod batch;
 mod client;
 mod config;
+pub mod decode;
 mod error;
 pub mod models;
 mod request;
 mod source;
 mod task;
 
-pub use classify::RunwarePhase;
 pub use client::RunwareClient;
 pub use config::{
     API_KEY_VAR, DEFAULT_BASE_URL, DEFAULT_BATCH_FALLBACK, DEFAULT_MAX_BATCH,
@@ -21,7 +20,11 @@ pub use config::{
 pub use error::{ApiError, RunwareError};
 pub use models::{DataItem, Envelope, ErrorItem, ItemState, Parameter};
 pub use request::{ImageInference, VideoInference};
-pub use source::{IMAGE_INITIAL_DELAY, RunwareSource, VIDEO_INITIAL_DELAY};
-pub use task::{
-    RunwareFailure, RunwareOutput, RunwareResult, RunwareStatus, RunwareTaskId, TaskKind,
+pub use source::{
+    IMAGE_INITIAL_DELAY, RunwareFailure, RunwareOutput, RunwarePhase, RunwareResult, RunwareSource,
+    VIDEO_INITIAL_DELAY,
 };
+pub use task::{RunwareStatus, RunwareTaskId, TaskKind};
+
+/// The former name of [`decode`]: reading Runware's answers.
+pub use decode as answer;

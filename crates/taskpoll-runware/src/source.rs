@@ -1,109 +1,35 @@
-//! [`RunwareSource`]: Runware's `getResponse` as a [`TaskSource`] and a
-//! [`BatchTaskSource`].
+//! [`RunwareSource`]: Runware's `getResponse` as a [`TaskSource`] (its
+//! [`BatchTaskSource`](taskpoll::BatchTaskSource) side is in `batch.rs`), how one
+//! task's part of an answer reads as a phase, and what a wait ends with:
+//! [`RunwareOutput`], [`RunwareFailure`], and the [`RunwareResult`]s of both.
+//!
+//! Reading one task's part of a `getResponse` answer (pure: no I/O, no clock):
+//!
+//! - Items and errors for other `taskUUID`s are ignored (an item without one counts
+//!   as the task's).
+//! - Finished items are told apart by [`DataItem::result_key`] and counted once.
+//! - Any error for the task (top-level, singular, legacy, or an item with
+//!   `status: "error"`) fails it, keeping the results that had finished.
+//! - All expected results finished: succeeded. Otherwise running (or pending while
+//!   nothing has started), with the finished results as partials.
 
-use std::collections::HashMap;
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::collections::HashSet;
+use std::fmt;
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
-use std::task::Poll;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use serde::Serialize;
 use taskpoll::strategy::Exponential;
-use taskpoll::{
-    BatchEntry, BatchTaskSource, ErrorClass, PollPolicy, SourcePhase, TaskSource, VisibilityGrace,
-};
+use taskpoll::{ErrorClass, Phase, PollPolicy, Progress, SourcePhase, TaskSource, VisibilityGrace};
 
-use crate::answer::{Answer, read_poll};
-use crate::classify::{self, RunwarePhase};
+use crate::batch::Orders;
 use crate::client::RunwareClient;
 use crate::config::DEFAULT_VISIBILITY_GRACE;
 use crate::error::RunwareError;
-use crate::task::{
-    RunwareFailure, RunwareOutput, RunwareResult, RunwareStatus, RunwareTaskId, TaskKind,
-};
-
-/// How many tasks' result orders are remembered (the oldest is forgotten first).
-const ORDER_MEMORY: usize = 4096;
-
-/// The tasks a poll has shown and not yet ended, each with the order in which its
-/// results were first seen, so that partial results stay in a stable order even when
-/// a later result finishes before an earlier one. A task in it is known to exist: if
-/// Runware later says it does not know it, the task is gone, not "not yet visible".
-#[derive(Debug, Default)]
-struct Orders {
-    tasks: HashMap<String, (u64, Vec<String>)>,
-    next: u64,
-}
-
-impl Orders {
-    /// Adds newly seen keys; returns the task's order. Forgets the task when `done`.
-    fn update(
-        &mut self,
-        uuid: &str,
-        keys: impl Iterator<Item = String>,
-        done: bool,
-    ) -> Vec<String> {
-        let uuid = uuid.to_ascii_lowercase();
-        self.next += 1;
-        let seq = self.next;
-        let entry = self
-            .tasks
-            .entry(uuid.clone())
-            .or_insert_with(|| (seq, Vec::new()));
-        entry.0 = seq;
-        for key in keys {
-            if !entry.1.contains(&key) {
-                entry.1.push(key);
-            }
-        }
-        let order = if done {
-            self.tasks.remove(&uuid).map(|(_, o)| o).unwrap_or_default()
-        } else {
-            entry.1.clone()
-        };
-        if self.tasks.len() > ORDER_MEMORY
-            && let Some(oldest) = self
-                .tasks
-                .iter()
-                .min_by_key(|(_, (s, _))| *s)
-                .map(|(k, _)| k.clone())
-        {
-            self.tasks.remove(&oldest);
-        }
-        order
-    }
-
-    /// Forgets a task; whether it was known.
-    fn forget(&mut self, uuid: &str) -> bool {
-        self.tasks.remove(&uuid.to_ascii_lowercase()).is_some()
-    }
-}
-
-/// Runs `futures` together; their outputs, in order.
-async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
-    let mut futures: Vec<Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
-    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (future, output) in futures.iter_mut().zip(outputs.iter_mut()) {
-            if output.is_none() {
-                match future.as_mut().poll(cx) {
-                    Poll::Ready(v) => *output = Some(v),
-                    Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            Poll::Pending
-        } else {
-            Poll::Ready(())
-        }
-    })
-    .await;
-    outputs.into_iter().flatten().collect()
-}
+use crate::models::{DataItem, Envelope, ErrorItem, ItemState, Parameter};
+use crate::task::{RunwareStatus, RunwareTaskId, TaskKind};
 
 /// Waits on Runware tasks through `getResponse`.
 ///
@@ -124,11 +50,11 @@ async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
 ///   then 0.5 s growing ×1.5 to 10 s, and a 20 minute deadline.
 #[derive(Debug, Clone)]
 pub struct RunwareSource {
-    client: RunwareClient,
-    orders: Arc<Mutex<Orders>>,
+    pub(crate) client: RunwareClient,
+    pub(crate) orders: Arc<Mutex<Orders>>,
     /// Where the next batch fetch starts picking tasks to poll alone, so that no task
     /// a server keeps leaving out waits behind the others round after round.
-    fallback_cursor: Arc<AtomicUsize>,
+    pub(crate) fallback_cursor: Arc<AtomicUsize>,
 }
 
 /// The first poll's delay for videos (they take longest to start).
@@ -165,44 +91,6 @@ impl RunwareSource {
         .deadline(Duration::from_secs(20 * 60))
         .visibility(VisibilityGrace::for_duration(DEFAULT_VISIBILITY_GRACE))
     }
-
-    fn orders(&self) -> std::sync::MutexGuard<'_, Orders> {
-        self.orders.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// The part of `answer` about `id` (see [`read_poll`]), with the order in which
-    /// the task's results were first seen. `single`: the POST polled only this task,
-    /// so an answer saying nothing about it is [`RunwareError::Unanswered`]; in a
-    /// batch it is `None`.
-    fn entry(&self, answer: &Answer, id: &RunwareTaskId, single: bool) -> BatchEntry<Self> {
-        let entry = match read_poll(answer, id, single) {
-            Some(entry) => entry,
-            None if single => Err(RunwareError::Unanswered {
-                task_uuid: id.uuid.clone(),
-                status: answer.status,
-                seen: false,
-            }),
-            None => return None,
-        };
-        Some(match entry {
-            Ok(mut status) => {
-                let reading = classify::read(&status.envelope, id);
-                let done = reading.is_terminal(id);
-                status.order = self.orders().update(
-                    &id.uuid,
-                    reading.results.iter().map(|r| r.key().to_owned()),
-                    done,
-                );
-                Ok(status)
-            }
-            // A task an earlier poll showed is gone, not "not yet visible".
-            Err(e) if e.is_unknown_task() => {
-                let seen = self.orders().forget(&id.uuid);
-                Err(e.seen(seen))
-            }
-            Err(e) => Err(e),
-        })
-    }
 }
 
 #[async_trait]
@@ -228,7 +116,7 @@ impl TaskSource for RunwareSource {
     }
 
     fn classify(&self, status: RunwareStatus) -> SourcePhase<Self> {
-        classify::classify(status)
+        classify(status)
     }
 
     fn error_class(&self, error: &RunwareError) -> ErrorClass {
@@ -255,114 +143,421 @@ impl TaskSource for RunwareSource {
     }
 
     fn terminal_partials(&self, phase: &RunwarePhase) -> Vec<RunwareResult> {
-        classify::terminal_results(phase)
+        terminal_results(phase)
     }
 }
 
-#[async_trait]
-impl BatchTaskSource for RunwareSource {
-    fn max_batch(&self) -> usize {
-        self.client.max_batch()
+/// One finished result of a task: the `data` item as Runware sent it, and the key
+/// that tells it apart from the task's other results.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunwareResult {
+    #[serde(skip)]
+    key: String,
+    /// The item (`videoUUID`/`videoURL`, `imageUUID`/`imageURL`, `seed`, `cost`, ...).
+    #[serde(flatten)]
+    pub item: DataItem,
+}
+
+impl RunwareResult {
+    /// A result with its dedup key.
+    pub fn new(key: String, item: DataItem) -> Self {
+        RunwareResult { key, item }
     }
 
-    /// One POST with a `getResponse` object per distinct task (several POSTs of at
-    /// most [`max_batch`](BatchTaskSource::max_batch) when there are more; one POST
-    /// per task with `max_batch(1)`). A failed POST fails every task in it.
-    ///
-    /// A task a batched answer says nothing about is polled again at once in a POST of
-    /// its own (at most the client's
-    /// [`batch_fallback_limit`](crate::RunwareClientBuilder::batch_fallback_limit)
-    /// tasks per call, concurrently): its lone answer is its entry, so a task Runware
-    /// does not show is read as unknown rather than skipped silently. Past the limit a
-    /// task is left unanswered (`None`) and polled again in a later round; the tasks
-    /// polled alone take turns from one call to the next.
-    async fn fetch_batch(
-        &self,
-        ids: &[RunwareTaskId],
-    ) -> Result<Vec<BatchEntry<Self>>, RunwareError> {
-        let mut uuids: Vec<&str> = Vec::new();
-        for id in ids {
-            if !uuids.iter().any(|u| u.eq_ignore_ascii_case(&id.uuid)) {
-                uuids.push(&id.uuid);
-            }
-        }
-        let mut answers = Vec::new();
-        for (i, chunk) in uuids.chunks(self.max_batch().max(1)).enumerate() {
-            // The scheduler granted the first POST; any other draws on the budget too.
-            let answer = if i == 0 {
-                self.client.poll(chunk).await?
-            } else {
-                taskpoll_http::spend(self.client.request_budget(), self.client.poll(chunk)).await?
-            };
-            answers.push((chunk, answer));
-        }
-        let mut entries: Vec<BatchEntry<Self>> = ids
-            .iter()
-            .map(|id| {
-                answers
-                    .iter()
-                    .find(|(chunk, _)| chunk.iter().any(|u| u.eq_ignore_ascii_case(&id.uuid)))
-                    .and_then(|(chunk, answer)| self.entry(answer, id, chunk.len() == 1))
-            })
-            .collect();
+    /// The key that tells it apart (`resultIndex:1`, `videoUUID:…`, ...).
+    pub fn key(&self) -> &str {
+        &self.key
+    }
 
-        // The tasks the batched answers left out, polled again alone.
-        let mut left_out: Vec<&str> = Vec::new();
-        for (id, entry) in ids.iter().zip(&entries) {
-            if entry.is_none() && !left_out.iter().any(|u| u.eq_ignore_ascii_case(&id.uuid)) {
-                left_out.push(&id.uuid);
-            }
+    /// Its media UUID (`imageUUID`, `videoUUID`, `audioUUID` or `mediaUUID`).
+    pub fn media_uuid(&self) -> Option<&str> {
+        self.item.media_uuid()
+    }
+
+    /// Its URL (`videoURL`, `imageURL`, `audioURL` or `mediaURL`).
+    pub fn url(&self) -> Option<&str> {
+        self.item.url()
+    }
+
+    /// Its cost, when the task was submitted with `includeCost`.
+    pub fn cost(&self) -> Option<f64> {
+        self.item.cost
+    }
+}
+
+impl fmt::Display for RunwareResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.media_uuid(), self.url()) {
+            (Some(id), Some(url)) => write!(f, "{id} {url}"),
+            (Some(id), None) => f.write_str(id),
+            (None, Some(url)) => f.write_str(url),
+            // A model upload's result is the model's AIR.
+            (None, None) => match self.item.extra.get("air").and_then(|a| a.as_str()) {
+                Some(air) => f.write_str(air),
+                None => f.write_str(&self.key),
+            },
         }
-        let limit = self.client.batch_fallback_limit();
-        if left_out.is_empty() || limit == 0 {
-            return Ok(entries);
+    }
+}
+
+/// "1 result", "2 results".
+fn results(n: usize) -> String {
+    if n == 1 {
+        "1 result".to_owned()
+    } else {
+        format!("{n} results")
+    }
+}
+
+fn total_cost(results: &[RunwareResult]) -> Option<f64> {
+    results
+        .iter()
+        .filter_map(RunwareResult::cost)
+        .reduce(|a, b| a + b)
+}
+
+/// A task that produced all its results.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunwareOutput {
+    /// The task.
+    #[serde(rename = "taskUUID")]
+    pub task_uuid: String,
+    /// Its results, in the order they were first seen.
+    pub results: Vec<RunwareResult>,
+}
+
+impl RunwareOutput {
+    /// The sum of the results' `cost`, when any carries one.
+    pub fn total_cost(&self) -> Option<f64> {
+        total_cost(&self.results)
+    }
+}
+
+impl fmt::Display for RunwareOutput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "task {}: {}",
+            self.task_uuid,
+            results(self.results.len())
+        )?;
+        for r in &self.results {
+            write!(f, "; {r}")?;
         }
-        if left_out.len() > limit {
-            tracing::debug!(
-                left_out = left_out.len(),
-                limit,
-                "a batched getResponse answer left tasks out; polling some alone, the rest later"
-            );
-            // Take turns: each call starts where the last one stopped.
-            let start = self.fallback_cursor.fetch_add(limit, Ordering::Relaxed);
-            let len = left_out.len();
-            left_out.rotate_left(start % len);
-            left_out.truncate(limit);
-        } else {
-            tracing::debug!(
-                left_out = left_out.len(),
-                "a batched getResponse answer left tasks out; polling them alone"
-            );
+        Ok(())
+    }
+}
+
+/// A task Runware reported as failed. The results that had finished before the
+/// failure are kept.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunwareFailure {
+    /// The task.
+    #[serde(rename = "taskUUID")]
+    pub task_uuid: String,
+    /// The first error's code (`timeoutProvider`, `providerContentPolicyViolation`, ...).
+    pub code: String,
+    /// The first error's message.
+    pub message: String,
+    /// The parameter involved, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parameter: Option<Parameter>,
+    /// The documentation link, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub documentation: Option<String>,
+    /// The results that had finished.
+    pub results: Vec<RunwareResult>,
+    /// How many results the task was to produce.
+    #[serde(rename = "numberResults")]
+    pub expected_results: u32,
+    /// Every error reported for the task, as sent.
+    pub errors: Vec<ErrorItem>,
+}
+
+impl RunwareFailure {
+    /// The sum of the finished results' `cost`, when any carries one.
+    pub fn total_cost(&self) -> Option<f64> {
+        total_cost(&self.results)
+    }
+}
+
+impl fmt::Display for RunwareFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.code)?;
+        if !self.message.is_empty() {
+            write!(f, ": {}", self.message)?;
         }
-        let alone = join_all(
-            left_out
-                .iter()
-                .map(|uuid| {
-                    // Beyond the POST the scheduler granted: each draws on the budget.
-                    taskpoll_http::spend(
-                        self.client.request_budget(),
-                        self.client.poll(std::slice::from_ref(uuid)),
-                    )
-                })
-                .collect(),
+        if let Some(p) = &self.parameter {
+            write!(f, " (parameter {p})")?;
+        }
+        write!(
+            f,
+            " ({} of {} had finished)",
+            self.results.len(),
+            results(self.expected_results.max(1) as usize)
         )
-        .await;
-        for (id, entry) in ids.iter().zip(entries.iter_mut()) {
-            if entry.is_some() {
-                continue;
+    }
+}
+
+/// The phase of a task: what [`RunwareSource`](crate::RunwareSource) classifies into.
+pub type RunwarePhase = Phase<RunwareOutput, RunwareResult, RunwareFailure>;
+
+/// What one answer says about one task.
+pub(crate) struct Reading {
+    /// Finished results, deduplicated, in the answer's order.
+    pub(crate) results: Vec<RunwareResult>,
+    /// Its errors.
+    pub(crate) errors: Vec<ErrorItem>,
+    /// Status words of unfinished items, with whether each is a known one.
+    pub(crate) in_progress: Vec<(String, bool)>,
+    /// Progress figures of unfinished items.
+    pub(crate) progress: Vec<f64>,
+}
+
+impl Reading {
+    /// Whether the reading ends the wait.
+    pub(crate) fn is_terminal(&self, id: &RunwareTaskId) -> bool {
+        !self.errors.is_empty() || self.results.len() >= id.expected()
+    }
+}
+
+fn belongs(item: &DataItem, uuid: &str) -> bool {
+    item.task_uuid
+        .as_deref()
+        .is_none_or(|u| u.eq_ignore_ascii_case(uuid))
+}
+
+/// Reads the task's items and errors from `envelope`.
+pub(crate) fn read(envelope: &Envelope, id: &RunwareTaskId) -> Reading {
+    let mut reading = Reading {
+        results: Vec::new(),
+        errors: envelope
+            .all_errors()
+            .into_iter()
+            .filter(|e| e.belongs_to(&id.uuid))
+            .collect(),
+        in_progress: Vec::new(),
+        progress: Vec::new(),
+    };
+    let mut keys = HashSet::new();
+    for (position, item) in envelope
+        .data
+        .iter()
+        .filter(|i| belongs(i, &id.uuid))
+        .enumerate()
+    {
+        match item.state() {
+            ItemState::Failed => reading.errors.push(item.failure()),
+            ItemState::Finished => {
+                let key = item.result_key(position);
+                if keys.insert(key.clone()) {
+                    reading.results.push(RunwareResult::new(key, item.clone()));
+                }
             }
-            let Some(i) = left_out
-                .iter()
-                .position(|u| u.eq_ignore_ascii_case(&id.uuid))
-            else {
-                continue;
-            };
-            *entry = match alone.get(i) {
-                Some(Ok(answer)) => self.entry(answer, id, true),
-                Some(Err(e)) => Some(Err(e.clone())),
-                None => None,
-            };
+            ItemState::InProgress { status, recognized } => {
+                reading.in_progress.push((status.to_owned(), recognized));
+                if let Some(p) = item.progress {
+                    reading.progress.push(p);
+                }
+            }
         }
-        Ok(entries)
+    }
+    reading
+}
+
+/// Puts results first seen in earlier polls first, in the order they were seen.
+fn in_seen_order(mut results: Vec<RunwareResult>, order: &[String]) -> Vec<RunwareResult> {
+    if order.is_empty() {
+        return results;
+    }
+    let rank = |r: &RunwareResult| {
+        order
+            .iter()
+            .position(|k| k == r.key())
+            .unwrap_or(usize::MAX)
+    };
+    // A stable sort keeps the answer's order among results not seen before.
+    results.sort_by_key(rank);
+    results
+}
+
+const PENDING_WORDS: [&str; 4] = ["pending", "queued", "scheduled", "waiting"];
+
+/// Classifies a fetched status.
+pub(crate) fn classify(status: RunwareStatus) -> RunwarePhase {
+    let id = &status.id;
+    let reading = read(&status.envelope, id);
+    let results = in_seen_order(reading.results, &status.order);
+    if let Some(first) = reading.errors.first() {
+        return Phase::Failed(RunwareFailure {
+            task_uuid: id.uuid.clone(),
+            code: first.code(),
+            message: first.message().to_owned(),
+            parameter: first.parameter.clone(),
+            documentation: first.documentation.clone(),
+            results,
+            expected_results: id.expected_results,
+            errors: reading.errors,
+        });
+    }
+    let expected = id.expected();
+    if results.len() >= expected {
+        return Phase::Succeeded(RunwareOutput {
+            task_uuid: id.uuid.clone(),
+            results,
+        });
+    }
+    // The first word that is not plain `processing` says the most (an unknown word,
+    // or a queueing word); otherwise `processing`.
+    let (word, recognized) = reading
+        .in_progress
+        .iter()
+        .find(|(w, known)| !known || !w.eq_ignore_ascii_case("processing"))
+        .or(reading.in_progress.first())
+        .cloned()
+        .unwrap_or_else(|| ("processing".to_owned(), true));
+    let nothing_started = results.is_empty()
+        && (reading.in_progress.is_empty()
+            || reading
+                .in_progress
+                .iter()
+                .all(|(w, _)| PENDING_WORDS.iter().any(|p| p.eq_ignore_ascii_case(w))));
+    let word = if reading.in_progress.is_empty() && results.is_empty() {
+        "pending".to_owned()
+    } else {
+        word
+    };
+    let finished = results.len();
+    let mut progress = Progress::new(word).with_partials(results);
+    if !reading.progress.is_empty() {
+        let total = expected.max(finished + reading.in_progress.len()) as f64;
+        let sum: f64 = reading.progress.iter().sum::<f64>() + 100.0 * finished as f64;
+        progress = progress.with_percent(sum / total);
+    }
+    if !recognized {
+        progress = progress.unrecognized();
+    }
+    if nothing_started {
+        Phase::Pending(progress)
+    } else {
+        Phase::Running(progress)
+    }
+}
+
+/// The results a terminal phase carries (reported as the last partials).
+pub(crate) fn terminal_results(phase: &RunwarePhase) -> Vec<RunwareResult> {
+    match phase {
+        Phase::Succeeded(output) => output.results.clone(),
+        Phase::Failed(failure) => failure.results.clone(),
+        Phase::Pending(_) | Phase::Running(_) => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+    use taskpoll::PhaseKind;
+
+    const T: &str = "6f1c2a3e-0b7d-4e0a-9a51-2f3c4d5e6f70";
+
+    fn phase(n: u32, body: Value) -> RunwarePhase {
+        let envelope = serde_json::from_value(body).unwrap();
+        classify(RunwareStatus::new(RunwareTaskId::video(T, n), envelope))
+    }
+
+    fn ok(uuid: &str) -> Value {
+        json!({"taskUUID": T, "status": "success", "videoUUID": uuid, "videoURL": format!("https://v/{uuid}.mp4")})
+    }
+
+    #[test]
+    fn repeated_results_count_once() {
+        let p = phase(
+            2,
+            json!({"data": [ok("a"), ok("a"), {"taskUUID": T, "status": "processing"}]}),
+        );
+        let Phase::Running(progress) = p else {
+            panic!("{:?}", p.kind())
+        };
+        assert_eq!(progress.partials.len(), 1);
+        assert!(matches!(
+            phase(2, json!({"data": [ok("a"), ok("b")]})),
+            Phase::Succeeded(_)
+        ));
+    }
+
+    #[test]
+    fn other_tasks_are_ignored() {
+        let other = json!({"taskUUID": "00000000-0000-4000-8000-000000000000", "status": "success", "videoUUID": "z"});
+        let err =
+            json!({"taskUUID": "00000000-0000-4000-8000-000000000000", "code": "timeoutProvider"});
+        let p = phase(2, json!({"data": [ok("a"), other], "errors": [err]}));
+        let Phase::Running(progress) = p else {
+            panic!("{:?}", p.kind())
+        };
+        assert_eq!(progress.partials.len(), 1);
+    }
+
+    #[test]
+    fn an_error_fails_the_task_whatever_else_finished() {
+        let p = phase(
+            2,
+            json!({"data": [ok("a"), ok("b")], "errors": [{"taskUUID": T, "code": "nsfwContentDetected"}]}),
+        );
+        let Phase::Failed(f) = p else {
+            panic!("{:?}", p.kind())
+        };
+        assert_eq!(
+            (f.code.as_str(), f.results.len()),
+            ("nsfwContentDetected", 2)
+        );
+        // A request-level error (no taskUUID) counts for the task too.
+        let p = phase(
+            1,
+            json!({"errors": [{"code": "insufficientCredits", "message": "Top up."}]}),
+        );
+        assert_eq!(p.kind(), PhaseKind::Failed);
+        // `errors: []` is no error.
+        assert_eq!(
+            phase(1, json!({"data": [ok("a")], "errors": []})).kind(),
+            PhaseKind::Succeeded
+        );
+    }
+
+    #[test]
+    fn words_and_progress() {
+        let p = phase(2, json!({"data": []}));
+        let Phase::Pending(progress) = p else {
+            panic!("{:?}", p.kind())
+        };
+        assert_eq!(progress.status, "pending");
+        let p = phase(
+            2,
+            json!({"data": [{"taskUUID": T, "status": "queued"}, {"taskUUID": T, "status": "queued"}]}),
+        );
+        assert_eq!(p.kind(), PhaseKind::Pending);
+        let p = phase(
+            2,
+            json!({"data": [ok("a"), {"taskUUID": T, "status": "rendering", "progress": 50}]}),
+        );
+        let Phase::Running(progress) = p else {
+            panic!("{:?}", p.kind())
+        };
+        assert_eq!(progress.status, "rendering");
+        assert!(!progress.recognized);
+        assert_eq!(progress.percent, Some(75.0));
+    }
+
+    #[test]
+    fn earlier_results_keep_their_place() {
+        let body = json!({"data": [ok("a"), ok("b"), {"taskUUID": T, "status": "processing"}]});
+        let envelope: Envelope = serde_json::from_value(body).unwrap();
+        let mut status = RunwareStatus::new(RunwareTaskId::video(T, 3), envelope);
+        status.order = vec!["videoUUID:b".into()];
+        let Phase::Running(progress) = classify(status) else {
+            panic!()
+        };
+        let keys: Vec<&str> = progress.partials.iter().map(RunwareResult::key).collect();
+        assert_eq!(keys, ["videoUUID:b", "videoUUID:a"]);
     }
 }

@@ -8,14 +8,14 @@ use std::time::{Duration, SystemTime};
 use crate::StreamWaitError;
 use crate::auth;
 use crate::config::{STREAM_CLIENT, StreamClientBuilder};
+use crate::decode::{self, Answer, GET_TASK};
 use crate::error::{RateLimit, StreamError};
 use crate::models::{
     ChannelRef, DeleteCallRequest, DeleteChannelsRequest, DeleteUsersRequest,
     ExportChannelsRequest, ImportBlockListRequest, ItemResult, ItemResults, StartResponse,
     TaskResponse, UserIdsRequest,
 };
-use crate::outcome::StreamOutput;
-use crate::response::{self, Answer, GET_TASK};
+use crate::source::StreamOutput;
 use crate::source::{DEFAULT_POLL_INTERVAL, StreamSource};
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use reqwest::{Method, Url};
@@ -507,7 +507,7 @@ impl StreamClient {
             elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
             "stream answered"
         );
-        if track_rate && let Some(limit) = response::rate_limit(&headers) {
+        if track_rate && let Some(limit) = decode::rate_limit(&headers) {
             // On a 429, `Retry-After` says when to come back (as for the error's class);
             // otherwise the window's reset does.
             let now = SystemTime::now();
@@ -515,13 +515,13 @@ impl StreamClient {
                 .then(|| taskpoll_http::retry_after(&headers, now))
                 .flatten();
             let until = retry
-                .or_else(|| response::until_reset(&headers, now))
+                .or_else(|| decode::until_reset(&headers, now))
                 .unwrap_or_default();
             let hint = RateLimitHint::new(limit.remaining, tokio::time::Instant::now() + until);
             *inner.rate.lock().unwrap_or_else(|e| e.into_inner()) = Some((limit, hint));
         }
         let secrets = [inner.api_key.expose(), inner.api_secret.expose()];
-        response::decode(
+        decode::decode(
             Answer {
                 operation,
                 status,

@@ -5,10 +5,9 @@
 mod auth;
 mod client;
 mod config;
+mod decode;
 mod error;
 pub mod models;
-mod outcome;
-mod response;
 mod source;
 
 pub use client::{Started, StreamClient};
@@ -20,8 +19,10 @@ pub use models::{
     ApiError, ChannelRef, ErrorResult, ItemResult, ItemResults, StartResponse, TaskResponse,
     Timestamp,
 };
-pub use outcome::{ITEMS_FAILED, ItemsFailed, StreamFailure, StreamOutput, StreamTaskFailure};
-pub use source::{DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, StreamSource};
+pub use source::{
+    DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, ITEMS_FAILED, ItemsFailed, StreamFailure,
+    StreamOutput, StreamSource, StreamTaskFailure,
+};
 pub use taskpoll_http::DEFAULT_MAX_RESPONSE_BYTES;
 
 /// Why a wait on a Stream task ended without its output.

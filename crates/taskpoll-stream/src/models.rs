@@ -334,9 +334,9 @@ impl TaskResponse {
     ) -> Result<TaskResponse, crate::StreamError> {
         let status =
             reqwest::StatusCode::from_u16(status).unwrap_or(reqwest::StatusCode::BAD_GATEWAY);
-        crate::response::decode(
-            crate::response::Answer {
-                operation: crate::response::GET_TASK,
+        crate::decode::decode(
+            crate::decode::Answer {
+                operation: crate::decode::GET_TASK,
                 status,
                 headers,
                 body: Ok(body.to_vec()),

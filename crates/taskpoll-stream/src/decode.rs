@@ -1,5 +1,5 @@
-//! Reading Stream's HTTP answers: a 2xx body as the call's type, anything else as the
-//! matching [`StreamError`], with the delay Stream asked for.
+//! Reading Stream's HTTP answers (pure: no I/O): a 2xx body as the call's type,
+//! anything else as the matching [`StreamError`], with the delay Stream asked for.
 
 use std::time::{Duration, SystemTime};
 

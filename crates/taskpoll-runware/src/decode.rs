@@ -5,7 +5,7 @@
 //! captured elsewhere can be read the same way.
 //!
 //! ```
-//! use taskpoll_runware::answer::{read_body, read_poll};
+//! use taskpoll_runware::decode::{read_body, read_poll};
 //! use taskpoll_runware::{RunwareError, RunwareTaskId};
 //!
 //! let body = br#"{"errors":[{"code":"taskFailedOrNotFound","message":"gone","taskType":"getResponse",
