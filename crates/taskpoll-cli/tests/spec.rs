@@ -11,26 +11,15 @@ use taskpoll_sim::generic::{Answer, GenericSim, GenericSimConfig, GenericTask};
 
 const KEY: &str = "cli-secret-5be0c1";
 
-const SPEC: &str = r#"name = "jobs"
-[request]
-url = "{base_url}/v1/jobs/{id}"
-base_url = "https://api.example.com"
-[request.headers]
-authorization = "Bearer {env.JOBS_KEY}"
-[status]
-pointer = "/status"
-pending = ["queued"]
-running = ["working"]
-succeeded = ["done"]
-failed = ["error"]
-[result]
-pointer = "/output"
-[failure]
-pointer = "/error"
+/// The spec tests' jobs API, polled fast.
+const SPEC: &str = concat!(
+    include_str!("../../taskpoll-spec/tests/data/jobs.toml"),
+    r#"
 [poll]
 interval = "50ms"
 deadline = "10s"
-"#;
+"#
+);
 
 /// A folder of its own for each test's spec files.
 fn dir(test: &str) -> PathBuf {
@@ -265,7 +254,7 @@ async fn spec_mistakes_are_usage_errors_naming_the_file_and_field() {
     let out = taskpoll(&["wait", "--spec", &bad, "t-1"], &[("JOBS_KEY", KEY)], None).await;
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
-    assert!(err.contains(&format!("{bad}:8:")), "{err}");
+    assert!(err.contains(&format!("{bad}:11:")), "{err}");
     assert!(err.contains("status.pointer"), "{err}");
     // An unset variable is named, at once.
     let good = write(&d, "jobs.toml", SPEC);

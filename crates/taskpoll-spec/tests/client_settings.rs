@@ -2,23 +2,17 @@
 //! (with its default headers), and a user agent of the user's.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::path::Path;
+
 use serde_json::json;
 use taskpoll_sim::generic::{Answer, GenericSim, GenericSimConfig, GenericTask};
 use taskpoll_spec::{Spec, SpecClient, SpecError};
 
-const SPEC: &str = r#"name = "jobs"
-[request]
-url = "{base_url}/v1/jobs/{id}"
-[status]
-pointer = "/status"
-pending = ["queued"]
-running = ["working"]
-succeeded = ["done"]
-failed = ["error"]
-"#;
+const SPEC: &str = include_str!("data/jobs.toml");
 
 fn spec() -> Spec {
-    Spec::parse(SPEC, "jobs.toml").unwrap()
+    let env = |name: &str| (name == "JOBS_KEY").then(|| "jobs-key".to_owned());
+    Spec::parse_with(SPEC, "jobs.toml", Path::new("."), &env).unwrap()
 }
 
 #[tokio::test]

@@ -17,26 +17,7 @@ use taskpoll_spec::{Spec, SpecClient, SpecError, SpecSource};
 
 const KEY: &str = "sim-key-4f2a9c";
 
-const SPEC: &str = r#"name = "jobs"
-[request]
-url = "{base_url}/v1/jobs/{id}"
-base_url = "https://api.example.com"
-[request.headers]
-authorization = "Bearer {env.JOBS_KEY}"
-[status]
-pointer = "/status"
-pending = ["queued"]
-running = ["working"]
-succeeded = ["done"]
-failed = ["error"]
-[result]
-pointer = "/output"
-[failure]
-pointer = "/error"
-[progress]
-pointer = "/progress"
-scale = "fraction"
-"#;
+const SPEC: &str = include_str!("data/jobs.toml");
 
 async fn sim() -> GenericSim {
     let config =
@@ -174,7 +155,11 @@ async fn progress_and_unknown_words_show_in_updates() {
         status("Rebalancing"),
         done(json!("all good")),
     ]));
-    let mut watch = fast(client(&sim, "").poller()).watch(id);
+    let c = client(
+        &sim,
+        "[progress]\npointer = \"/progress\"\nscale = \"fraction\"\n",
+    );
+    let mut watch = fast(c.poller()).watch(id);
     let mut phases = Vec::new();
     let mut result = None;
     while let Some(update) = next(&mut watch).await {
