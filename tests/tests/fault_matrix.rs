@@ -9,16 +9,11 @@
 //! `Retry-After` is caught by every simulator.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-// The engine lives with the benchmark so that the CI run and the full run are the
-// same code; it needs nothing this crate does not have.
-#[path = "../../crates/taskpoll-bench/src/fault_matrix/engine.rs"]
-mod engine;
-
 use std::time::Duration;
 
-use engine::{Matrix, Report};
 use taskpoll::Poller;
 use taskpoll::strategy::Fixed;
+use taskpoll_conformance::fault_matrix::{self as engine, Matrix, Report};
 use taskpoll_redis_cloud::RedisCloudClient;
 use taskpoll_runware::{RunwareClient, RunwareTaskId};
 use taskpoll_sim::faults::{Fault, FaultPlan};

@@ -1,28 +1,23 @@
-//! The cases, and [`run`].
+//! The cases against the harness's server, [`check`] to run one and [`run`] to run them
+//! all.
 
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use taskpoll::{ErrorKind, FetchGiveUp, PhaseKind, Poller, Update, WaitError};
 
-use crate::{Fault, Harness, Report, Scenario, Verdict};
+use super::checks;
+use super::{Case, Fault, Harness, Report, Scenario, Verdict};
 
-type CaseResult = Result<(), String>;
+/// What a case found wrong, if anything.
+pub(super) type CaseResult = Result<(), String>;
 
-macro_rules! ensure {
-    ($cond:expr, $($msg:tt)+) => {
-        if !$cond {
-            return Err(format!($($msg)+));
-        }
-    };
-}
-
-fn poller<H: Harness>(h: &H) -> Poller<H::Source> {
+pub(super) fn poller<H: Harness>(h: &H) -> Poller<H::Source> {
     let policy = h.fast_policy();
     h.poller().configure(|_| policy)
 }
 
-fn describe<F: std::fmt::Debug + std::fmt::Display, E: std::error::Error>(
+pub(super) fn describe<F: std::fmt::Debug + std::fmt::Display, E: std::error::Error>(
     e: &WaitError<F, E>,
 ) -> String {
     format!("[{}] {e}", e.kind())
@@ -167,17 +162,32 @@ async fn retry_after<H: Harness>(h: &H) -> CaseResult {
 async fn cancellation<H: Harness>(h: &H) -> CaseResult {
     let id = h.create(Scenario::RunsForever).await;
     let p = poller(h);
-    let cut = tokio::time::timeout(Duration::from_millis(300), p.wait(id.clone())).await;
-    ensure!(cut.is_err(), "the wait on a task that never ends finished");
-    // A request already sent when the wait was dropped still reaches the server (and
-    // its log) a moment later; only requests after that count against the drop.
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Two answered polls, then the watch is dropped.
+    let mut watch = p.watch(id.clone());
+    let mut polled = 0;
+    while polled < 2 {
+        match watch.next().await {
+            Some(Update::Polled { .. }) => polled += 1,
+            Some(Update::Finished(o)) => {
+                return Err(format!("a task that never ends finished: {:?}", o.polls));
+            }
+            Some(_) => {}
+            None => return Err("the watch ended without an outcome".into()),
+        }
+    }
+    drop(watch);
+    // A request already sent when the wait was dropped may still reach the server (and
+    // its log) a moment later. Another task's wait on the same poller lets that moment
+    // pass without a clock: its answered polls come after any such request.
+    settle(h, &p, 2).await?;
     let made = h.requests_for(&id).await;
     ensure!(
         made >= 2,
         "expected several polls before the drop, the server saw {made}"
     );
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Five more polls of another task: the dropped wait, had it gone on, would have
+    // polled again meanwhile.
+    settle(h, &p, 4).await?;
     let later = h.requests_for(&id).await;
     ensure!(
         later == made,
@@ -185,6 +195,15 @@ async fn cancellation<H: Harness>(h: &H) -> CaseResult {
         later - made
     );
     Ok(())
+}
+
+/// Waits, on `p`, on a new task that succeeds after `polls` non-terminal polls.
+async fn settle<H: Harness>(h: &H, p: &Poller<H::Source>, polls: u32) -> CaseResult {
+    let other = h.create(Scenario::Succeeds { polls }).await;
+    p.wait(other)
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("a second task did not succeed: {}", describe(&e)))
 }
 
 async fn unknown_status<H: Harness>(h: &H) -> CaseResult {
@@ -301,52 +320,45 @@ async fn partial_results<H: Harness>(h: &H) -> CaseResult {
     }
 }
 
-/// Runs every case that applies to the harness's capabilities.
-pub async fn run<H: Harness>(h: &H) -> Report {
-    let caps = h.capabilities();
-    let mut report = Report::default();
-    macro_rules! case {
-        ($name:literal, $run:expr) => {{
-            let verdict = match $run.await {
-                Ok(()) => Verdict::Passed,
-                Err(why) => Verdict::Failed(why),
-            };
-            h.clear_faults().await;
-            report.cases.push(($name, verdict));
-        }};
-        ($name:literal, $cap:expr, $needs:literal, $run:expr) => {{
-            if $cap {
-                case!($name, $run);
-            } else {
-                report.cases.push(($name, Verdict::Skipped($needs)));
-            }
-        }};
+/// Runs one case against the harness: skipped when the harness lacks what it needs
+/// ([`Case::missing`]); faults are cleared after it.
+pub async fn check<H: Harness>(h: &H, case: Case) -> Verdict {
+    if let Some(needs) = case.missing(h) {
+        return Verdict::Skipped(needs);
     }
-    case!("success", success(h));
-    case!("failure with the vendor's fields", failure(h));
-    case!("timeout with the last phase", timeout(h));
-    case!("transient faults then success", transient_faults(h));
-    case!("permanent error after one request", permanent_error(h));
-    case!(
-        "Retry-After respected",
-        caps.retry_after,
-        "retry_after",
-        retry_after(h)
-    );
-    case!("cancellation stops polling", cancellation(h));
-    case!(
-        "unknown status stays non-terminal",
-        caps.unknown_status,
-        "unknown_status",
-        unknown_status(h)
-    );
-    case!("unknown task ends clearly", unknown_task(h));
-    case!("many tasks at once", many_tasks(h));
-    case!(
-        "partial results in order",
-        caps.partial_results,
-        "partial_results",
-        partial_results(h)
-    );
+    let result = match case {
+        Case::Success => success(h).await,
+        Case::Failure => failure(h).await,
+        Case::Timeout => timeout(h).await,
+        Case::TransientFaults => transient_faults(h).await,
+        Case::PermanentError => permanent_error(h).await,
+        Case::RetryAfter => retry_after(h).await,
+        Case::Cancellation => cancellation(h).await,
+        Case::UnknownStatus => unknown_status(h).await,
+        Case::UnknownTask => unknown_task(h).await,
+        Case::ManyTasks => many_tasks(h).await,
+        Case::PartialResults => partial_results(h).await,
+        Case::AnnouncedBodyOverTheCap => checks::announced_body_over_the_cap(h).await,
+        Case::StreamedBodyOverTheCap => checks::streamed_body_over_the_cap(h).await,
+        Case::DefaultCap => checks::default_cap(h).await,
+        Case::NoCredentialInLogs => checks::no_credential_in_logs(h).await,
+    };
+    h.clear_faults().await;
+    let result = match result {
+        Ok(()) => h.server_check().await,
+        failed => failed,
+    };
+    match result {
+        Ok(()) => Verdict::Passed,
+        Err(why) => Verdict::Failed(why),
+    }
+}
+
+/// Runs every case against one harness, in [`Case::ALL`]'s order.
+pub async fn run<H: Harness>(h: &H) -> Report {
+    let mut report = Report::default();
+    for &case in Case::ALL {
+        report.cases.push((case.name(), check(h, case).await));
+    }
     report
 }

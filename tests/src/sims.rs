@@ -1,15 +1,14 @@
-//! What the adapters' harnesses share: every simulator takes the same `FaultPlan` and
-//! keeps the same request log.
-#![allow(dead_code, clippy::panic)]
+//! What the harnesses share: every simulator takes the same `FaultPlan` and keeps the
+//! same request log.
 
 use std::time::Duration;
 
 use taskpoll::strategy::Fixed;
 use taskpoll::{PollPolicy, VisibilityGrace};
-use taskpoll_behavior::Fault;
 use taskpoll_sim::accounting::RequestRecord;
 use taskpoll_sim::faults::{self, FaultPlan};
 use taskpoll_sim::script::ScriptStep;
+use taskpoll_testkit::behavior::Fault;
 
 /// A fast policy for the suite: 25 ms polls from the start, 5 s deadline, short grace
 /// (a zero initial delay also overrides Runware's per-kind first delay).
@@ -29,6 +28,8 @@ pub fn request_times(log: &[RequestRecord], matches: impl Fn(&str) -> bool) -> V
         .collect()
 }
 
+/// The simulator's fault plan for a suite's fault: transient faults of four kinds in
+/// turn, or a 429 with `Retry-After` in whole seconds.
 pub fn plan(fault: Fault) -> FaultPlan {
     match fault {
         Fault::Transient { count } => {
@@ -64,5 +65,16 @@ pub fn progress(polls: u32, waiting: &str, working: &str) -> Vec<ScriptStep> {
             ScriptStep::for_polls(waiting, 1),
             ScriptStep::for_polls(working, n - 1),
         ],
+    }
+}
+
+/// `Err` when a simulator counted requests that came before a `Retry-After` allowed.
+pub fn no_early_retry(violations: u64) -> Result<(), String> {
+    if violations == 0 {
+        Ok(())
+    } else {
+        Err(format!(
+            "{violations} requests came before the Retry-After the server had sent"
+        ))
     }
 }

@@ -3,22 +3,21 @@
 //! finish after counted polls, faults are set at exact request numbers, many tasks are
 //! polled with several `getResponse` objects per POST, and the request log says what
 //! the server saw.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::sims as common;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use taskpoll::{PollPolicy, Poller};
-use taskpoll_behavior::{Capabilities, Fault, Harness, Scenario, run};
 use taskpoll_runware::{
     RunwareClient, RunwareFailure, RunwareOutput, RunwareResult, RunwareSource, RunwareTaskId,
 };
 use taskpoll_sim::faults::FaultPlan;
 use taskpoll_sim::runware::{MediaKind, RunwareSim, RunwareSimConfig, RunwareTaskSpec};
+use taskpoll_testkit::behavior::{Capabilities, Fault, Harness, Scenario};
 
 /// The status requests: POSTs of `getResponse` objects only.
 const STATUS: &str = "POST /v1 getResponse";
@@ -36,21 +35,26 @@ enum Expected {
     },
 }
 
-struct RunwareHarness {
-    sim: RunwareSim,
+/// The Runware adapter against the Runware simulator.
+pub struct RunwareHarness {
+    /// The simulator the harness scripts.
+    pub sim: RunwareSim,
     client: RunwareClient,
     refused: RunwareClient,
     expected: Mutex<HashMap<String, Expected>>,
+    /// The most tasks the clients poll in one POST, when set.
+    max_batch: Option<usize>,
 }
 
 impl RunwareHarness {
-    async fn start() -> Self {
+    /// A harness on a simulator of its own.
+    pub async fn start() -> Self {
         RunwareHarness::start_with(RunwareSimConfig::default(), None).await
     }
 
     /// A harness on a simulator with `config`, its clients polling at most
     /// `max_batch` tasks per POST (the client's default when `None`).
-    async fn start_with(config: RunwareSimConfig, max_batch: Option<usize>) -> Self {
+    pub async fn start_with(config: RunwareSimConfig, max_batch: Option<usize>) -> Self {
         let sim = RunwareSim::start(config).await.unwrap();
         let client = |key: &str| {
             let mut b = RunwareClient::builder(key)
@@ -68,6 +72,7 @@ impl RunwareHarness {
             refused,
             sim,
             expected: Mutex::new(HashMap::new()),
+            max_batch,
         }
     }
 }
@@ -133,6 +138,36 @@ impl Harness for RunwareHarness {
 
     fn poller_with_bad_credentials(&self) -> Poller<RunwareSource> {
         self.refused.poller()
+    }
+
+    fn source_at(
+        &self,
+        base_url: &str,
+        max_response_bytes: Option<usize>,
+    ) -> Option<RunwareSource> {
+        let b = RunwareClient::builder("size-cap-key")
+            .base_url(&format!("{base_url}/v1"))
+            .request_timeout(Duration::from_secs(5));
+        let b = match max_response_bytes {
+            Some(cap) => b.max_response_bytes(cap),
+            None => b,
+        };
+        Some(b.build().unwrap().source())
+    }
+
+    fn secrets(&self) -> Vec<String> {
+        vec![self.sim.api_key().to_owned()]
+    }
+
+    async fn server_check(&self) -> Result<(), String> {
+        crate::sims::no_early_retry(self.sim.counts().retry_after_violations)?;
+        let most = self.sim.requests().iter().map(|r| r.task_ids.len()).max();
+        match (self.max_batch, most) {
+            (Some(limit), Some(most)) if most > limit => Err(format!(
+                "a POST polled {most} tasks, over the client's max_batch of {limit}"
+            )),
+            _ => Ok(()),
+        }
     }
 
     fn fast_policy(&self) -> PollPolicy {
@@ -246,56 +281,4 @@ impl Harness for RunwareHarness {
         }
         check_results(id, &failure.results, *kind, *kept)
     }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_suite_passes_on_the_runware_adapter() {
-    let harness = RunwareHarness::start().await;
-    let started = Instant::now();
-    let report = run(&harness).await;
-    println!("Runware adapter, {:?}:\n{report}", started.elapsed());
-    report.assert_all_passed();
-    assert_eq!(report.passed(), 10);
-    assert_eq!(report.skipped(), ["unknown status stays non-terminal"]);
-    // Nothing the suite did came before a Retry-After the server had sent.
-    assert_eq!(harness.sim.counts().retry_after_violations, 0);
-    harness.sim.shutdown().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_suite_passes_with_batching_off() {
-    // One getResponse per POST, as Runware's own SDKs poll.
-    let harness = RunwareHarness::start_with(RunwareSimConfig::default(), Some(1)).await;
-    let report = run(&harness).await;
-    println!("Runware adapter, max_batch(1):\n{report}");
-    report.assert_all_passed();
-    assert_eq!(report.passed(), 10);
-    assert!(
-        harness.sim.requests().iter().all(|r| r.task_ids.len() <= 1),
-        "every POST polled at most one task"
-    );
-    harness.sim.shutdown().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_suite_passes_when_batched_answers_leave_tasks_out() {
-    // A server that answers only the first two getResponse objects of a POST and says
-    // nothing about the others: those are polled again alone.
-    let harness = RunwareHarness::start_with(
-        RunwareSimConfig {
-            batch_answer_limit: Some(2),
-            ..RunwareSimConfig::default()
-        },
-        None,
-    )
-    .await;
-    let report = run(&harness).await;
-    println!("Runware adapter, batched answers cut to two tasks:\n{report}");
-    report.assert_all_passed();
-    assert_eq!(report.passed(), 10);
-    assert!(
-        harness.sim.requests().iter().any(|r| r.task_ids.len() > 2),
-        "batches were sent"
-    );
-    harness.sim.shutdown().await;
 }

@@ -2,9 +2,9 @@
 //! through each vendor's simulator while it injects seeded faults, every outcome
 //! checked against its script.
 //!
-//! This file is shared: `taskpoll-bench fault-matrix` runs it at full size, and the
-//! behavior suite's `tests/tests/fault_matrix.rs` includes it (`#[path]`) and runs a
-//! small version in CI, so both check the same things the same way.
+//! `taskpoll-bench fault-matrix` runs it at full size, and this crate's
+//! `tests/fault_matrix.rs` runs a small version in CI: both check the same things the
+//! same way.
 //!
 //! What each run does, per vendor:
 //!

@@ -1,0 +1,124 @@
+//! The cases that need more than the harness's server: the response size cap, against
+//! a raw server of the suite's own, and credentials in logs, against a capturing
+//! subscriber.
+
+use std::time::Duration;
+
+use taskpoll::{FetchGiveUp, Poller, WaitError};
+
+use super::cases::{CaseResult, describe, poller};
+use super::{Fault, Harness, Scenario};
+use crate::logs;
+use crate::server::{Body, RawServer, head};
+
+const KIB: usize = 1024;
+
+/// The cap adapters read bodies up to by default.
+const DEFAULT_CAP: usize = 16 * 1024 * 1024;
+
+/// How long a refused body may take: far less than reading a gigabyte or a body
+/// without end.
+const PROMPTLY: Duration = Duration::from_secs(5);
+
+/// Waits on the harness's unknown id through a source pointed at `server`: the wait must
+/// end at its first request with a permanent fetch error that names the cap.
+async fn refused<H: Harness>(h: &H, server: &RawServer, cap: Option<usize>) -> CaseResult {
+    let source = h
+        .source_at(server.base_url(), cap)
+        .ok_or("source_at gave a source for one URL but not another")?;
+    let policy = h.fast_policy().deadline(Duration::from_secs(10));
+    let poller = Poller::new(source).configure(|_| policy);
+    let wait = poller.wait(h.unknown_id());
+    let shown = cap.unwrap_or(DEFAULT_CAP).to_string();
+    match tokio::time::timeout(PROMPTLY, wait).await {
+        Err(_) => Err(format!("the body was still being read after {PROMPTLY:?}")),
+        Ok(Err(WaitError::Fetch {
+            error,
+            give_up: FetchGiveUp::Permanent,
+            polls: 1,
+            ..
+        })) => {
+            let message = error.to_string();
+            ensure!(
+                message.contains(&shown),
+                "the error does not name the {shown}-byte cap: {message}"
+            );
+            Ok(())
+        }
+        Ok(Err(e)) => Err(format!(
+            "expected a permanent fetch error on the first poll, got {}",
+            describe(&e)
+        )),
+        Ok(Ok(_)) => Err("a body over the cap was read as an answer".into()),
+    }
+}
+
+pub(super) async fn announced_body_over_the_cap<H: Harness>(h: &H) -> CaseResult {
+    // A gigabyte announced, not one byte of it sent: reading would wait for ever.
+    let server = RawServer::start(head(Some(1 << 30)), Body::Nothing).map_err(|e| e.to_string())?;
+    refused(h, &server, Some(KIB)).await
+}
+
+pub(super) async fn streamed_body_over_the_cap<H: Harness>(h: &H) -> CaseResult {
+    // No Content-Length, and a body that never ends: only a check while streaming stops it.
+    let server = RawServer::start(head(None), Body::Endless).map_err(|e| e.to_string())?;
+    refused(h, &server, Some(KIB)).await?;
+    // The server stops writing when the client hangs up; by then it can have written no
+    // more than the socket buffers hold: far less than the gigabyte it had to send.
+    let written = tokio::time::timeout(PROMPTLY, server.finished())
+        .await
+        .map_err(|_| "the client still held the connection of a refused body".to_owned())?;
+    ensure!(
+        written < 64 << 20,
+        "the server wrote {written} bytes before the client hung up"
+    );
+    Ok(())
+}
+
+pub(super) async fn default_cap<H: Harness>(h: &H) -> CaseResult {
+    let announced = DEFAULT_CAP as u64 + 1;
+    let server =
+        RawServer::start(head(Some(announced)), Body::Nothing).map_err(|e| e.to_string())?;
+    refused(h, &server, None).await
+}
+
+pub(super) async fn no_credential_in_logs<H: Harness>(h: &H) -> CaseResult {
+    let captured = logs::capture().map_err(|e| e.to_string())?;
+    let p = poller(h);
+    // A wait through transient faults, a failure, an unknown word, refused credentials.
+    let id = h.create(Scenario::Succeeds { polls: 1 }).await;
+    h.inject(Fault::Transient { count: 2 }).await;
+    let succeeded = p.wait(id).await;
+    h.clear_faults().await;
+    succeeded.map_err(|e| format!("expected success, got {}", describe(&e)))?;
+    let failing = h.create(Scenario::Fails { polls: 0 }).await;
+    let _ = p.wait(failing).await;
+    if h.capabilities().unknown_status {
+        let odd = h
+            .create(Scenario::UnknownStatusThenSucceeds { polls: 1 })
+            .await;
+        let _ = p.wait(odd).await;
+    }
+    let refused = h.create(Scenario::Succeeds { polls: 0 }).await;
+    let policy = h.fast_policy();
+    let _ = h
+        .poller_with_bad_credentials()
+        .configure(|_| policy)
+        .wait(refused)
+        .await;
+
+    let lines = captured.lines();
+    ensure!(
+        !lines.is_empty(),
+        "no span or event was captured: the adapter logs nothing at all"
+    );
+    for secret in h.secrets().iter().filter(|s| !s.is_empty()) {
+        if let Some(line) = lines.iter().find(|l| l.contains(secret.as_str())) {
+            return Err(format!(
+                "a log line carries a credential (shown here as ***): {}",
+                line.replace(secret.as_str(), "***")
+            ));
+        }
+    }
+    Ok(())
+}

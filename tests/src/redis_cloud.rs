@@ -1,0 +1,262 @@
+//! The behavior suite against the Redis Cloud adapter, over real HTTP on loopback, with
+//! the Redis Cloud simulator as the server: tasks follow poll-counted scripts, faults
+//! are set at exact request numbers, many tasks are waited on with one `GET /v1/tasks`
+//! per round, and the request log says what the server saw.
+
+use crate::sims as common;
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde_json::{Value, json};
+use taskpoll::{PollPolicy, Poller};
+use taskpoll_redis_cloud::{RedisCloudClient, RedisCloudSource, TaskCompleted, TaskFailed};
+use taskpoll_sim::faults::FaultPlan;
+use taskpoll_sim::redis_cloud::{RedisCloudSim, RedisCloudSimConfig};
+use taskpoll_sim::script::{ScriptOutcome, ScriptStep, TaskScript};
+use taskpoll_testkit::behavior::{Capabilities, Fault, Harness, Scenario};
+
+/// The status endpoints: one task, and the list batched waits read.
+const STATUS: [&str; 2] = ["GET /v1/tasks/{taskId}", "GET /v1/tasks"];
+
+/// The `commandType` the simulator gives scripted tasks.
+const COMMAND: &str = "subscriptionCreateRequest";
+
+/// What the harness scripted a task to end with.
+enum Expected {
+    /// `response.resourceId`.
+    Resource(i64),
+    /// `response.error`, and `additionalInfo`.
+    Error(Value),
+}
+
+/// The Redis Cloud adapter against the Redis Cloud simulator.
+pub struct RedisCloudHarness {
+    /// The simulator the harness scripts.
+    pub sim: RedisCloudSim,
+    client: RedisCloudClient,
+    refused: RedisCloudClient,
+    next: AtomicI64,
+    expected: Mutex<HashMap<String, Expected>>,
+    /// The request log's last sequence number when each task was created.
+    created_after: Mutex<HashMap<String, u64>>,
+}
+
+impl RedisCloudHarness {
+    /// A harness on a simulator of its own.
+    pub async fn start() -> Self {
+        let sim = RedisCloudSim::start(RedisCloudSimConfig {
+            // Each scenario is one task's own script: the account's one-task-at-a-time
+            // queue would hold every task behind the one that never ends.
+            serial_processing: false,
+            // The scenarios count polls exactly, and the suite's fast policy has no
+            // visibility grace: no 404 before a new task is known (on by default, as
+            // in production; the adapter's own tests cover it).
+            not_found_polls: 0,
+            ..RedisCloudSimConfig::default()
+        })
+        .await
+        .unwrap();
+        let client = |key: &str, secret: &str| {
+            RedisCloudClient::builder(key, secret)
+                .base_url(&sim.base_url())
+                .request_timeout(Duration::from_secs(2))
+                .build()
+                .unwrap()
+        };
+        let good = client(sim.api_key(), sim.secret_key());
+        let refused = client("not-the-account-key", "not-the-secret-key");
+        RedisCloudHarness {
+            client: good,
+            refused,
+            sim,
+            next: AtomicI64::new(77_001),
+            expected: Mutex::new(HashMap::new()),
+            created_after: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+#[async_trait]
+impl Harness for RedisCloudHarness {
+    type Source = RedisCloudSource;
+
+    fn capabilities(&self) -> Capabilities {
+        // One status word per task (no partial results); script steps show any word;
+        // injected 429s carry Retry-After; `GET /v1/tasks` answers many tasks at once.
+        Capabilities::basic()
+            .retry_after(true)
+            .unknown_status(true)
+            .batch(true)
+    }
+
+    fn source(&self) -> RedisCloudSource {
+        self.client.source()
+    }
+
+    fn source_with_bad_credentials(&self) -> RedisCloudSource {
+        self.refused.source()
+    }
+
+    fn poller(&self) -> Poller<RedisCloudSource> {
+        self.client.poller()
+    }
+
+    fn poller_with_bad_credentials(&self) -> Poller<RedisCloudSource> {
+        self.refused.poller()
+    }
+
+    fn source_at(
+        &self,
+        base_url: &str,
+        max_response_bytes: Option<usize>,
+    ) -> Option<RedisCloudSource> {
+        let b = RedisCloudClient::builder("size-cap-key", "size-cap-secret")
+            .base_url(&format!("{base_url}/v1"))
+            .request_timeout(Duration::from_secs(5));
+        let b = match max_response_bytes {
+            Some(cap) => b.max_response_bytes(cap),
+            None => b,
+        };
+        Some(b.build().unwrap().source())
+    }
+
+    fn secrets(&self) -> Vec<String> {
+        vec![
+            self.sim.api_key().to_owned(),
+            self.sim.secret_key().to_owned(),
+        ]
+    }
+
+    async fn server_check(&self) -> Result<(), String> {
+        crate::sims::no_early_retry(self.sim.counts().retry_after_violations)
+    }
+
+    fn fast_policy(&self) -> PollPolicy {
+        common::fast_policy()
+    }
+
+    async fn create(&self, scenario: Scenario) -> String {
+        let n = self.next.fetch_add(1, Ordering::SeqCst);
+        let error = json!({
+            "type": "SUBSCRIPTION_NOT_ACTIVE",
+            "status": "403 FORBIDDEN",
+            "description": format!("Subscription {n} is not in an active state"),
+            "additionalInfo": format!("subscription-{n}-pending"),
+        });
+        let (steps, expected) = match scenario {
+            Scenario::Succeeds { polls } => (
+                common::progress(polls, "received", "processing-in-progress"),
+                Expected::Resource(n),
+            ),
+            Scenario::Fails { polls } => (
+                common::progress(polls, "received", "processing-in-progress"),
+                Expected::Error(error),
+            ),
+            Scenario::RunsForever => (
+                vec![ScriptStep::for_time(
+                    "processing-in-progress",
+                    Duration::from_secs(3600),
+                )],
+                Expected::Resource(n),
+            ),
+            Scenario::UnknownStatusThenSucceeds { polls } => (
+                vec![ScriptStep::for_polls("rebalancing", polls)],
+                Expected::Resource(n),
+            ),
+            other => panic!("Redis Cloud cannot script {other:?}"),
+        };
+        let outcome = match &expected {
+            Expected::Resource(id) => ScriptOutcome::Success {
+                result: json!({"resourceId": id}),
+            },
+            Expected::Error(error) => ScriptOutcome::Failure {
+                error: error.clone(),
+            },
+        };
+        let id = self.sim.create_task(TaskScript { steps, outcome });
+        self.expected.lock().unwrap().insert(id.clone(), expected);
+        let last = self.sim.requests().last().map_or(0, |r| r.seq);
+        self.created_after.lock().unwrap().insert(id.clone(), last);
+        id
+    }
+
+    fn unknown_id(&self) -> String {
+        "e4a1c6a2-0000-4000-8000-00000000dead".into()
+    }
+
+    async fn inject(&self, fault: Fault) {
+        self.sim.set_faults(common::plan(fault));
+    }
+
+    async fn clear_faults(&self) {
+        self.sim.set_faults(FaultPlan::default());
+    }
+
+    async fn requests_for(&self, id: &String) -> u64 {
+        self.request_times_for(id).await.len() as u64
+    }
+
+    /// Requests naming the task, and task-list requests made since it was created
+    /// (`GET /v1/tasks` answers for every task of the account, and the client's
+    /// scheduler polls through it; a refused one names no task).
+    async fn request_times_for(&self, id: &String) -> Vec<Duration> {
+        let since = self.created_after.lock().unwrap().get(id).copied();
+        self.sim
+            .requests()
+            .iter()
+            .filter(|r| {
+                r.task_ids.contains(id)
+                    || (r.endpoint == STATUS[1] && since.is_some_and(|s| r.seq > s))
+            })
+            .map(|r| Duration::from_millis(r.at_ms))
+            .collect()
+    }
+
+    async fn status_requests(&self) -> Option<u64> {
+        let counts = self.sim.counts();
+        Some(STATUS.iter().map(|e| counts.endpoint(e)).sum())
+    }
+
+    fn check_output(&self, id: &String, output: &TaskCompleted) -> Result<(), String> {
+        let expected = self.expected.lock().unwrap();
+        let Some(Expected::Resource(resource)) = expected.get(id) else {
+            return Err(format!("task {id} was not scripted to succeed"));
+        };
+        if &output.task_id != id
+            || output.command_type.as_deref() != Some(COMMAND)
+            || output.resource_id != Some(*resource)
+        {
+            return Err(format!(
+                "task {id}: output {output:?}, scripted resourceId {resource}"
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_failure(&self, id: &String, failure: &TaskFailed) -> Result<(), String> {
+        let expected = self.expected.lock().unwrap();
+        let Some(Expected::Error(want)) = expected.get(id) else {
+            return Err(format!("task {id} was not scripted to fail"));
+        };
+        let got = json!({
+            "type": failure.error_type,
+            "status": failure.status,
+            "description": failure.description,
+            "additionalInfo": failure.additional_info,
+        });
+        if &failure.task_id != id
+            || failure.command_type.as_deref() != Some(COMMAND)
+            || failure.task_status != "processing-error"
+            || &got != want
+        {
+            return Err(format!(
+                "task {id}: failure {failure:?}, scripted error {want}"
+            ));
+        }
+        Ok(())
+    }
+}

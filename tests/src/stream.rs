@@ -1,0 +1,226 @@
+//! The behavior suite against the Stream adapter, over real HTTP on loopback, with the
+//! Stream simulator as the server: tasks follow poll-counted scripts, faults are set
+//! at exact request numbers, and the request log says what the server saw.
+
+use crate::sims as common;
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde_json::{Value, json};
+use taskpoll::{PollPolicy, Poller};
+use taskpoll_sim::faults::FaultPlan;
+use taskpoll_sim::script::{ScriptOutcome, ScriptStep, TaskScript};
+use taskpoll_sim::stream::{StreamSim, StreamSimConfig};
+use taskpoll_stream::{StreamClient, StreamFailure, StreamOutput, StreamSource};
+use taskpoll_testkit::behavior::{Capabilities, Fault, Harness, Scenario};
+
+const STATUS: &str = "GET /api/v2/tasks/{id}";
+
+/// What the harness scripted a task to end with.
+enum Expected {
+    Result(Value),
+    Error(Value),
+}
+
+/// The Stream adapter against the Stream simulator.
+pub struct StreamHarness {
+    /// The simulator the harness scripts.
+    pub sim: StreamSim,
+    client: StreamClient,
+    refused: StreamClient,
+    next: AtomicU32,
+    expected: Mutex<HashMap<String, Expected>>,
+}
+
+impl StreamHarness {
+    /// A harness on a simulator of its own.
+    pub async fn start() -> Self {
+        let sim = StreamSim::start(StreamSimConfig::default()).await.unwrap();
+        let client = |key: &str, secret: &str| {
+            StreamClient::builder(key, secret)
+                .base_url(&sim.base_url())
+                .request_timeout(Duration::from_secs(2))
+                .build()
+                .unwrap()
+        };
+        let good = client(sim.api_key(), sim.api_secret());
+        let refused = client("not-the-stream-key", "not-the-stream-secret");
+        StreamHarness {
+            client: good,
+            refused,
+            sim,
+            next: AtomicU32::new(1),
+            expected: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+#[async_trait]
+impl Harness for StreamHarness {
+    type Source = StreamSource;
+
+    fn capabilities(&self) -> Capabilities {
+        // Stream has one status word per task (no partial results) and no batch
+        // status endpoint; the simulator shows any scripted word, and its 429s say
+        // when to come back in X-RateLimit-Reset (no Retry-After, as Stream's).
+        Capabilities::basic().retry_after(true).unknown_status(true)
+    }
+
+    fn source(&self) -> StreamSource {
+        self.client.source()
+    }
+
+    fn source_with_bad_credentials(&self) -> StreamSource {
+        self.refused.source()
+    }
+
+    fn poller(&self) -> Poller<StreamSource> {
+        self.client.poller()
+    }
+
+    fn poller_with_bad_credentials(&self) -> Poller<StreamSource> {
+        self.refused.poller()
+    }
+
+    fn source_at(&self, base_url: &str, max_response_bytes: Option<usize>) -> Option<StreamSource> {
+        let b = StreamClient::builder("size-cap-key", "size-cap-secret")
+            .base_url(&base_url.to_owned())
+            .request_timeout(Duration::from_secs(5));
+        let b = match max_response_bytes {
+            Some(cap) => b.max_response_bytes(cap),
+            None => b,
+        };
+        Some(b.build().unwrap().source())
+    }
+
+    fn secrets(&self) -> Vec<String> {
+        vec![
+            self.sim.api_key().to_owned(),
+            self.sim.api_secret().to_owned(),
+        ]
+    }
+
+    async fn server_check(&self) -> Result<(), String> {
+        crate::sims::no_early_retry(self.sim.counts().retry_after_violations)
+    }
+
+    fn fast_policy(&self) -> PollPolicy {
+        common::fast_policy()
+    }
+
+    async fn create(&self, scenario: Scenario) -> String {
+        let n = self.next.fetch_add(1, Ordering::SeqCst);
+        let result = json!({
+            "url": format!("https://stream-exports.example/exports/channels/1234/{n}.json"),
+            "path": format!("exports/channels/1234/{n}.json"),
+            "s3_bucket_name": "stream-chat-exports",
+        });
+        let error = json!({
+            "type": "export_failed",
+            "description": format!("export {n} failed: messaging:gone-{n} does not exist"),
+            "stacktrace": format!("goroutine {n} [running]:\nmain.runTask(...)"),
+            "version": "v6.112.0",
+        });
+        let (steps, expected) = match scenario {
+            Scenario::Succeeds { polls } => (
+                common::progress(polls, "pending", "running"),
+                Expected::Result(result),
+            ),
+            Scenario::Fails { polls } => (
+                common::progress(polls, "pending", "running"),
+                Expected::Error(error),
+            ),
+            Scenario::RunsForever => (
+                vec![ScriptStep::for_time("running", Duration::from_secs(3600))],
+                Expected::Result(result),
+            ),
+            Scenario::UnknownStatusThenSucceeds { polls } => (
+                vec![ScriptStep::for_polls("rebalancing", polls)],
+                Expected::Result(result),
+            ),
+            other => panic!("Stream cannot script {other:?}"),
+        };
+        let outcome = match &expected {
+            Expected::Result(result) => ScriptOutcome::Success {
+                result: result.clone(),
+            },
+            Expected::Error(error) => ScriptOutcome::Failure {
+                error: error.clone(),
+            },
+        };
+        let id = self.sim.create_task(TaskScript { steps, outcome });
+        self.expected.lock().unwrap().insert(id.clone(), expected);
+        id
+    }
+
+    fn unknown_id(&self) -> String {
+        "2f1c7c4e-0000-4000-8000-00000000dead".into()
+    }
+
+    async fn inject(&self, fault: Fault) {
+        self.sim.set_faults(common::plan(fault));
+    }
+
+    async fn clear_faults(&self) {
+        self.sim.set_faults(FaultPlan::default());
+    }
+
+    async fn requests_for(&self, id: &String) -> u64 {
+        self.request_times_for(id).await.len() as u64
+    }
+
+    async fn request_times_for(&self, id: &String) -> Vec<Duration> {
+        common::request_times(&self.sim.requests(), |t| t == id)
+    }
+
+    async fn status_requests(&self) -> Option<u64> {
+        Some(self.sim.counts().endpoint(STATUS))
+    }
+
+    fn check_output(&self, id: &String, output: &StreamOutput) -> Result<(), String> {
+        let expected = self.expected.lock().unwrap();
+        let Some(Expected::Result(want)) = expected.get(id) else {
+            return Err(format!("task {id} was not scripted to succeed"));
+        };
+        if output.task_id() != id || output.task.status != "completed" {
+            return Err(format!(
+                "task {id}: the output is of task {:?} with status {:?}",
+                output.task_id(),
+                output.task.status
+            ));
+        }
+        if &output.result != want {
+            return Err(format!(
+                "task {id}: result {}, scripted {want}",
+                output.result
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_failure(&self, id: &String, failure: &StreamFailure) -> Result<(), String> {
+        let expected = self.expected.lock().unwrap();
+        let Some(Expected::Error(want)) = expected.get(id) else {
+            return Err(format!("task {id} was not scripted to fail"));
+        };
+        let Some(failure) = failure.as_task() else {
+            return Err(format!("task {id}: not a task failure: {failure:?}"));
+        };
+        let got = json!({
+            "type": failure.error_type,
+            "description": failure.description,
+            "stacktrace": failure.stack_trace,
+            "version": failure.version,
+        });
+        if &failure.task_id != id || &got != want {
+            return Err(format!(
+                "task {id}: failure {failure:?}, scripted error {want}"
+            ));
+        }
+        Ok(())
+    }
+}
