@@ -138,60 +138,45 @@ pub(crate) fn unknown_task(code: &str, task_uuid: &str) -> Value {
     )
 }
 
-/// A result's id and URL fields, and where its URL points.
+/// A result's media: the prefix of its id and URL keys (`imageUUID`, `imageURL`),
+/// where its URL points (`https://im.runware.ai/{dir}/{uuid}.{ext}`), its cost, and
+/// whether `seed` and `NSFWContent` are shown.
 struct Output {
-    uuid_key: &'static str,
-    url_key: &'static str,
-    url: fn(&str) -> String,
+    kind: &'static str,
+    dir: &'static str,
+    ext: &'static str,
     cost: f64,
-    /// `seed` and `NSFWContent` are shown.
     seed: bool,
     nsfw: bool,
 }
 
+impl Output {
+    fn url(&self, uuid: &str) -> String {
+        format!("https://im.runware.ai/{}/{uuid}.{}", self.dir, self.ext)
+    }
+}
+
 fn output(task: &Task) -> Output {
-    let media = |uuid: &str| format!("https://im.runware.ai/media/ws/1/mr/{uuid}.png");
-    match task.task_type {
-        TaskType::VideoInference => Output {
-            uuid_key: "videoUUID",
-            url_key: "videoURL",
-            url: |uuid| format!("https://im.runware.ai/video/ws/0.5/vi/{uuid}.mp4"),
-            cost: 0.18,
-            seed: true,
-            nsfw: true,
-        },
-        TaskType::ImageInference => Output {
-            uuid_key: "imageUUID",
-            url_key: "imageURL",
-            url: |uuid| format!("https://im.runware.ai/image/ws/2/ii/{uuid}.jpg"),
-            cost: 0.0013,
-            seed: true,
-            nsfw: true,
-        },
-        TaskType::AudioInference => Output {
-            uuid_key: "audioUUID",
-            url_key: "audioURL",
-            url: |uuid| format!("https://im.runware.ai/audio/ws/1/ai/{uuid}.mp3"),
-            cost: 0.02,
-            seed: true,
-            nsfw: false,
-        },
-        TaskType::Upscale | TaskType::RemoveBackground if task.legacy_image_fields => Output {
-            uuid_key: "imageUUID",
-            url_key: "imageURL",
-            url: |uuid| format!("https://im.runware.ai/image/ws/2/ii/{uuid}.png"),
-            cost: 0.0006,
-            seed: false,
-            nsfw: false,
-        },
-        TaskType::Upscale | TaskType::RemoveBackground | TaskType::ModelUpload => Output {
-            uuid_key: "mediaUUID",
-            url_key: "mediaURL",
-            url: media,
-            cost: 0.0006,
-            seed: false,
-            nsfw: false,
-        },
+    use TaskType::{
+        AudioInference as Audio, ImageInference as Image, ModelUpload, RemoveBackground, Upscale,
+        VideoInference as Video,
+    };
+    let (kind, dir, ext, cost) = match task.task_type {
+        Video => ("video", "video/ws/0.5/vi", "mp4", 0.18),
+        Image => ("image", "image/ws/2/ii", "jpg", 0.0013),
+        Audio => ("audio", "audio/ws/1/ai", "mp3", 0.02),
+        Upscale | RemoveBackground if task.legacy_image_fields => {
+            ("image", "image/ws/2/ii", "png", 0.0006)
+        }
+        Upscale | RemoveBackground | ModelUpload => ("media", "media/ws/1/mr", "png", 0.0006),
+    };
+    Output {
+        kind,
+        dir,
+        ext,
+        cost,
+        seed: matches!(task.task_type, Video | Image | Audio),
+        nsfw: matches!(task.task_type, Video | Image),
     }
 }
 
@@ -244,8 +229,8 @@ pub(crate) fn poll_items(
                 };
                 let o = output(task);
                 item.insert("status".into(), json!("success"));
-                item.insert(o.uuid_key.into(), json!(slot.media_uuid));
-                item.insert(o.url_key.into(), json!((o.url)(&slot.media_uuid)));
+                item.insert(format!("{}UUID", o.kind), json!(slot.media_uuid));
+                item.insert(format!("{}URL", o.kind), json!(o.url(&slot.media_uuid)));
                 if o.seed {
                     item.insert("seed".into(), json!(slot.seed));
                 }

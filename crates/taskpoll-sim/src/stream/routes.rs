@@ -29,8 +29,14 @@ pub(crate) fn router(state: Arc<StreamState>) -> Router {
         })
     };
     Router::new()
-        .route("/api/v2/tasks/{id}", get(get_task_v2))
-        .route("/tasks/{id}", get(get_task_legacy))
+        .route(
+            "/api/v2/tasks/{id}",
+            task_endpoint("GET /api/v2/tasks/{id}", Timestamps::Nanos),
+        )
+        .route(
+            "/tasks/{id}",
+            task_endpoint("GET /tasks/{id}", Timestamps::Rfc3339),
+        )
         .route(
             "/api/v2/chat/export_channels",
             start(
@@ -323,48 +329,26 @@ fn task_body(state: &StreamState, id: &str, ts: Timestamps) -> (StatusCode, Valu
     (StatusCode::OK, body)
 }
 
-async fn get_task_v2(
-    State(s): State<Arc<StreamState>>,
-    Path(id): Path<String>,
-    Query(q): Query_,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    let call = Call {
-        method: &method,
-        uri: &uri,
-        endpoint: "GET /api/v2/tasks/{id}",
-        operation: "GetTask",
-        task_ids: vec![id.clone()],
-        is_status: true,
-    };
-    handle(&s, call, &q, &headers, |s| {
-        task_body(s, &id, Timestamps::Nanos)
-    })
-    .await
-}
-
-async fn get_task_legacy(
-    State(s): State<Arc<StreamState>>,
-    Path(id): Path<String>,
-    Query(q): Query_,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    let call = Call {
-        method: &method,
-        uri: &uri,
-        endpoint: "GET /tasks/{id}",
-        operation: "GetTask",
-        task_ids: vec![id.clone()],
-        is_status: true,
-    };
-    handle(&s, call, &q, &headers, |s| {
-        task_body(s, &id, Timestamps::Rfc3339)
-    })
-    .await
+/// The route of a task status endpoint, its timestamps written as `ts`.
+fn task_endpoint(endpoint: &'static str, ts: Timestamps) -> MethodRouter<Arc<StreamState>> {
+    get(
+        move |State(s): State<Arc<StreamState>>,
+              Path(id): Path<String>,
+              Query(q): Query_,
+              method: Method,
+              uri: Uri,
+              headers: HeaderMap| async move {
+            let call = Call {
+                method: &method,
+                uri: &uri,
+                endpoint,
+                operation: "GetTask",
+                task_ids: vec![id.clone()],
+                is_status: true,
+            };
+            handle(&s, call, &q, &headers, |s| task_body(s, &id, ts)).await
+        },
+    )
 }
 
 /// One start endpoint.
