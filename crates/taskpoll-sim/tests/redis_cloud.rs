@@ -7,7 +7,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{fixture, shape};
+use common::{Api, fixture, shape};
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
@@ -34,21 +34,9 @@ impl Reply {
     }
 }
 
-struct Api {
-    http: reqwest::Client,
-    base: String,
-    key: String,
-    secret: String,
-}
-
 impl Api {
     fn new(sim: &RedisCloudSim) -> Self {
-        Api {
-            http: reqwest::Client::new(),
-            base: sim.base_url(),
-            key: sim.api_key().to_owned(),
-            secret: sim.secret_key().to_owned(),
-        }
+        Api::with_keys(sim.base_url(), sim.api_key(), sim.secret_key())
     }
 
     async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Reply {
@@ -80,6 +68,11 @@ impl Api {
 
     async fn task(&self, id: &str) -> Reply {
         self.get(&format!("/tasks/{id}")).await
+    }
+
+    /// One poll of a task: the `status` it shows.
+    async fn status(&self, id: &str) -> Value {
+        self.task(id).await.body["status"].clone()
     }
 
     /// Polls a task every 10 ms until it is terminal; returns the terminal body.
@@ -616,27 +609,15 @@ async fn one_task_is_processed_at_a_time() {
         same_shape(&r.body, "task-processing-in-progress.json");
         insta::assert_json_snapshot!("processing_in_progress", shape(&r.body));
     }
-    assert_eq!(api.task(&second).await.body["status"], "received");
+    assert_eq!(api.status(&second).await, "received");
     // The first's last poll-counted poll ends its script...
-    assert_eq!(
-        api.task(&first).await.body["status"],
-        "processing-in-progress"
-    );
+    assert_eq!(api.status(&first).await, "processing-in-progress");
     assert!(sim.finished_at(&first).is_some());
-    assert_eq!(
-        api.task(&first).await.body["status"],
-        "processing-completed"
-    );
+    assert_eq!(api.status(&first).await, "processing-completed");
 
     // Its script starts only now.
-    assert_eq!(
-        api.task(&second).await.body["status"],
-        "processing-in-progress"
-    );
-    assert_eq!(
-        api.task(&second).await.body["status"],
-        "processing-completed"
-    );
+    assert_eq!(api.status(&second).await, "processing-in-progress");
+    assert_eq!(api.status(&second).await, "processing-completed");
     assert!(sim.finished_at(&second).unwrap() >= sim.finished_at(&first).unwrap());
     sim.shutdown().await;
 }
@@ -653,14 +634,8 @@ async fn parallel_processing_is_an_option() {
         json!({}),
     ));
     let second = sim.create_task(success(vec![polls("processing-in-progress", 1)], json!({})));
-    assert_eq!(
-        api.task(&second).await.body["status"],
-        "processing-in-progress"
-    );
-    assert_eq!(
-        api.task(&second).await.body["status"],
-        "processing-completed"
-    );
+    assert_eq!(api.status(&second).await, "processing-in-progress");
+    assert_eq!(api.status(&second).await, "processing-completed");
     sim.shutdown().await;
 }
 
@@ -714,7 +689,7 @@ async fn new_tasks_can_answer_404_first() {
     let seq: Vec<Value> = {
         let mut v = Vec::new();
         for _ in 0..3 {
-            v.push(api.task(&id).await.body["status"].clone());
+            v.push(api.status(&id).await.clone());
         }
         v
     };

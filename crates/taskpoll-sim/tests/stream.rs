@@ -8,7 +8,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use common::{collapse_keys, fixture, shape};
+use common::{Api, collapse_keys, fixture, shape};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, RETRY_AFTER};
 use serde_json::{Value, json};
 use taskpoll_sim::faults::{Fault, FaultPlan, FaultScope};
@@ -51,24 +51,21 @@ impl Resp {
     fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).map(|v| v.to_str().unwrap())
     }
+
+    /// A header that must be there, read as a number.
+    fn number<T: std::str::FromStr>(&self, name: &str) -> T
+    where
+        T::Err: std::fmt::Debug,
+    {
+        let text = self.header(name).unwrap_or_else(|| panic!("no {name}"));
+        text.parse().unwrap()
+    }
 }
 
 /// A plain client of the simulator: signs like Stream's server SDKs do.
-struct Api {
-    http: reqwest::Client,
-    base: String,
-    key: String,
-    secret: String,
-}
-
 impl Api {
     fn new(sim: &StreamSim) -> Self {
-        Api {
-            http: reqwest::Client::new(),
-            base: sim.base_url(),
-            key: sim.api_key().to_owned(),
-            secret: sim.api_secret().to_owned(),
-        }
+        Api::with_keys(sim.base_url(), sim.api_key(), sim.api_secret())
     }
 
     fn server_token(&self) -> String {
@@ -127,6 +124,17 @@ impl Api {
         let r = self.post(path, body).await;
         assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
         r.json()["task_id"].as_str().unwrap().to_owned()
+    }
+
+    /// Starts a delete of the fixture's channels and one of its users; returns the two
+    /// task ids.
+    async fn start_deletes(&self) -> (String, String) {
+        let channels = fixture("stream", "request-delete-channels.json");
+        let users = fixture("stream", "request-delete-users.json");
+        (
+            self.start("/api/v2/chat/channels/delete", &channels).await,
+            self.start("/api/v2/users/delete", &users).await,
+        )
     }
 
     /// A control-API request (no credentials).
@@ -238,9 +246,9 @@ fn assert_api_error(body: &Value, status: u16, code: i64) {
 
 /// `X-RateLimit-Limit/Remaining/Reset`, all integers, the reset within the minute.
 fn assert_rate_headers(r: &Resp) {
-    let limit: u64 = r.header("x-ratelimit-limit").unwrap().parse().unwrap();
-    let remaining: u64 = r.header("x-ratelimit-remaining").unwrap().parse().unwrap();
-    let reset: i64 = r.header("x-ratelimit-reset").unwrap().parse().unwrap();
+    let limit: u64 = r.number("x-ratelimit-limit");
+    let remaining: u64 = r.number("x-ratelimit-remaining");
+    let reset: i64 = r.number("x-ratelimit-reset");
     assert!(remaining <= limit);
     let now = now_secs();
     assert!(
@@ -306,18 +314,7 @@ async fn export_channels_runs_waiting_pending_running_completed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delete_channels_and_users_complete_with_results_keyed_by_subject() {
     let (sim, api) = boot(quick(100)).await;
-    let channels = api
-        .start(
-            "/api/v2/chat/channels/delete",
-            &fixture("stream", "request-delete-channels.json"),
-        )
-        .await;
-    let users = api
-        .start(
-            "/api/v2/users/delete",
-            &fixture("stream", "request-delete-users.json"),
-        )
-        .await;
+    let (channels, users) = api.start_deletes().await;
     let (seen, done) = api.poll_to_end(&channels).await;
     assert_eq!(seen.last().unwrap(), "completed");
     assert_eq!(
@@ -345,18 +342,7 @@ async fn deletes_report_the_configured_items_as_failed() {
         ..quick(60)
     };
     let (sim, api) = boot(config).await;
-    let channels = api
-        .start(
-            "/api/v2/chat/channels/delete",
-            &fixture("stream", "request-delete-channels.json"),
-        )
-        .await;
-    let users = api
-        .start(
-            "/api/v2/users/delete",
-            &fixture("stream", "request-delete-users.json"),
-        )
-        .await;
+    let (channels, users) = api.start_deletes().await;
     // The task itself completes: the failures are per item, in `result`.
     let (seen, done) = api.poll_to_end(&channels).await;
     assert_eq!(seen.last().unwrap(), "completed");
@@ -670,7 +656,7 @@ async fn every_fault_kind_hits_its_exact_request_number() {
     // now, rounded up to a whole epoch second).
     assert_eq!(r.header("retry-after"), None);
     assert_eq!(r.header("x-ratelimit-remaining"), Some("0"));
-    let reset: i64 = r.header("x-ratelimit-reset").unwrap().parse().unwrap();
+    let reset: i64 = r.number("x-ratelimit-reset");
     assert!(
         (now_secs() + 3..=now_secs() + 4).contains(&reset),
         "{reset}"
@@ -908,20 +894,8 @@ async fn rate_limit_headers_are_on_every_response() {
         assert_eq!(r.header("x-ratelimit-limit"), Some("1000000"), "{what}");
     }
     // Remaining counts down per endpoint.
-    let a: u64 = api
-        .task(&id)
-        .await
-        .header("x-ratelimit-remaining")
-        .unwrap()
-        .parse()
-        .unwrap();
-    let b: u64 = api
-        .task(&id)
-        .await
-        .header("x-ratelimit-remaining")
-        .unwrap()
-        .parse()
-        .unwrap();
+    let a: u64 = api.task(&id).await.number("x-ratelimit-remaining");
+    let b: u64 = api.task(&id).await.number("x-ratelimit-remaining");
     assert_eq!(a, b + 1);
     sim.shutdown().await;
 }
@@ -958,7 +932,7 @@ async fn past_the_per_minute_limit_requests_get_429_code_9() {
     assert_eq!(r.header("x-ratelimit-remaining"), Some("0"));
     // Stream's 429s carry the X-RateLimit-* headers and no Retry-After.
     assert!(r.header("retry-after").is_none());
-    let reset: i64 = r.header("x-ratelimit-reset").unwrap().parse().unwrap();
+    let reset: i64 = r.number("x-ratelimit-reset");
     assert!((now_secs()..=now_secs() + 61).contains(&reset), "{reset}");
 
     // The window is per endpoint: the legacy path and start calls still pass.
@@ -1008,9 +982,9 @@ async fn retry_after_is_sent_only_when_configured() {
     api.task("x").await;
     let r = api.task("x").await;
     assert_eq!(r.status, 429);
-    let retry: i64 = r.header("retry-after").unwrap().parse().unwrap();
+    let retry: i64 = r.number("retry-after");
     assert!((1..=60).contains(&retry), "Retry-After {retry}");
-    let reset: i64 = r.header("x-ratelimit-reset").unwrap().parse().unwrap();
+    let reset: i64 = r.number("x-ratelimit-reset");
     assert!((reset - now_secs() - retry).abs() <= 1);
     sim.shutdown().await;
 
@@ -1029,7 +1003,7 @@ async fn retry_after_is_sent_only_when_configured() {
     let r = api.task("x").await;
     assert_eq!(r.status, 429);
     assert_eq!(r.header("retry-after"), Some("2"));
-    let reset: i64 = r.header("x-ratelimit-reset").unwrap().parse().unwrap();
+    let reset: i64 = r.number("x-ratelimit-reset");
     assert!(
         (now_secs() + 2..=now_secs() + 3).contains(&reset),
         "{reset}"

@@ -5,6 +5,26 @@ use std::path::PathBuf;
 
 use serde_json::{Map, Value};
 
+/// A plain reqwest client of one simulator, with its base URL and its two keys; each
+/// test file adds the requests of its vendor.
+pub struct Api {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub key: String,
+    pub secret: String,
+}
+
+impl Api {
+    pub fn with_keys(base: String, key: &str, secret: &str) -> Self {
+        Api {
+            http: reqwest::Client::new(),
+            base,
+            key: key.to_owned(),
+            secret: secret.to_owned(),
+        }
+    }
+}
+
 /// The repository's copy of the vendor fixtures: `tests/fixtures/<vendor>/<name>`.
 pub fn fixture(vendor: &str, name: &str) -> Value {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
