@@ -11,13 +11,14 @@ use std::time::Duration;
 
 use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
-use proptest::sample::{Index, select};
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use proptest::sample::select;
+use reqwest::header::HeaderMap;
 use serde_json::{Map, Value};
 use taskpoll::{ErrorClass, Phase, TaskSource};
 use taskpoll_redis_cloud::{
     Operation, RedisCloudClient, RedisCloudError, TaskStateUpdate, TaskStatus, decode,
 };
+use taskpoll_testkit::json::{Vocabulary, bytes_of, config, headers, mostly_ok, object, status};
 
 const KEYS: &[&str] = &[
     "taskId",
@@ -57,76 +58,14 @@ const WORDS: &[&str] = &[
     "error",
 ];
 
-fn config() -> ProptestConfig {
-    ProptestConfig {
-        cases: 512,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
-}
+/// Redis Cloud's keys and words.
+const REDIS: Vocabulary = Vocabulary::new(KEYS, WORDS).and(&[" 77899 ", ""]);
 
-fn scalar() -> impl Strategy<Value = Value> {
-    prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(Value::from),
-        any::<u64>().prop_map(Value::from),
-        any::<f64>().prop_filter_map("finite", |f| serde_json::Number::from_f64(f)
-            .map(Value::Number)),
-        ".{0,16}".prop_map(Value::String),
-        select(WORDS).prop_map(Value::from),
-        Just(Value::from(" 77899 ")),
-        Just(Value::from("")),
-    ]
-}
-
-/// Any JSON value, keys from Redis Cloud's or arbitrary.
-fn json() -> BoxedStrategy<Value> {
-    scalar()
-        .prop_recursive(3, 32, 6, |inner| {
-            prop_oneof![
-                vec(inner.clone(), 0..5).prop_map(Value::Array),
-                btree_map(
-                    prop_oneof![select(KEYS).prop_map(str::to_owned), ".{0,8}"],
-                    inner,
-                    0..6
-                )
-                .prop_map(|m| Value::Object(m.into_iter().collect::<Map<_, _>>())),
-            ]
-        })
-        .boxed()
-}
-
-/// `right` most of the time, any JSON value otherwise.
-fn mostly(right: impl Strategy<Value = Value> + 'static) -> BoxedStrategy<Value> {
-    prop_oneof![9 => right, 1 => json()].boxed()
-}
-
-/// An object with each of these fields present nine times in ten.
-fn object(fields: Vec<(&'static str, BoxedStrategy<Value>)>) -> BoxedStrategy<Value> {
-    let (names, values): (Vec<&str>, Vec<BoxedStrategy<Value>>) = fields.into_iter().unzip();
-    let present = vec(prop::bool::weighted(0.9), names.len());
-    (values, present)
-        .prop_map(move |(values, present)| {
-            Value::Object(
-                names
-                    .iter()
-                    .zip(values)
-                    .zip(present)
-                    .filter(|(_, keep)| *keep)
-                    .map(|((k, v), _)| ((*k).to_owned(), v))
-                    .collect(),
-            )
-        })
-        .boxed()
-}
-
-fn text() -> BoxedStrategy<Value> {
-    mostly(".{0,24}".prop_map(Value::from))
-}
+/// Retry-After and the one rate-limit header Redis Cloud sends.
+const HEADERS: &[&str] = &["retry-after", "x-rate-limit-remaining"];
 
 fn id() -> BoxedStrategy<Value> {
-    mostly(prop_oneof![
+    REDIS.mostly(prop_oneof![
         any::<i64>().prop_map(Value::from),
         any::<i64>().prop_map(|n| Value::from(n.to_string())),
     ])
@@ -134,21 +73,21 @@ fn id() -> BoxedStrategy<Value> {
 
 fn link() -> BoxedStrategy<Value> {
     object(vec![
-        ("rel", text()),
-        ("href", text()),
-        ("title", text()),
-        ("type", text()),
+        ("rel", REDIS.text()),
+        ("href", REDIS.text()),
+        ("title", REDIS.text()),
+        ("type", REDIS.text()),
     ])
 }
 
 /// A task (`TaskStateUpdate`), its values usually of the right type: `response.error`
 /// an object, a code string, empty or anything; links as an array or the HAL object.
 fn task_body() -> BoxedStrategy<Value> {
-    let error = mostly(prop_oneof![
+    let error = REDIS.mostly(prop_oneof![
         object(vec![
-            ("type", text()),
-            ("status", text()),
-            ("description", text())
+            ("type", REDIS.text()),
+            ("status", REDIS.text()),
+            ("description", REDIS.text())
         ]),
         ".{0,12}".prop_map(Value::from),
         Just(Value::Null),
@@ -158,27 +97,30 @@ fn task_body() -> BoxedStrategy<Value> {
     let response = object(vec![
         ("resourceId", id()),
         ("additionalResourceId", id()),
-        ("resource", json()),
+        ("resource", REDIS.json()),
         ("error", error),
-        ("additionalInfo", text()),
+        ("additionalInfo", REDIS.text()),
     ]);
     let hal = btree_map(select(&["self", "task", "resource"][..]), link(), 0..3)
         .prop_map(|m| Value::Object(m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()));
     object(vec![
-        ("taskId", text()),
-        ("commandType", text()),
-        ("status", mostly(select(WORDS).prop_map(Value::from))),
-        ("description", text()),
+        ("taskId", REDIS.text()),
+        ("commandType", REDIS.text()),
+        ("status", REDIS.mostly(select(WORDS).prop_map(Value::from))),
+        ("description", REDIS.text()),
         (
             "timestamp",
-            mostly("[0-9T:.+Z-]{0,34}".prop_map(Value::from)),
+            REDIS.mostly("[0-9T:.+Z-]{0,34}".prop_map(Value::from)),
         ),
-        ("response", mostly(response)),
-        ("links", mostly(vec(link(), 0..3).prop_map(Value::from))),
-        ("_links", mostly(hal)),
+        ("response", REDIS.mostly(response)),
+        (
+            "links",
+            REDIS.mostly(vec(link(), 0..3).prop_map(Value::from)),
+        ),
+        ("_links", REDIS.mostly(hal)),
         (
             "progress",
-            mostly(any::<f64>().prop_filter_map("finite", |f| {
+            REDIS.mostly(any::<f64>().prop_filter_map("finite", |f| {
                 serde_json::Number::from_f64(f).map(Value::Number)
             })),
         ),
@@ -187,7 +129,7 @@ fn task_body() -> BoxedStrategy<Value> {
 
 /// A task list: `{"tasks": [...]}`, `{}`, `null` or a bare array, items usually tasks.
 fn list_body() -> BoxedStrategy<Value> {
-    let items = vec(mostly(task_body()), 0..4);
+    let items = vec(REDIS.mostly(task_body()), 0..4);
     prop_oneof![
         items
             .clone()
@@ -195,7 +137,7 @@ fn list_body() -> BoxedStrategy<Value> {
         items.prop_map(Value::Array),
         Just(serde_json::json!({})),
         Just(Value::Null),
-        json(),
+        REDIS.json(),
     ]
     .boxed()
 }
@@ -204,54 +146,10 @@ fn list_body() -> BoxedStrategy<Value> {
 fn subscription_body() -> BoxedStrategy<Value> {
     object(vec![
         ("id", id()),
-        ("name", text()),
-        ("status", mostly(select(WORDS).prop_map(Value::from))),
-        ("paymentMethodId", json()),
+        ("name", REDIS.text()),
+        ("status", REDIS.mostly(select(WORDS).prop_map(Value::from))),
+        ("paymentMethodId", REDIS.json()),
     ])
-}
-
-/// The body as sent, mostly; sometimes cut at any point; sometimes arbitrary bytes.
-fn bytes_of(body: impl Strategy<Value = Value> + Clone) -> impl Strategy<Value = Vec<u8>> {
-    prop_oneof![
-        4 => body.clone().prop_map(|v| serde_json::to_vec(&v).unwrap()),
-        1 => (body, any::<Index>()).prop_map(|(v, cut)| {
-            let mut b = serde_json::to_vec(&v).unwrap();
-            b.truncate(cut.index(b.len() + 1));
-            b
-        }),
-        1 => vec(any::<u8>(), 0..256),
-    ]
-}
-
-fn status() -> impl Strategy<Value = u16> {
-    prop_oneof![
-        3 => select(&[200u16, 202, 204, 400, 401, 403, 404, 408, 409, 429, 500, 501, 502, 503, 504][..]),
-        1 => any::<u16>(),
-    ]
-}
-
-/// 200 most of the time (the shaped bodies are meant to be read), any status otherwise.
-fn mostly_ok() -> impl Strategy<Value = u16> {
-    prop_oneof![3 => Just(200u16), 1 => status()]
-}
-
-/// `Retry-After` and `X-Rate-Limit-Remaining` with any (header-legal) values.
-fn headers() -> impl Strategy<Value = HeaderMap> {
-    let value = prop_oneof![
-        any::<u64>().prop_map(|n| n.to_string()),
-        "[ -~]{0,24}",
-        Just("Thu, 01 Jan 2026 00:00:00 GMT".to_owned()),
-    ];
-    let name = select(&["retry-after", "x-rate-limit-remaining"][..]);
-    vec((name, value), 0..4).prop_map(|pairs| {
-        let mut h = HeaderMap::new();
-        for (n, v) in pairs {
-            if let Ok(v) = HeaderValue::from_str(&v) {
-                h.append(HeaderName::from_static(n), v);
-            }
-        }
-        h
-    })
 }
 
 fn client() -> RedisCloudClient {
@@ -377,7 +275,7 @@ proptest! {
     #![proptest_config(config())]
 
     #[test]
-    fn arbitrary_bytes_under_any_status(status in status(), headers in headers(), body in vec(any::<u8>(), 0..512), id in ".{1,40}") {
+    fn arbitrary_bytes_under_any_status(status in status(), headers in headers(HEADERS), body in vec(any::<u8>(), 0..512), id in ".{1,40}") {
         read_task(&id, status, &headers, &body);
         read_list(status, &headers, &body);
         read_subscription(status, &headers, &body);
@@ -387,14 +285,14 @@ proptest! {
     }
 
     #[test]
-    fn arbitrary_json_under_any_status(status in status(), body in bytes_of(json())) {
+    fn arbitrary_json_under_any_status(status in status(), body in bytes_of(REDIS.json())) {
         read_task("t-1", status, &HeaderMap::new(), &body);
         read_list(status, &HeaderMap::new(), &body);
         read_subscription(status, &HeaderMap::new(), &body);
     }
 
     #[test]
-    fn task_shaped_json(status in mostly_ok(), headers in headers(), body in bytes_of(task_body())) {
+    fn task_shaped_json(status in mostly_ok(), headers in headers(HEADERS), body in bytes_of(task_body())) {
         read_task("t-2", status, &headers, &body);
         match decode::start(Operation::CreateDatabase, status, &headers, &body) {
             Ok(id) => assert!(!id.is_empty() && (200..300).contains(&status)),

@@ -2,7 +2,7 @@
 //! `from_env` reads the variable the `taskpoll` command reads.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::process::Command;
+use taskpoll_testkit::process::{child_case, run_child};
 
 use taskpoll_runware::{RunwareClient, RunwareClientBuilder, RunwareError, VideoInference};
 use taskpoll_sim::runware::{RunwareSim, RunwareSimConfig};
@@ -56,20 +56,7 @@ async fn a_users_client_is_the_one_used() {
 /// variable (the environment is process-wide, and this crate forbids `unsafe`
 /// `set_var`).
 fn child(case: &str, vars: &[(&str, &str)]) {
-    let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args(["from_env_child", "--exact", "--ignored", "--nocapture"])
-        .env("TASKPOLL_FROM_ENV_CASE", case)
-        .env_remove("RUNWARE_API_KEY");
-    for (name, value) in vars {
-        cmd.env(name, value);
-    }
-    let out = cmd.output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains("1 passed"),
-        "case {case}:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_child("from_env_child", case, vars, &["RUNWARE_API_KEY"]).unwrap();
 }
 
 #[test]
@@ -82,7 +69,7 @@ fn from_env_reads_the_commands_variable() {
 #[test]
 #[ignore = "run by from_env_reads_the_commands_variable, in a process of its own"]
 fn from_env_child() {
-    let Ok(case) = std::env::var("TASKPOLL_FROM_ENV_CASE") else {
+    let Some(case) = child_case() else {
         return;
     };
     match case.as_str() {

@@ -11,13 +11,14 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use proptest::collection::{btree_map, vec};
+use proptest::collection::vec;
 use proptest::prelude::*;
-use proptest::sample::{Index, select};
-use serde_json::{Map, Value};
+use proptest::sample::select;
+use serde_json::Value;
 use taskpoll::{ErrorClass, Phase, TaskSource};
 use taskpoll_runware::answer::{Answer, read_body, read_poll, read_submission};
 use taskpoll_runware::{RunwareClient, RunwareError, RunwareResult, RunwareTaskId};
+use taskpoll_testkit::json::{Vocabulary, bytes_of, config, mostly_ok, status, weighted_object};
 
 const A: &str = "6f1c2a3e-0b7d-4e0a-9a51-2f3c4d5e6f70";
 const B: &str = "3c7d9e0f-1a2b-4c3d-8e4f-5a6b7c8d9e0f";
@@ -76,77 +77,12 @@ const CODES: &[&str] = &[
     "",
 ];
 
-fn config() -> ProptestConfig {
-    ProptestConfig {
-        cases: 512,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
-}
-
-fn scalar() -> impl Strategy<Value = Value> {
-    prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(Value::from),
-        any::<u64>().prop_map(Value::from),
-        any::<f64>().prop_filter_map("finite", |f| serde_json::Number::from_f64(f)
-            .map(Value::Number)),
-        ".{0,16}".prop_map(Value::String),
-        select(WORDS).prop_map(Value::from),
-        select(UUIDS).prop_map(Value::from),
-        select(CODES).prop_map(Value::from),
-    ]
-}
-
-/// Any JSON value, keys from Runware's or arbitrary.
-fn json() -> BoxedStrategy<Value> {
-    scalar()
-        .prop_recursive(3, 32, 6, |inner| {
-            prop_oneof![
-                vec(inner.clone(), 0..5).prop_map(Value::Array),
-                btree_map(
-                    prop_oneof![select(KEYS).prop_map(str::to_owned), ".{0,8}"],
-                    inner,
-                    0..6
-                )
-                .prop_map(|m| Value::Object(m.into_iter().collect::<Map<_, _>>())),
-            ]
-        })
-        .boxed()
-}
-
-/// `right` most of the time, any JSON value otherwise.
-fn mostly(right: impl Strategy<Value = Value> + 'static) -> BoxedStrategy<Value> {
-    prop_oneof![9 => right, 1 => json()].boxed()
-}
-
-/// An object with each field present as often as its weight says.
-fn object(fields: Vec<(&'static str, f64, BoxedStrategy<Value>)>) -> BoxedStrategy<Value> {
-    let names: Vec<&str> = fields.iter().map(|(n, _, _)| *n).collect();
-    let present: Vec<_> = fields
-        .iter()
-        .map(|(_, w, _)| prop::bool::weighted(*w))
-        .collect();
-    let values: Vec<BoxedStrategy<Value>> = fields.into_iter().map(|(_, _, v)| v).collect();
-    (values, present)
-        .prop_map(move |(values, present)| {
-            Value::Object(
-                names
-                    .iter()
-                    .zip(values)
-                    .zip(present)
-                    .filter(|(_, keep)| *keep)
-                    .map(|((k, v), _)| ((*k).to_owned(), v))
-                    .collect(),
-            )
-        })
-        .boxed()
-}
-
 /// A status word, `success` and `processing` most often.
+/// Runware's keys and words.
+const RUNWARE: Vocabulary = Vocabulary::new(KEYS, WORDS).and(CODES);
+
 fn word() -> BoxedStrategy<Value> {
-    mostly(
+    RUNWARE.mostly(
         prop_oneof![
             3 => select(&["success", "processing"][..]),
             1 => select(WORDS),
@@ -155,110 +91,97 @@ fn word() -> BoxedStrategy<Value> {
     )
 }
 
-fn text() -> BoxedStrategy<Value> {
-    mostly(".{0,24}".prop_map(Value::from))
-}
-
 /// A `taskUUID`: one of two tasks (any letter case), an invalid one, or anything.
 fn task_uuid() -> BoxedStrategy<Value> {
-    mostly(select(UUIDS).prop_map(Value::from))
+    RUNWARE.mostly(select(UUIDS).prop_map(Value::from))
 }
 
 fn error_item() -> BoxedStrategy<Value> {
-    let parameter = mostly(prop_oneof![
+    let parameter = RUNWARE.mostly(prop_oneof![
         ".{0,8}".prop_map(Value::from),
         vec(".{0,8}", 0..3).prop_map(Value::from),
     ]);
     let task_type =
         select(&["getResponse", "videoInference", "imageInference"][..]).prop_map(Value::from);
-    object(vec![
-        ("code", 0.9, mostly(select(CODES).prop_map(Value::from))),
-        ("message", 0.9, text()),
+    weighted_object(vec![
+        (
+            "code",
+            0.9,
+            RUNWARE.mostly(select(CODES).prop_map(Value::from)),
+        ),
+        ("message", 0.9, RUNWARE.text()),
         ("parameter", 0.3, parameter),
-        ("taskType", 0.7, mostly(task_type)),
+        ("taskType", 0.7, RUNWARE.mostly(task_type)),
         ("taskUUID", 0.8, task_uuid()),
-        ("documentation", 0.3, text()),
+        ("documentation", 0.3, RUNWARE.text()),
         ("status", 0.3, word()),
-        ("errorId", 0.05, json()),
-        ("errorMessage", 0.05, text()),
+        ("errorId", 0.05, RUNWARE.json()),
+        ("errorMessage", 0.05, RUNWARE.text()),
     ])
 }
 
 /// A `data` item: a result, a placeholder still processing, or a failed generation,
 /// its values usually of Runware's types.
 fn data_item() -> BoxedStrategy<Value> {
-    let media = || mostly(select(&["m-1", "m-2", "m-3", "M-1"][..]).prop_map(Value::from));
-    let url = || mostly("https://im\\.runware\\.ai/[a-z0-9-]{0,6}".prop_map(Value::from));
+    let media = || RUNWARE.mostly(select(&["m-1", "m-2", "m-3", "M-1"][..]).prop_map(Value::from));
+    let url = || RUNWARE.mostly("https://im\\.runware\\.ai/[a-z0-9-]{0,6}".prop_map(Value::from));
     let number = any::<f64>().prop_filter_map("finite", |f| {
         serde_json::Number::from_f64(f).map(Value::Number)
     });
     let task_type = select(&["videoInference", "imageInference"][..]).prop_map(Value::from);
-    object(vec![
-        ("taskType", 0.8, mostly(task_type)),
+    weighted_object(vec![
+        ("taskType", 0.8, RUNWARE.mostly(task_type)),
         ("taskUUID", 0.9, task_uuid()),
         ("status", 0.8, word()),
-        ("progress", 0.2, mostly((-50i64..150).prop_map(Value::from))),
-        ("resultIndex", 0.3, mostly((0u64..4).prop_map(Value::from))),
+        (
+            "progress",
+            0.2,
+            RUNWARE.mostly((-50i64..150).prop_map(Value::from)),
+        ),
+        (
+            "resultIndex",
+            0.3,
+            RUNWARE.mostly((0u64..4).prop_map(Value::from)),
+        ),
         ("videoUUID", 0.4, media()),
         ("videoURL", 0.4, url()),
         ("imageUUID", 0.3, media()),
         ("imageURL", 0.3, url()),
         ("mediaUUID", 0.1, media()),
-        ("seed", 0.5, mostly(any::<u64>().prop_map(Value::from))),
-        ("cost", 0.5, mostly(number)),
+        (
+            "seed",
+            0.5,
+            RUNWARE.mostly(any::<u64>().prop_map(Value::from)),
+        ),
+        ("cost", 0.5, RUNWARE.mostly(number)),
         (
             "NSFWContent",
             0.3,
-            mostly(any::<bool>().prop_map(Value::from)),
+            RUNWARE.mostly(any::<bool>().prop_map(Value::from)),
         ),
-        ("error", 0.03, mostly(error_item())),
-        ("text", 0.05, text()),
+        ("error", 0.03, RUNWARE.mostly(error_item())),
+        ("text", 0.05, RUNWARE.text()),
     ])
 }
 
 /// Runware's envelope: `data` and `errors` (and sometimes the singular `error` and the
 /// legacy `errorId`/`errorMessage`), usually arrays of items.
 fn envelope() -> BoxedStrategy<Value> {
-    object(vec![
+    weighted_object(vec![
         (
             "data",
             0.9,
-            mostly(vec(data_item(), 0..6).prop_map(Value::from)),
+            RUNWARE.mostly(vec(data_item(), 0..6).prop_map(Value::from)),
         ),
         (
             "errors",
             0.15,
-            mostly(vec(error_item(), 0..3).prop_map(Value::from)),
+            RUNWARE.mostly(vec(error_item(), 0..3).prop_map(Value::from)),
         ),
-        ("error", 0.03, mostly(error_item())),
-        ("errorId", 0.03, json()),
-        ("errorMessage", 0.03, text()),
+        ("error", 0.03, RUNWARE.mostly(error_item())),
+        ("errorId", 0.03, RUNWARE.json()),
+        ("errorMessage", 0.03, RUNWARE.text()),
     ])
-}
-
-/// The body as sent, mostly; sometimes cut at any point; sometimes arbitrary bytes.
-fn bytes_of(body: impl Strategy<Value = Value> + Clone) -> impl Strategy<Value = Vec<u8>> {
-    prop_oneof![
-        4 => body.clone().prop_map(|v| serde_json::to_vec(&v).unwrap()),
-        1 => (body, any::<Index>()).prop_map(|(v, cut)| {
-            let mut b = serde_json::to_vec(&v).unwrap();
-            b.truncate(cut.index(b.len() + 1));
-            b
-        }),
-        1 => vec(any::<u8>(), 0..256),
-    ]
-}
-
-fn status() -> impl Strategy<Value = u16> {
-    prop_oneof![
-        3 => select(&[200u16, 400, 401, 402, 403, 404, 408, 409, 429, 500, 502, 503, 504][..]),
-        1 => any::<u16>(),
-    ]
-}
-
-/// 200 most of the time (the shaped bodies are meant to be read), any status otherwise.
-fn mostly_ok() -> impl Strategy<Value = u16> {
-    prop_oneof![3 => Just(200u16), 1 => status()]
 }
 
 fn retry_after() -> impl Strategy<Value = Option<Duration>> {
@@ -376,7 +299,7 @@ proptest! {
     }
 
     #[test]
-    fn arbitrary_json_under_any_status(status in status(), ra in retry_after(), body in bytes_of(json()), id in task_id(), single in any::<bool>()) {
+    fn arbitrary_json_under_any_status(status in status(), ra in retry_after(), body in bytes_of(RUNWARE.json()), id in task_id(), single in any::<bool>()) {
         if let Some(answer) = read(status, ra, &body) {
             poll_and_classify(&answer, &id, single);
         }

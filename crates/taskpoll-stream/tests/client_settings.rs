@@ -2,7 +2,7 @@
 //! `from_env` reads the variables the `taskpoll` command reads.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::process::Command;
+use taskpoll_testkit::process::{child_case, run_child};
 
 use taskpoll_sim::stream::{StreamSim, StreamSimConfig};
 use taskpoll_stream::{ChannelRef, StreamClient, StreamClientBuilder, StreamError};
@@ -58,21 +58,13 @@ async fn a_users_client_is_the_one_used() {
 /// variables (the environment is process-wide, and this crate forbids `unsafe`
 /// `set_var`).
 fn child(case: &str, vars: &[(&str, &str)]) {
-    let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args(["from_env_child", "--exact", "--ignored", "--nocapture"])
-        .env("TASKPOLL_FROM_ENV_CASE", case)
-        .env_remove("STREAM_API_KEY")
-        .env_remove("STREAM_API_SECRET");
-    for (name, value) in vars {
-        cmd.env(name, value);
-    }
-    let out = cmd.output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains("1 passed"),
-        "case {case}:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_child(
+        "from_env_child",
+        case,
+        vars,
+        &["STREAM_API_KEY", "STREAM_API_SECRET"],
+    )
+    .unwrap();
 }
 
 #[test]
@@ -92,7 +84,7 @@ fn from_env_reads_the_commands_variables() {
 #[test]
 #[ignore = "run by from_env_reads_the_commands_variables, in a process of its own"]
 fn from_env_child() {
-    let Ok(case) = std::env::var("TASKPOLL_FROM_ENV_CASE") else {
+    let Some(case) = child_case() else {
         return;
     };
     let missing = |name: &str| {

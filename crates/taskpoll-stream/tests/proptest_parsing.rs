@@ -10,11 +10,14 @@
 
 use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
-use proptest::sample::{Index, select};
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use proptest::sample::select;
+use reqwest::header::HeaderMap;
 use serde_json::{Map, Value};
 use taskpoll::{ErrorClass, Phase, TaskSource};
 use taskpoll_stream::{ItemResults, StreamClient, StreamError, StreamSource, TaskResponse};
+use taskpoll_testkit::json::{
+    RATE_LIMIT_HEADERS, Vocabulary, bytes_of, config, headers, object, status,
+};
 
 const TASK_KEYS: &[&str] = &[
     "task_id",
@@ -48,82 +51,15 @@ const KNOWN: &[&str] = &[
     "error",
 ];
 
-fn config() -> ProptestConfig {
-    ProptestConfig {
-        cases: 512,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
-}
-
-/// Any JSON scalar, with the vendor's words and numbers near the edges of `i64`.
-fn scalar() -> impl Strategy<Value = Value> {
-    prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(Value::from),
-        any::<u64>().prop_map(Value::from),
-        any::<f64>().prop_filter_map("finite", |f| serde_json::Number::from_f64(f)
-            .map(Value::Number)),
-        ".{0,16}".prop_map(Value::String),
-        select(WORDS).prop_map(Value::from),
-        Just(Value::from("2026-01-01T00:00:00.123456789+01:00")),
-        Just(Value::from(i64::MAX)),
-        Just(Value::from(u64::MAX)),
-    ]
-}
-
-/// Any JSON value, keys from `keys` or arbitrary.
-fn json(keys: &'static [&'static str]) -> BoxedStrategy<Value> {
-    scalar()
-        .prop_recursive(3, 32, 6, move |inner| {
-            prop_oneof![
-                vec(inner.clone(), 0..5).prop_map(Value::Array),
-                btree_map(
-                    prop_oneof![select(keys).prop_map(str::to_owned), ".{0,8}"],
-                    inner,
-                    0..6
-                )
-                .prop_map(|m| Value::Object(m.into_iter().collect::<Map<_, _>>())),
-            ]
-        })
-        .boxed()
-}
-
-/// `right` most of the time, any JSON value otherwise.
-fn mostly(right: impl Strategy<Value = Value> + 'static) -> BoxedStrategy<Value> {
-    prop_oneof![9 => right, 1 => json(TASK_KEYS)].boxed()
-}
-
-/// An object with each of these fields present nine times in ten.
-fn object(fields: Vec<(&'static str, BoxedStrategy<Value>)>) -> BoxedStrategy<Value> {
-    let (names, values): (Vec<&str>, Vec<BoxedStrategy<Value>>) = fields.into_iter().unzip();
-    let present = vec(prop::bool::weighted(0.9), names.len());
-    (values, present)
-        .prop_map(move |(values, present)| {
-            Value::Object(
-                names
-                    .iter()
-                    .zip(values)
-                    .zip(present)
-                    .filter(|(_, keep)| *keep)
-                    .map(|((k, v), _)| ((*k).to_owned(), v))
-                    .collect(),
-            )
-        })
-        .boxed()
-}
-
-fn text() -> BoxedStrategy<Value> {
-    mostly(".{0,24}".prop_map(Value::from))
-}
-
 /// A task response, its values usually of Stream's types and sometimes anything:
 /// timestamps as integers or (valid or not) RFC 3339 strings, `error` an object of
 /// any fields, a string or anything.
+/// Stream's keys and words.
+const STREAM: Vocabulary = Vocabulary::new(TASK_KEYS, WORDS);
+
 fn task_body() -> BoxedStrategy<Value> {
     let time = || {
-        mostly(prop_oneof![
+        STREAM.mostly(prop_oneof![
             any::<i64>().prop_map(Value::from),
             "[0-9T:.+Z-]{0,30}".prop_map(Value::from),
             Just(Value::from("2026-02-29T25:61:00Z")),
@@ -131,94 +67,49 @@ fn task_body() -> BoxedStrategy<Value> {
         ])
     };
     let error = object(vec![
-        ("type", text()),
-        ("description", text()),
-        ("stacktrace", text()),
-        ("version", text()),
+        ("type", STREAM.text()),
+        ("description", STREAM.text()),
+        ("stacktrace", STREAM.text()),
+        ("version", STREAM.text()),
     ]);
     object(vec![
-        ("task_id", text()),
-        ("status", mostly(select(WORDS).prop_map(Value::from))),
+        ("task_id", STREAM.text()),
+        ("status", STREAM.mostly(select(WORDS).prop_map(Value::from))),
         ("created_at", time()),
         ("updated_at", time()),
-        ("result", json(TASK_KEYS)),
+        ("result", STREAM.json()),
         (
             "error",
-            mostly(prop_oneof![error, ".{0,20}".prop_map(Value::from)]),
+            STREAM.mostly(prop_oneof![error, ".{0,20}".prop_map(Value::from)]),
         ),
-        ("duration", text()),
+        ("duration", STREAM.text()),
     ])
 }
 
 /// Stream's `APIError`, its values usually of the right type.
 fn api_error_body() -> BoxedStrategy<Value> {
-    let int = || mostly(any::<i64>().prop_map(Value::from));
+    let int = || STREAM.int();
     object(vec![
         ("code", int()),
-        ("message", text()),
+        ("message", STREAM.text()),
         ("StatusCode", int()),
-        ("duration", text()),
-        ("more_info", text()),
+        ("duration", STREAM.text()),
+        ("more_info", STREAM.text()),
         (
             "details",
-            mostly(vec(any::<i64>(), 0..3).prop_map(Value::from)),
+            STREAM.mostly(vec(any::<i64>(), 0..3).prop_map(Value::from)),
         ),
         (
             "exception_fields",
-            mostly(btree_map(".{0,8}", ".{0,8}", 0..3).prop_map(|m| {
+            STREAM.mostly(btree_map(".{0,8}", ".{0,8}", 0..3).prop_map(|m| {
                 Value::Object(m.into_iter().map(|(k, v)| (k, Value::from(v))).collect())
             })),
         ),
-        ("unrecoverable", mostly(any::<bool>().prop_map(Value::from))),
+        (
+            "unrecoverable",
+            STREAM.mostly(any::<bool>().prop_map(Value::from)),
+        ),
     ])
-}
-
-/// The body as sent, mostly; sometimes cut at any point; sometimes arbitrary bytes.
-fn bytes_of(body: impl Strategy<Value = Value> + Clone) -> impl Strategy<Value = Vec<u8>> {
-    prop_oneof![
-        4 => body.clone().prop_map(|v| serde_json::to_vec(&v).unwrap()),
-        1 => (body, any::<Index>()).prop_map(|(v, cut)| {
-            let mut b = serde_json::to_vec(&v).unwrap();
-            b.truncate(cut.index(b.len() + 1));
-            b
-        }),
-        1 => vec(any::<u8>(), 0..256),
-    ]
-}
-
-fn status() -> impl Strategy<Value = u16> {
-    prop_oneof![
-        3 => select(&[200u16, 201, 204, 400, 401, 403, 404, 408, 413, 429, 500, 502, 503, 504][..]),
-        1 => any::<u16>(),
-    ]
-}
-
-/// Rate-limit and `Retry-After` headers with any (header-legal) values.
-fn headers() -> impl Strategy<Value = HeaderMap> {
-    let value = prop_oneof![
-        any::<u64>().prop_map(|n| n.to_string()),
-        any::<i64>().prop_map(|n| n.to_string()),
-        "[ -~]{0,24}",
-        Just("Thu, 01 Jan 2026 00:00:00 GMT".to_owned()),
-        Just(", , 7, 9".to_owned()),
-    ];
-    let name = select(
-        &[
-            "retry-after",
-            "x-ratelimit-limit",
-            "x-ratelimit-remaining",
-            "x-ratelimit-reset",
-        ][..],
-    );
-    vec((name, value), 0..5).prop_map(|pairs| {
-        let mut h = HeaderMap::new();
-        for (n, v) in pairs {
-            if let Ok(v) = HeaderValue::from_str(&v) {
-                h.append(HeaderName::from_static(n), v);
-            }
-        }
-        h
-    })
 }
 
 fn source() -> StreamSource {
@@ -315,12 +206,12 @@ proptest! {
     #![proptest_config(config())]
 
     #[test]
-    fn arbitrary_bytes_under_any_status(status in status(), headers in headers(), body in vec(any::<u8>(), 0..512)) {
+    fn arbitrary_bytes_under_any_status(status in status(), headers in headers(RATE_LIMIT_HEADERS), body in vec(any::<u8>(), 0..512)) {
         read(status, &headers, &body);
     }
 
     #[test]
-    fn arbitrary_json_under_any_status(status in status(), body in bytes_of(json(TASK_KEYS))) {
+    fn arbitrary_json_under_any_status(status in status(), body in bytes_of(STREAM.json())) {
         read(status, &HeaderMap::new(), &body);
     }
 
@@ -332,7 +223,7 @@ proptest! {
     #[test]
     fn api_error_shaped_json_under_error_statuses(
         status in status().prop_filter("an error status", |s| !(200..300).contains(s)),
-        headers in headers(),
+        headers in headers(RATE_LIMIT_HEADERS),
         body in bytes_of(api_error_body()),
     ) {
         read(status, &headers, &body);
@@ -345,7 +236,7 @@ proptest! {
             prop_oneof![".{0,12}", "[a-z]{1,8}:[a-z0-9-]{1,8}"],
             (
                 select(&["ok", "OK", "error", "failed", ""][..]),
-                prop_oneof![Just(Value::Null), ".{0,16}".prop_map(Value::from), scalar()],
+                prop_oneof![Just(Value::Null), ".{0,16}".prop_map(Value::from), STREAM.scalar()],
             ),
             1..6,
         ),
@@ -367,7 +258,7 @@ proptest! {
     }
 
     #[test]
-    fn well_typed_tasks_always_decode(word in select(WORDS), id in ".{0,40}", nanos in any::<i64>(), result in json(TASK_KEYS)) {
+    fn well_typed_tasks_always_decode(word in select(WORDS), id in ".{0,40}", nanos in any::<i64>(), result in STREAM.json()) {
         let body = serde_json::json!({
             "task_id": id, "status": word, "created_at": nanos, "updated_at": nanos,
             "result": result, "duration": "1ms",

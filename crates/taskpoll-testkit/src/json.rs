@@ -35,12 +35,23 @@ pub struct Vocabulary {
     pub keys: &'static [&'static str],
     /// Strings the vendor's values take.
     pub words: &'static [&'static str],
+    /// More such strings (ids, error codes), drawn as often as `words`.
+    pub more_words: &'static [&'static str],
 }
 
 impl Vocabulary {
     /// A vocabulary of these keys and words (neither may be empty).
     pub const fn new(keys: &'static [&'static str], words: &'static [&'static str]) -> Self {
-        Vocabulary { keys, words }
+        Vocabulary {
+            keys,
+            words,
+            more_words: words,
+        }
+    }
+
+    /// The same vocabulary with more strings its values take (ids, error codes).
+    pub const fn and(self, more_words: &'static [&'static str]) -> Self {
+        Vocabulary { more_words, ..self }
     }
 
     /// Any JSON scalar: null, booleans, integers (the edges of `i64` and `u64` among
@@ -56,6 +67,7 @@ impl Vocabulary {
                 .map(Value::Number)),
             ".{0,16}".prop_map(Value::String),
             select(self.words).prop_map(Value::from),
+            select(self.more_words).prop_map(Value::from),
             Just(Value::from(i64::MAX)),
             Just(Value::from(u64::MAX)),
             Just(Value::from("2026-01-01T00:00:00.123456789+01:00")),
@@ -148,9 +160,14 @@ pub fn bytes_of(body: impl Strategy<Value = Value> + Clone) -> impl Strategy<Val
 /// An HTTP status: mostly the ones vendors send, sometimes any `u16`.
 pub fn status() -> impl Strategy<Value = u16> {
     prop_oneof![
-        3 => select(&[200u16, 201, 202, 204, 400, 401, 403, 404, 408, 413, 429, 500, 502, 503, 504][..]),
+        3 => select(&[200u16, 201, 202, 204, 400, 401, 402, 403, 404, 408, 409, 413, 429, 500, 501, 502, 503, 504][..]),
         1 => any::<u16>(),
     ]
+}
+
+/// 200 three times in four (for bodies shaped to be read), any [`status`] otherwise.
+pub fn mostly_ok() -> impl Strategy<Value = u16> {
+    prop_oneof![3 => Just(200u16), 1 => status()]
 }
 
 /// Up to five of these headers (lower-case names), with any header-legal values:
