@@ -2,7 +2,7 @@
 //! lines, the help texts and the demo's summary.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -11,43 +11,11 @@ use taskpoll_sim::runware::{MediaKind, RunwareSim, RunwareSimConfig, RunwareTask
 use taskpoll_sim::script::{ScriptOutcome, ScriptStep, TaskScript};
 use taskpoll_sim::stream::{StreamSim, StreamSimConfig};
 
-const VENDOR_VARS: [&str; 5] = [
-    "STREAM_API_KEY",
-    "STREAM_API_SECRET",
-    "REDIS_CLOUD_API_KEY",
-    "REDIS_CLOUD_API_SECRET",
-    "RUNWARE_API_KEY",
-];
-
-/// Runs `taskpoll ARGS` with exactly `env` among the vendor variables.
-async fn taskpoll(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    let env: Vec<(String, String)> = env
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    tokio::task::spawn_blocking(move || {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_taskpoll"));
-        for var in VENDOR_VARS {
-            cmd.env_remove(var);
-        }
-        cmd.env("NO_COLOR", "1")
-            .args(&args)
-            .envs(env)
-            .output()
-            .expect("run taskpoll")
-    })
-    .await
-    .unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+mod common;
+use common::{
+    Running, fails, redis_cloud_env, runs_forever, stderr, stdout, stream_env, succeeds, taskpoll,
+    until,
+};
 
 /// Replaces every run of at least 8 lower-case hex digits and dashes that holds a digit
 /// (UUIDs, their clipped prefixes) with `[uuid]`.
@@ -102,19 +70,15 @@ fn redact_line(line: &str) -> Value {
     v
 }
 
-fn script(steps: Vec<ScriptStep>, outcome: ScriptOutcome) -> TaskScript {
-    TaskScript { steps, outcome }
-}
-
-fn stream_env(sim: &StreamSim) -> Vec<(&'static str, String)> {
-    vec![
-        ("STREAM_API_KEY", sim.api_key().to_owned()),
-        ("STREAM_API_SECRET", sim.api_secret().to_owned()),
-    ]
-}
-
-fn pairs<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
-    env.iter().map(|(k, v)| (*k, v.as_str())).collect()
+/// Runs `taskpoll wait stream IDS... --base-url SIM FLAGS...` with the simulator's
+/// credentials.
+async fn wait_stream(sim: &StreamSim, ids: &[&str], flags: &[&str]) -> Output {
+    let base = sim.base_url();
+    let mut args = vec!["wait", "stream"];
+    args.extend(ids);
+    args.extend(["--base-url", &base]);
+    args.extend(flags);
+    taskpoll(&args, &stream_env(sim)).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -134,27 +98,11 @@ async fn help_texts() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stream_completed_exits_0_with_a_json_line() {
     let sim = StreamSim::start(StreamSimConfig::default()).await.unwrap();
-    let id = sim.create_task(script(
-        vec![ScriptStep::for_polls("running", 1)],
-        ScriptOutcome::Success {
-            result: serde_json::json!({"url": "https://example.test/export.json"}),
-        },
+    let id = sim.create_task(succeeds(
+        1,
+        serde_json::json!({"url": "https://example.test/export.json"}),
     ));
-    let env = stream_env(&sim);
-    let out = taskpoll(
-        &[
-            "wait",
-            "stream",
-            &id,
-            "--base-url",
-            &sim.base_url(),
-            "--interval",
-            "50ms",
-            "--json",
-        ],
-        &pairs(&env),
-    )
-    .await;
+    let out = wait_stream(&sim, &[&id], &["--interval", "50ms", "--json"]).await;
     assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
     // Off a terminal, progress is a plain line per change, for logs.
     let progress = stderr(&out);
@@ -166,19 +114,7 @@ async fn stream_completed_exits_0_with_a_json_line() {
     let lines: Vec<Value> = stdout(&out).lines().map(redact_line).collect();
     insta::assert_json_snapshot!(lines);
     // -q: nothing on stderr at all.
-    let quiet = taskpoll(
-        &[
-            "wait",
-            "stream",
-            &id,
-            "--base-url",
-            &sim.base_url(),
-            "--json",
-            "-q",
-        ],
-        &pairs(&env),
-    )
-    .await;
+    let quiet = wait_stream(&sim, &[&id], &["--json", "-q"]).await;
     assert_eq!(quiet.status.code(), Some(0));
     assert_eq!(stderr(&quiet), "");
 }
@@ -186,25 +122,8 @@ async fn stream_completed_exits_0_with_a_json_line() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stream_failed_exits_1_with_the_vendor_fields() {
     let sim = StreamSim::start(StreamSimConfig::default()).await.unwrap();
-    let id = sim.create_task(script(
-        vec![],
-        ScriptOutcome::Failure {
-            error: serde_json::json!({"type": "export_failed", "description": "channel messaging:missing does not exist", "stacktrace": "goroutine 42", "version": "v6.112.0"}),
-        },
-    ));
-    let env = stream_env(&sim);
-    let out = taskpoll(
-        &[
-            "wait",
-            "stream",
-            &id,
-            "--base-url",
-            &sim.base_url(),
-            "--json",
-        ],
-        &pairs(&env),
-    )
-    .await;
+    let id = sim.create_task(fails(serde_json::json!({"type": "export_failed", "description": "channel messaging:missing does not exist", "stacktrace": "goroutine 42", "version": "v6.112.0"})));
+    let out = wait_stream(&sim, &[&id], &["--json"]).await;
     assert_eq!(out.status.code(), Some(1));
     let lines: Vec<Value> = stdout(&out).lines().map(redact_line).collect();
     insta::assert_json_snapshot!(lines);
@@ -214,33 +133,19 @@ async fn stream_failed_exits_1_with_the_vendor_fields() {
 async fn stream_a_delete_with_a_failed_item_exits_1_naming_it() {
     let sim = StreamSim::start(StreamSimConfig::default()).await.unwrap();
     // Stream reports the task completed; one channel of it was not deleted.
-    let id = sim.create_task(script(
-        vec![ScriptStep::for_polls("running", 1)],
-        ScriptOutcome::Success {
-            result: taskpoll_sim::stream::item_results([
-                ("messaging:general", None),
-                ("messaging:frozen", Some("channel is frozen")),
-            ]),
-        },
+    let id = sim.create_task(succeeds(
+        1,
+        taskpoll_sim::stream::item_results([
+            ("messaging:general", None),
+            ("messaging:frozen", Some("channel is frozen")),
+        ]),
     ));
-    let env = stream_env(&sim);
-    let args = [
-        "wait",
-        "stream",
-        &id,
-        "--base-url",
-        &sim.base_url(),
-        "--interval",
-        "50ms",
-    ];
-    let mut json_args = args.to_vec();
-    json_args.push("--json");
-    let out = taskpoll(&json_args, &pairs(&env)).await;
+    let out = wait_stream(&sim, &[&id], &["--interval", "50ms", "--json"]).await;
     assert_eq!(out.status.code(), Some(1), "stderr: {}", stderr(&out));
     let lines: Vec<Value> = stdout(&out).lines().map(redact_line).collect();
     insta::assert_json_snapshot!(lines);
     // The plain line names the item and why.
-    let out = taskpoll(&args, &pairs(&env)).await;
+    let out = wait_stream(&sim, &[&id], &["--interval", "50ms"]).await;
     assert_eq!(out.status.code(), Some(1));
     let text = stdout(&out);
     assert!(
@@ -306,27 +211,11 @@ async fn usage_errors_exit_2() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_timeout_exits_3() {
     let sim = StreamSim::start(StreamSimConfig::default()).await.unwrap();
-    let id = sim.create_task(script(
-        vec![ScriptStep::for_time("running", Duration::from_secs(3600))],
-        ScriptOutcome::Success {
-            result: serde_json::json!({}),
-        },
-    ));
-    let env = stream_env(&sim);
-    let out = taskpoll(
-        &[
-            "wait",
-            "stream",
-            &id,
-            "--base-url",
-            &sim.base_url(),
-            "--timeout",
-            "600ms",
-            "--interval",
-            "200ms",
-            "--json",
-        ],
-        &pairs(&env),
+    let id = sim.create_task(runs_forever());
+    let out = wait_stream(
+        &sim,
+        &[&id],
+        &["--timeout", "600ms", "--interval", "200ms", "--json"],
     )
     .await;
     assert_eq!(out.status.code(), Some(3));
@@ -339,19 +228,7 @@ async fn a_timeout_exits_3() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unfetchable_status_exits_4() {
     let sim = StreamSim::start(StreamSimConfig::default()).await.unwrap();
-    let env = stream_env(&sim);
-    let out = taskpoll(
-        &[
-            "wait",
-            "stream",
-            "no-such-task",
-            "--base-url",
-            &sim.base_url(),
-            "--json",
-        ],
-        &pairs(&env),
-    )
-    .await;
+    let out = wait_stream(&sim, &["no-such-task"], &["--json"]).await;
     assert_eq!(out.status.code(), Some(4));
     let line = redact_line(stdout(&out).trim());
     assert_eq!(line["outcome"], "error");
@@ -376,56 +253,15 @@ async fn an_unfetchable_status_exits_4() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_several_tasks_the_highest_status_wins() {
     let sim = StreamSim::start(StreamSimConfig::default()).await.unwrap();
-    let ok = sim.create_task(script(
-        vec![],
-        ScriptOutcome::Success {
-            result: serde_json::json!({}),
-        },
-    ));
-    let failed = sim.create_task(script(
-        vec![],
-        ScriptOutcome::Failure {
-            error: serde_json::json!({"type": "x", "description": "y"}),
-        },
-    ));
-    let forever = sim.create_task(script(
-        vec![ScriptStep::for_time("running", Duration::from_secs(3600))],
-        ScriptOutcome::Success {
-            result: serde_json::json!({}),
-        },
-    ));
-    let env = stream_env(&sim);
-    let base = sim.base_url();
-    let env = pairs(&env);
-    let run = |ids: &[&str]| {
-        let mut args: Vec<String> = vec!["wait".into(), "stream".into()];
-        args.extend(ids.iter().map(|s| s.to_string()));
-        for a in [
-            "--base-url",
-            base.as_str(),
-            "--timeout",
-            "500ms",
-            "--interval",
-            "100ms",
-            "--json",
-        ] {
-            args.push(a.to_owned());
-        }
-        args
-    };
-    let go = |args: Vec<String>| {
-        let env = env.clone();
-        async move {
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            taskpoll(&args, &env).await
-        }
-    };
-    assert_eq!(go(run(&[&ok, &failed])).await.status.code(), Some(1));
-    assert_eq!(
-        go(run(&[&ok, &failed, &forever])).await.status.code(),
-        Some(3)
-    );
-    let out = go(run(&[&forever, "missing", &failed, &ok])).await;
+    let ok = sim.create_task(succeeds(0, serde_json::json!({})));
+    let failed = sim.create_task(fails(serde_json::json!({"type": "x", "description": "y"})));
+    let forever = sim.create_task(runs_forever());
+    let flags = ["--timeout", "500ms", "--interval", "100ms", "--json"];
+    let out = wait_stream(&sim, &[&ok, &failed], &flags).await;
+    assert_eq!(out.status.code(), Some(1));
+    let out = wait_stream(&sim, &[&ok, &failed, &forever], &flags).await;
+    assert_eq!(out.status.code(), Some(3));
+    let out = wait_stream(&sim, &[&forever, "missing", &failed, &ok], &flags).await;
     assert_eq!(out.status.code(), Some(4));
     let outcomes: Vec<(String, String)> = stdout(&out)
         .lines()
@@ -456,12 +292,12 @@ async fn redis_cloud_and_runware_waits() {
     let redis = RedisCloudSim::start(RedisCloudSimConfig::default())
         .await
         .unwrap();
-    let id = redis.create_task(script(
-        vec![ScriptStep::for_polls("processing-in-progress", 1)],
-        ScriptOutcome::Success {
+    let id = redis.create_task(TaskScript {
+        steps: vec![ScriptStep::for_polls("processing-in-progress", 1)],
+        outcome: ScriptOutcome::Success {
             result: serde_json::json!({"resourceId": 77899}),
         },
-    ));
+    });
     let out = taskpoll(
         &[
             "wait",
@@ -473,10 +309,7 @@ async fn redis_cloud_and_runware_waits() {
             "50ms..200ms",
             "--json",
         ],
-        &[
-            ("REDIS_CLOUD_API_KEY", redis.api_key()),
-            ("REDIS_CLOUD_API_SECRET", redis.secret_key()),
-        ],
+        &redis_cloud_env(&redis),
     )
     .await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -548,51 +381,32 @@ async fn the_demo_summary() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_stops_the_wait_at_once() {
     let sim = StreamSim::start(StreamSimConfig::default()).await.unwrap();
-    let id = sim.create_task(script(
-        vec![ScriptStep::for_time("running", Duration::from_secs(3600))],
-        ScriptOutcome::Success {
-            result: serde_json::json!({}),
-        },
-    ));
-    let env = stream_env(&sim);
+    let id = sim.create_task(runs_forever());
     let base = sim.base_url();
-    let out = tokio::task::spawn_blocking(move || {
-        let child = Command::new(env!("CARGO_BIN_EXE_taskpoll"))
-            .args([
-                "wait",
-                "stream",
-                &id,
-                "--base-url",
-                &base,
-                "--interval",
-                "50ms",
-            ])
-            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("run taskpoll");
-        std::thread::sleep(Duration::from_millis(500));
-        let sent = Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status()
-            .expect("kill");
-        assert!(sent.success());
-        let started = std::time::Instant::now();
-        let out = child.wait_with_output().expect("wait for taskpoll");
-        (out, started.elapsed())
+    let wait = Running::start(
+        &[
+            "wait",
+            "stream",
+            &id,
+            "--base-url",
+            &base,
+            "--interval",
+            "50ms",
+        ],
+        &stream_env(&sim),
+    );
+    until("it polls", Duration::from_secs(10), || {
+        sim.counts().total >= 3
     })
-    .await
-    .unwrap();
-    let (out, took) = out;
-    assert_eq!(out.status.code(), Some(130), "stderr: {}", stderr(&out));
-    assert!(stderr(&out).contains("interrupted"));
+    .await;
+    wait.signal("INT");
+    let started = std::time::Instant::now();
+    let done = wait.finish(Duration::from_secs(10)).await;
+    let took = started.elapsed();
+    assert_eq!(done.code, Some(130), "stderr: {}", done.stderr);
+    assert!(done.stderr.contains("interrupted"));
     assert!(took < Duration::from_secs(2), "took {took:?} to stop");
     let polls = sim.counts().total;
-    assert!(
-        polls >= 3,
-        "it was polling before the interrupt ({polls} requests)"
-    );
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(sim.counts().total, polls, "no request after the interrupt");
 }

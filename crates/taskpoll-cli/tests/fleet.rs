@@ -4,9 +4,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -15,151 +12,46 @@ use taskpoll_sim::redis_cloud::{RedisCloudSim, RedisCloudSimConfig};
 use taskpoll_sim::runware::{MediaKind, RunwareSim, RunwareSimConfig, RunwareTaskSpec};
 use taskpoll_sim::script::{ScriptOutcome, ScriptStep, TaskScript};
 
-const VENDOR_VARS: [&str; 5] = [
-    "STREAM_API_KEY",
-    "STREAM_API_SECRET",
-    "REDIS_CLOUD_API_KEY",
-    "REDIS_CLOUD_API_SECRET",
-    "RUNWARE_API_KEY",
-];
+mod common;
+use common::{Running, command, redis_cloud_env, until};
 
 fn redis() -> RedisServer {
     RedisServer::start().unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn command(args: &[&str], env: &[(&str, &str)]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_taskpoll"));
-    for var in VENDOR_VARS {
-        cmd.env_remove(var);
-    }
-    cmd.env_remove("RUST_LOG");
-    cmd.args(args).envs(env.iter().copied());
-    cmd
+/// The Redis Cloud simulator with `config`, its tasks processed side by side.
+async fn redis_cloud_sim(config: RedisCloudSimConfig) -> RedisCloudSim {
+    RedisCloudSim::start(RedisCloudSimConfig {
+        serial_processing: false,
+        ..config
+    })
+    .await
+    .unwrap()
 }
 
-/// A `taskpoll worker` child process, killed when dropped.
-struct WorkerProcess {
-    child: Child,
-    log: mpsc::Receiver<String>,
+/// Starts `taskpoll worker VENDOR --redis URL --base-url BASE EXTRA...` with `env`.
+fn worker(vendor: &str, url: &str, base: &str, extra: &[&str], env: &[(&str, &str)]) -> Running {
+    let mut args = vec!["worker", vendor, "--redis", url, "--base-url", base];
+    args.extend(extra);
+    Running::start(&args, env)
 }
 
-impl WorkerProcess {
-    fn start(args: &[&str], env: &[(&str, &str)]) -> Self {
-        let mut child = command(args, env)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run taskpoll worker");
-        let stderr = child.stderr.take().unwrap();
-        let (tx, log) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        WorkerProcess { child, log }
-    }
-
-    fn signal(&self, signal: &str) {
-        let status = Command::new("kill")
-            .args([&format!("-{signal}"), &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-
-    /// Waits for the process to end; its exit code and everything it logged.
-    fn finish(mut self) -> (Option<i32>, String) {
-        let status = self.child.wait().unwrap();
-        std::thread::sleep(Duration::from_millis(50));
-        let log: Vec<String> = self.log.try_iter().collect();
-        (status.code(), log.join("\n"))
-    }
+/// Stops a worker with SIGTERM: it exits 0; what it logged.
+async fn stop(worker: Running) -> String {
+    worker.signal("TERM");
+    let done = worker.finish(Duration::from_secs(20)).await;
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    done.stderr
 }
 
-impl Drop for WorkerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A `taskpoll wait --redis` process; its stdout lines arrive on a channel.
-struct Waiter {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    stderr: Option<std::thread::JoinHandle<String>>,
-}
-
-impl Waiter {
-    fn start(args: &[&str]) -> Self {
-        let mut child = command(args, &[])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run taskpoll wait");
-        let stdout = child.stdout.take().unwrap();
-        let mut stderr = child.stderr.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let stderr = std::thread::spawn(move || {
-            let mut s = String::new();
-            let _ = stderr.read_to_string(&mut s);
-            s
-        });
-        Waiter {
-            child,
-            lines,
-            stderr: Some(stderr),
-        }
-    }
-
-    /// Waits up to `within` for the process to end: exit code, JSON lines, stderr.
-    fn finish(mut self, within: Duration) -> (Option<i32>, Vec<Value>, String) {
-        let started = Instant::now();
-        let code = loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                break status.code();
-            }
-            if started.elapsed() > within {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                let err = self
-                    .stderr
-                    .take()
-                    .map(|h| h.join().unwrap())
-                    .unwrap_or_default();
-                let got: Vec<String> = self.lines.try_iter().collect();
-                panic!("taskpoll wait did not end within {within:?}; lines {got:?}; stderr {err}");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        std::thread::sleep(Duration::from_millis(50));
-        let lines = self
-            .lines
-            .try_iter()
-            .map(|l| serde_json::from_str(&l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
-            .collect();
-        let err = self
-            .stderr
-            .take()
-            .map(|h| h.join().unwrap())
-            .unwrap_or_default();
-        (code, lines, err)
-    }
-}
-
-impl Drop for Waiter {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// Starts `taskpoll wait VENDOR IDS... --redis URL EXTRA... --json -q`, no credentials.
+fn waiter(vendor: &str, ids: &[&str], url: &str, extra: &[&str]) -> Running {
+    let mut args = vec!["wait", vendor];
+    args.extend(ids);
+    args.extend(["--redis", url]);
+    args.extend(extra);
+    args.extend(["--json", "-q"]);
+    Running::start(&args, &[])
 }
 
 fn by_id(lines: &[Value]) -> HashMap<String, Value> {
@@ -183,17 +75,6 @@ fn succeeds_after(d: Duration) -> TaskScript {
     }
 }
 
-fn redis_cloud_env(sim: &RedisCloudSim) -> [(&'static str, String); 2] {
-    [
-        ("REDIS_CLOUD_API_KEY", sim.api_key().to_owned()),
-        ("REDIS_CLOUD_API_SECRET", sim.secret_key().to_owned()),
-    ]
-}
-
-fn env_refs<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
-    env.iter().map(|(k, v)| (*k, v.as_str())).collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_polls_what_a_wait_without_credentials_enqueued() {
     let server = redis();
@@ -203,38 +84,17 @@ async fn a_worker_polls_what_a_wait_without_credentials_enqueued() {
         .unwrap();
     let two = sim.create_task(RunwareTaskSpec::new(MediaKind::Image, 2).finish_after_polls([2, 3]));
     let one = sim.create_task(RunwareTaskSpec::new(MediaKind::Image, 1).finish_after_polls([1]));
-    let base = sim.base_url();
-    let worker = WorkerProcess::start(
-        &[
-            "worker",
-            "runware",
-            "--redis",
-            &url,
-            "--base-url",
-            &base,
-            "--interval",
-            "100ms",
-            "-v",
-        ],
+    let worker = worker(
+        "runware",
+        &url,
+        &sim.base_url(),
+        &["--interval", "100ms", "-v"],
         &[("RUNWARE_API_KEY", sim.api_key())],
     );
     // The waiter has no vendor credentials: the worker has them.
-    let waiter = Waiter::start(&[
-        "wait",
-        "runware",
-        &two,
-        "--redis",
-        &url,
-        "--results",
-        "2",
-        "--json",
-        "-q",
-    ]);
-    let (code, lines, err) =
-        tokio::task::spawn_blocking(move || waiter.finish(Duration::from_secs(20)))
-            .await
-            .unwrap();
-    assert_eq!(code, Some(0), "{err}");
+    let lines = waiter("runware", &[&two], &url, &["--results", "2"])
+        .ends_with(0, Duration::from_secs(20))
+        .await;
     assert_eq!(lines.len(), 1);
     let line = &lines[0];
     assert_eq!(line["vendor"], "runware");
@@ -249,24 +109,15 @@ async fn a_worker_polls_what_a_wait_without_credentials_enqueued() {
     assert!(line["elapsed_ms"].as_u64().is_some());
 
     // A second waiter on both: the first is read from its stored outcome.
-    let waiter = Waiter::start(&[
-        "wait", "runware", &two, &one, "--redis", &url, "--json", "-q",
-    ]);
-    let (code, lines, err) =
-        tokio::task::spawn_blocking(move || waiter.finish(Duration::from_secs(20)))
-            .await
-            .unwrap();
-    assert_eq!(code, Some(0), "{err}");
+    let lines = waiter("runware", &[&two, &one], &url, &[])
+        .ends_with(0, Duration::from_secs(20))
+        .await;
     let lines = by_id(&lines);
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[&two]["outcome"], "completed");
     assert_eq!(lines[&one]["outcome"], "completed");
 
-    worker.signal("TERM");
-    let (code, log) = tokio::task::spawn_blocking(move || worker.finish())
-        .await
-        .unwrap();
-    assert_eq!(code, Some(0), "{log}");
+    let log = stop(worker).await;
     assert!(log.contains("claimed 1 waits"), "{log}");
     assert!(log.contains("completed after"), "{log}");
     assert!(!log.contains(sim.api_key()), "the key in the log: {log}");
@@ -276,12 +127,7 @@ async fn a_worker_polls_what_a_wait_without_credentials_enqueued() {
 async fn failures_and_timeouts_keep_their_exit_statuses() {
     let server = redis();
     let url = server.url();
-    let sim = RedisCloudSim::start(RedisCloudSimConfig {
-        serial_processing: false,
-        ..RedisCloudSimConfig::default()
-    })
-    .await
-    .unwrap();
+    let sim = redis_cloud_sim(RedisCloudSimConfig::default()).await;
     let failed = sim.create_task(TaskScript {
         steps: vec![ScriptStep::for_polls("processing-in-progress", 1)],
         outcome: ScriptOutcome::Failure {
@@ -289,35 +135,16 @@ async fn failures_and_timeouts_keep_their_exit_statuses() {
         },
     });
     let slow = sim.create_task(succeeds_after(Duration::from_secs(60)));
-    let env = redis_cloud_env(&sim);
-    let base = sim.base_url();
-    let _worker = WorkerProcess::start(
-        &[
-            "worker",
-            "redis-cloud",
-            "--redis",
-            &url,
-            "--base-url",
-            &base,
-            "--interval",
-            "100ms",
-        ],
-        &env_refs(&env),
-    );
-    let waiter = Waiter::start(&[
-        "wait",
+    let _worker = worker(
         "redis-cloud",
-        &failed,
-        "--redis",
         &url,
-        "--json",
-        "-q",
-    ]);
-    let (code, lines, err) =
-        tokio::task::spawn_blocking(move || waiter.finish(Duration::from_secs(20)))
-            .await
-            .unwrap();
-    assert_eq!(code, Some(1), "{err}");
+        &sim.base_url(),
+        &["--interval", "100ms"],
+        &redis_cloud_env(&sim),
+    );
+    let lines = waiter("redis-cloud", &[&failed], &url, &[])
+        .ends_with(1, Duration::from_secs(20))
+        .await;
     assert_eq!(lines[0]["outcome"], "failed");
     assert_eq!(
         lines[0]["error"]["type"], "SUBSCRIPTION_NOT_ACTIVE",
@@ -326,23 +153,9 @@ async fn failures_and_timeouts_keep_their_exit_statuses() {
     );
 
     // The enqueuer's --timeout is the wait's deadline, whichever worker polls it.
-    let waiter = Waiter::start(&[
-        "wait",
-        "redis-cloud",
-        &slow,
-        &failed,
-        "--redis",
-        &url,
-        "--timeout",
-        "1s",
-        "--json",
-        "-q",
-    ]);
-    let (code, lines, err) =
-        tokio::task::spawn_blocking(move || waiter.finish(Duration::from_secs(20)))
-            .await
-            .unwrap();
-    assert_eq!(code, Some(3), "{err}");
+    let lines = waiter("redis-cloud", &[&slow, &failed], &url, &["--timeout", "1s"])
+        .ends_with(3, Duration::from_secs(20))
+        .await;
     let lines = by_id(&lines);
     assert_eq!(lines[&slow]["outcome"], "timed_out");
     assert_eq!(
@@ -358,74 +171,42 @@ async fn failures_and_timeouts_keep_their_exit_statuses() {
 async fn a_killed_worker_waits_are_resumed_by_another_and_each_ends_once() {
     let server = redis();
     let url = server.url();
-    let sim = RedisCloudSim::start(RedisCloudSimConfig {
-        serial_processing: false,
-        ..RedisCloudSimConfig::default()
-    })
-    .await
-    .unwrap();
+    let sim = redis_cloud_sim(RedisCloudSimConfig::default()).await;
     let ids: Vec<String> = (0..20)
         .map(|_| sim.create_task(succeeds_after(Duration::from_millis(3500))))
         .collect();
-    let env = redis_cloud_env(&sim);
-    let base = sim.base_url();
-    let worker_args = [
-        "worker",
-        "redis-cloud",
-        "--redis",
-        &url,
-        "--base-url",
-        &base,
-        "--interval",
-        "200ms",
-        "--lease",
-        "1s",
-    ];
-    let first = WorkerProcess::start(&worker_args, &env_refs(&env));
-    let mut args = vec!["wait", "redis-cloud"];
-    args.extend(ids.iter().map(String::as_str));
-    args.extend(["--redis", &url, "--json", "-q"]);
-    let waiter = Waiter::start(&args);
+    let (base, env) = (sim.base_url(), redis_cloud_env(&sim));
+    let extra = ["--interval", "200ms", "--lease", "1s"];
+    let first = worker("redis-cloud", &url, &base, &extra, &env);
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let waiter = waiter("redis-cloud", &ids, &url, &[]);
     // Let the first worker poll for a while, then kill it mid-poll.
-    let started = Instant::now();
-    while sim.counts().total < 3 {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "the worker never polled"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    until("the worker polls", Duration::from_secs(10), || {
+        sim.counts().total >= 3
+    })
+    .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     first.signal("KILL");
     let killed = Instant::now();
     let requests_at_kill = sim.counts().total;
-    let second = WorkerProcess::start(&worker_args, &env_refs(&env));
+    let second = worker("redis-cloud", &url, &base, &extra, &env);
     // The second worker polls again within the lease and a poll interval or so.
-    while sim.counts().total == requests_at_kill {
-        assert!(
-            killed.elapsed() < Duration::from_secs(5),
-            "nobody took the waits over"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    until(
+        "another worker takes the waits over",
+        Duration::from_secs(5),
+        || sim.counts().total > requests_at_kill,
+    )
+    .await;
     let takeover = killed.elapsed();
     assert!(
         takeover < Duration::from_millis(1000 + 200 + 2500),
         "{takeover:?}"
     );
-    let (code, lines, err) =
-        tokio::task::spawn_blocking(move || waiter.finish(Duration::from_secs(30)))
-            .await
-            .unwrap();
-    assert_eq!(code, Some(0), "{err}");
+    let lines = waiter.ends_with(0, Duration::from_secs(30)).await;
     let lines = by_id(&lines);
     assert_eq!(lines.len(), 20);
     assert!(lines.values().all(|l| l["outcome"] == "completed"));
-    second.signal("TERM");
-    let (code, log) = tokio::task::spawn_blocking(move || second.finish())
-        .await
-        .unwrap();
-    assert_eq!(code, Some(0), "{log}");
+    stop(second).await;
     drop(first);
 }
 
@@ -433,51 +214,22 @@ async fn a_killed_worker_waits_are_resumed_by_another_and_each_ends_once() {
 async fn sigterm_hands_the_waits_back_at_once() {
     let server = redis();
     let url = server.url();
-    let sim = RedisCloudSim::start(RedisCloudSimConfig {
-        serial_processing: false,
-        ..RedisCloudSimConfig::default()
-    })
-    .await
-    .unwrap();
+    let sim = redis_cloud_sim(RedisCloudSimConfig::default()).await;
     let id = sim.create_task(succeeds_after(Duration::from_millis(2500)));
-    let env = redis_cloud_env(&sim);
-    let base = sim.base_url();
-    let worker_args = [
-        "worker",
-        "redis-cloud",
-        "--redis",
-        &url,
-        "--base-url",
-        &base,
-        "--interval",
-        "200ms",
-        "--lease",
-        "60s",
-        "-v",
-    ];
-    let first = WorkerProcess::start(&worker_args, &env_refs(&env));
-    let waiter = Waiter::start(&["wait", "redis-cloud", &id, "--redis", &url, "--json", "-q"]);
+    let (base, env) = (sim.base_url(), redis_cloud_env(&sim));
+    let extra = ["--interval", "200ms", "--lease", "60s", "-v"];
+    let first = worker("redis-cloud", &url, &base, &extra, &env);
+    let waiter = waiter("redis-cloud", &[&id], &url, &[]);
     let started = Instant::now();
-    while sim.counts().total < 2 {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "the worker never polled"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    first.signal("TERM");
-    let (code, log) = tokio::task::spawn_blocking(move || first.finish())
-        .await
-        .unwrap();
-    assert_eq!(code, Some(0), "{log}");
+    until("the worker polls", Duration::from_secs(10), || {
+        sim.counts().total >= 2
+    })
+    .await;
+    let log = stop(first).await;
     assert!(log.contains("handed 1 waits back"), "{log}");
-    let _second = WorkerProcess::start(&worker_args, &env_refs(&env));
+    let _second = worker("redis-cloud", &url, &base, &extra, &env);
     // Done within the task's 2.5 s and a poll, not after the first worker's 60 s lease.
-    let (code, lines, err) =
-        tokio::task::spawn_blocking(move || waiter.finish(Duration::from_secs(10)))
-            .await
-            .unwrap();
-    assert_eq!(code, Some(0), "{err}");
+    let lines = waiter.ends_with(0, Duration::from_secs(10)).await;
     assert_eq!(lines[0]["outcome"], "completed");
     assert!(
         started.elapsed() < Duration::from_secs(8),
@@ -493,28 +245,19 @@ async fn worker_processes_share_one_budget_per_credential() {
     // The vendor allows 30 requests per 2 s window (compressed from a minute); the
     // fleet's budget is 20 in any 2 s, below it as the default budget is below Redis
     // Cloud's 400 a minute (at 0 remaining the client pauses for a whole minute).
-    let sim = RedisCloudSim::start(RedisCloudSimConfig {
-        serial_processing: false,
+    let sim = redis_cloud_sim(RedisCloudSimConfig {
         rate_limit_per_minute: 30,
         rate_window: Duration::from_secs(2),
         ..RedisCloudSimConfig::default()
     })
-    .await
-    .unwrap();
+    .await;
     let ids: Vec<String> = (0..30)
         .map(|i| sim.create_task(succeeds_after(Duration::from_millis(1500 + 100 * i))))
         .collect();
-    let env = redis_cloud_env(&sim);
-    let base = sim.base_url();
+    let (base, env) = (sim.base_url(), redis_cloud_env(&sim));
     // Each worker alone would send 10 requests a second; three of them, 60 per 2 s,
     // would pass the vendor's 30 per 2 s without the shared budget.
-    let worker_args = [
-        "worker",
-        "redis-cloud",
-        "--redis",
-        &url,
-        "--base-url",
-        &base,
+    let extra = [
         "--interval",
         "100ms",
         "--rate",
@@ -522,18 +265,13 @@ async fn worker_processes_share_one_budget_per_credential() {
         "--max-waits",
         "10",
     ];
-    let _workers: Vec<WorkerProcess> = (0..3)
-        .map(|_| WorkerProcess::start(&worker_args, &env_refs(&env)))
+    let _workers: Vec<Running> = (0..3)
+        .map(|_| worker("redis-cloud", &url, &base, &extra, &env))
         .collect();
-    let mut args = vec!["wait", "redis-cloud"];
-    args.extend(ids.iter().map(String::as_str));
-    args.extend(["--redis", &url, "--json", "-q"]);
-    let waiter = Waiter::start(&args);
-    let (code, lines, err) =
-        tokio::task::spawn_blocking(move || waiter.finish(Duration::from_secs(40)))
-            .await
-            .unwrap();
-    assert_eq!(code, Some(0), "{err}");
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let lines = waiter("redis-cloud", &ids, &url, &[])
+        .ends_with(0, Duration::from_secs(40))
+        .await;
     assert_eq!(by_id(&lines).len(), 30);
     let counts = sim.counts();
     assert_eq!(
@@ -555,29 +293,18 @@ async fn worker_processes_share_one_budget_per_credential() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wait_with_redis_refuses_worker_flags_and_bad_urls() {
+    let with_redis = |flags: &[&'static str]| {
+        let mut args = vec!["wait", "runware", "x", "--redis", "redis://127.0.0.1:1"];
+        args.extend(flags);
+        args
+    };
     for (args, needle) in [
         (
-            vec![
-                "wait",
-                "runware",
-                "x",
-                "--redis",
-                "redis://127.0.0.1:1",
-                "--rate",
-                "10/1s",
-            ],
+            with_redis(&["--rate", "10/1s"]),
             "--rate is set on the workers",
         ),
         (
-            vec![
-                "wait",
-                "runware",
-                "x",
-                "--redis",
-                "redis://127.0.0.1:1",
-                "--interval",
-                "1s",
-            ],
+            with_redis(&["--interval", "1s"]),
             "--interval is set on the workers",
         ),
         (
@@ -612,22 +339,14 @@ async fn a_waiter_reports_redis_down_and_sigint_prints_interrupted_lines() {
     let mut server = redis();
     let url = server.url();
     server.kill();
-    let waiter = Waiter::start(&[
-        "wait", "runware", "t-1", "t-2", "--redis", &url, "--json", "-q",
-    ]);
+    let waiter = waiter("runware", &["t-1", "t-2"], &url, &[]);
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let status = Command::new("kill")
-        .args(["-INT", &waiter.child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let (code, lines, err) =
-        tokio::task::spawn_blocking(move || waiter.finish(Duration::from_secs(10)))
-            .await
-            .unwrap();
-    assert_eq!(code, Some(130), "{err}");
+    waiter.signal("INT");
+    let done = waiter.finish(Duration::from_secs(10)).await;
+    let err = done.stderr.as_str();
+    assert_eq!(done.code, Some(130), "{err}");
     assert!(err.contains(&format!("Redis at {url} failed")), "{err}");
-    let lines = by_id(&lines);
+    let lines = by_id(&done.json());
     assert_eq!(lines.len(), 2);
     assert!(lines.values().all(|l| l["outcome"] == "interrupted"));
 }
