@@ -2,76 +2,19 @@
 //! client's scheduler, the request rate, lines as tasks end, and SIGINT/SIGTERM.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use taskpoll_sim::redis_cloud::{RedisCloudSim, RedisCloudSimConfig};
 use taskpoll_sim::runware::{MediaKind, RunwareSim, RunwareSimConfig, RunwareTaskSpec};
 use taskpoll_sim::script::{ScriptOutcome, ScriptStep, TaskScript};
 use taskpoll_sim::stream::{StreamSim, StreamSimConfig};
 
-const VENDOR_VARS: [&str; 5] = [
-    "STREAM_API_KEY",
-    "STREAM_API_SECRET",
-    "REDIS_CLOUD_API_KEY",
-    "REDIS_CLOUD_API_SECRET",
-    "RUNWARE_API_KEY",
-];
-
-fn command(args: &[&str], env: &[(&str, &str)]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_taskpoll"));
-    for var in VENDOR_VARS {
-        cmd.env_remove(var);
-    }
-    cmd.args(args).envs(env.iter().copied());
-    cmd
-}
-
-/// Runs `taskpoll ARGS` with `input` on stdin; returns status, stdout, stderr.
-async fn run_with_stdin(
-    args: &[&str],
-    env: &[(&str, &str)],
-    input: String,
-) -> (Option<i32>, String, String) {
-    let mut cmd = command(args, env);
-    tokio::task::spawn_blocking(move || {
-        let mut child = cmd
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run taskpoll");
-        let mut stdin = child.stdin.take().unwrap();
-        let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-        let out = child.wait_with_output().expect("wait for taskpoll");
-        writer.join().unwrap().unwrap();
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    })
-    .await
-    .unwrap()
-}
-
-fn json_lines(stdout: &str) -> Vec<Value> {
-    stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
-        .collect()
-}
-
-fn succeeds_after(polls: u32) -> TaskScript {
-    TaskScript {
-        steps: vec![ScriptStep::for_polls("running", polls)],
-        outcome: ScriptOutcome::Success {
-            result: serde_json::json!({"url": "https://example.test/x.json"}),
-        },
-    }
-}
+mod common;
+use common::{
+    Running, busiest_window, json_lines, parts, redis_cloud_env, run, runs_forever, stream_env,
+    succeeds, taskpoll_with_stdin, temp_dir, until,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ids_from_stdin_are_batched_per_post() {
@@ -87,22 +30,24 @@ async fn ids_from_stdin_are_batched_per_post() {
     input.push_str(&ids[0]);
     input.push('\n');
     let base = sim.base_url();
-    let (code, out, err) = run_with_stdin(
-        &[
-            "wait",
-            "runware",
-            "-",
-            "--base-url",
-            &base,
-            "--interval",
-            "100ms",
-            "--json",
-            "-q",
-        ],
-        &[("RUNWARE_API_KEY", sim.api_key())],
-        input,
-    )
-    .await;
+    let (code, out, err) = parts(
+        &taskpoll_with_stdin(
+            &[
+                "wait",
+                "runware",
+                "-",
+                "--base-url",
+                &base,
+                "--interval",
+                "100ms",
+                "--json",
+                "-q",
+            ],
+            &[("RUNWARE_API_KEY", sim.api_key())],
+            Some(&input),
+        )
+        .await,
+    );
     assert_eq!(code, Some(0), "{err}");
     let lines = json_lines(&out);
     assert_eq!(lines.len(), 400, "one line per distinct id");
@@ -129,7 +74,7 @@ async fn redis_cloud_waits_poll_the_task_list() {
             sim.create_task(TaskScript {
                 steps: vec![ScriptStep::for_polls("processing-in-progress", 2)],
                 outcome: ScriptOutcome::Success {
-                    result: serde_json::json!({"resourceId": 1}),
+                    result: json!({"resourceId": 1}),
                 },
             })
         })
@@ -138,15 +83,7 @@ async fn redis_cloud_waits_poll_the_task_list() {
     let mut args = vec!["wait", "redis-cloud"];
     args.extend(ids.iter().map(String::as_str));
     args.extend(["--base-url", &base, "--interval", "100ms", "--json", "-q"]);
-    let (code, out, err) = run_with_stdin(
-        &args,
-        &[
-            ("REDIS_CLOUD_API_KEY", sim.api_key()),
-            ("REDIS_CLOUD_API_SECRET", sim.secret_key()),
-        ],
-        String::new(),
-    )
-    .await;
+    let (code, out, err) = run(&args, &redis_cloud_env(&sim)).await;
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(json_lines(&out).len(), 100);
     let counts = sim.counts();
@@ -162,7 +99,7 @@ async fn redis_cloud_waits_poll_the_task_list() {
 async fn the_rate_holds_for_every_wait_together() {
     let sim = StreamSim::start(StreamSimConfig::default()).await.unwrap();
     let ids: Vec<String> = (0..10)
-        .map(|_| sim.create_task(succeeds_after(3)))
+        .map(|_| sim.create_task(succeeds(3, json!({}))))
         .collect();
     let base = sim.base_url();
     let mut args = vec!["wait", "stream"];
@@ -178,91 +115,50 @@ async fn the_rate_holds_for_every_wait_together() {
         "-q",
     ]);
     let started = Instant::now();
-    let (code, out, err) = run_with_stdin(
-        &args,
-        &[
-            ("STREAM_API_KEY", sim.api_key()),
-            ("STREAM_API_SECRET", sim.api_secret()),
-        ],
-        String::new(),
-    )
-    .await;
+    let (code, out, err) = run(&args, &stream_env(&sim)).await;
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(json_lines(&out).len(), 10);
     // 40 polls at 10 a second: about 3 seconds where 50 ms intervals alone take 0.15 s.
     assert!(started.elapsed() >= Duration::from_millis(2900));
-    let mut times: Vec<u64> = sim
+    let times: Vec<u64> = sim
         .requests()
         .iter()
         .filter(|r| r.endpoint == "GET /api/v2/tasks/{id}")
         .map(|r| r.at_ms)
         .collect();
-    times.sort();
     assert_eq!(times.len(), 40);
-    for (i, t) in times.iter().enumerate() {
-        let within = times[i..].iter().take_while(|u| **u < t + 1000).count();
-        // As the server saw them, not only as the client sent them.
-        assert!(within <= 10, "{within} requests within a second: {times:?}");
-    }
+    // As the server saw them, not only as the client sent them.
+    let most = busiest_window(&times, 1000);
+    assert!(most <= 10, "{most} requests within a second: {times:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_prints_every_unfinished_task_and_exits_130() {
     let sim = StreamSim::start(StreamSimConfig::default()).await.unwrap();
-    let fast = sim.create_task(succeeds_after(1));
-    let slow: Vec<String> = (0..3)
-        .map(|_| {
-            sim.create_task(TaskScript {
-                steps: vec![ScriptStep::for_time("running", Duration::from_secs(3600))],
-                outcome: ScriptOutcome::Success {
-                    result: serde_json::json!({}),
-                },
-            })
-        })
-        .collect();
+    let fast = sim.create_task(succeeds(1, json!({})));
+    let slow: Vec<String> = (0..3).map(|_| sim.create_task(runs_forever())).collect();
     let base = sim.base_url();
     let mut args = vec!["wait", "stream", fast.as_str()];
     args.extend(slow.iter().map(String::as_str));
     args.extend(["--base-url", &base, "--interval", "50ms", "--json", "-q"]);
-    let mut cmd = command(
-        &args,
-        &[
-            ("STREAM_API_KEY", sim.api_key()),
-            ("STREAM_API_SECRET", sim.api_secret()),
-        ],
-    );
-    let (first, rest, code, took) = tokio::task::spawn_blocking(move || {
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run taskpoll");
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        // The fast task's line arrives while the others still run.
-        let mut first = String::new();
-        stdout.read_line(&mut first).unwrap();
-        std::thread::sleep(Duration::from_millis(200));
-        let sent = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .expect("kill");
-        assert!(sent.success());
-        let started = Instant::now();
-        let rest: Vec<String> = stdout.lines().map(Result::unwrap).collect();
-        let status = child.wait().unwrap();
-        (first, rest, status.code(), started.elapsed())
+    let wait = Running::start(&args, &stream_env(&sim));
+    // The fast task's line arrives while the others still run.
+    let first = wait.next_line(Duration::from_secs(10));
+    // Each slow task polled at least twice (and perhaps once more, in flight).
+    until("the slow tasks are polled", Duration::from_secs(10), || {
+        slow.iter().all(|id| sim.counts().task(id) >= 3)
     })
-    .await
-    .unwrap();
-    assert_eq!(code, Some(130));
+    .await;
+    wait.signal("TERM");
+    let started = Instant::now();
+    let done = wait.finish(Duration::from_secs(10)).await;
+    let took = started.elapsed();
+    assert_eq!(done.code, Some(130), "{}", done.stderr);
     assert!(took < Duration::from_secs(2), "took {took:?} to stop");
     let first: Value = serde_json::from_str(&first).unwrap();
     assert_eq!(first["task_id"], fast.as_str());
     assert_eq!(first["outcome"], "completed");
-    let rest: Vec<Value> = rest
-        .iter()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let rest = done.json();
     let mut interrupted: Vec<&str> = rest
         .iter()
         .map(|l| {
@@ -292,49 +188,27 @@ async fn a_wait_that_never_fetched_a_status_says_why() {
     let base = format!("http://127.0.0.1:{port}");
     let id = "6a1c0f7e-3b52-4c8e-9a61-2f0d8d1b7c44";
     let env = [("STREAM_API_KEY", "key"), ("STREAM_API_SECRET", "secret")];
-    let human = run_with_stdin(
-        &[
-            "wait",
-            "stream",
-            id,
-            "--base-url",
-            &base,
-            "--timeout",
-            "600ms",
-            "--interval",
-            "100ms",
-            "-q",
-        ],
-        &env,
-        String::new(),
-    )
-    .await;
-    assert_eq!(human.0, Some(3), "{}", human.2);
+    let args = [
+        "wait",
+        "stream",
+        id,
+        "--base-url",
+        &base,
+        "--timeout",
+        "600ms",
+        "--interval",
+        "100ms",
+        "-q",
+    ];
+    let (code, out, err) = run(&args, &env).await;
+    assert_eq!(code, Some(3), "{err}");
     assert!(
-        human.1.contains("no status was ever fetched") && human.1.contains("the last error was"),
-        "{}",
-        human.1
+        out.contains("no status was ever fetched") && out.contains("the last error was"),
+        "{out}"
     );
-    assert!(!human.1.contains("polls,") && !human.1.contains("1 polls"));
-    let json = run_with_stdin(
-        &[
-            "wait",
-            "stream",
-            id,
-            "--base-url",
-            &base,
-            "--timeout",
-            "600ms",
-            "--interval",
-            "100ms",
-            "--json",
-            "-q",
-        ],
-        &env,
-        String::new(),
-    )
-    .await;
-    let line = &json_lines(&json.1)[0];
+    assert!(!out.contains("polls,") && !out.contains("1 polls"));
+    let (_, out, _) = run(&[&args[..], &["--json"]].concat(), &env).await;
+    let line = &json_lines(&out)[0];
     assert_eq!(line["outcome"], "timed_out");
     assert!(line["error"]["last_error"].as_str().is_some(), "{line}");
     assert!(line["error"]["last_status"].is_null(), "{line}");
@@ -343,15 +217,14 @@ async fn a_wait_that_never_fetched_a_status_says_why() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn credentials_come_from_files() {
     let sim = StreamSim::start(StreamSimConfig::default()).await.unwrap();
-    let id = sim.create_task(succeeds_after(0));
-    let dir = std::env::temp_dir().join(format!("taskpoll-keys-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let id = sim.create_task(succeeds(0, json!({})));
+    let dir = temp_dir("keys");
     let key = dir.join("key");
     let secret = dir.join("secret");
     std::fs::write(&key, format!("{}\n", sim.api_key())).unwrap();
     std::fs::write(&secret, format!("{}\r\n", sim.api_secret())).unwrap();
     let base = sim.base_url();
-    let (code, out, err) = run_with_stdin(
+    let (code, out, err) = run(
         &[
             "wait",
             "stream",
@@ -365,14 +238,13 @@ async fn credentials_come_from_files() {
             "-q",
         ],
         &[],
-        String::new(),
     )
     .await;
     assert_eq!(code, Some(0), "{err}");
     assert!(out.starts_with("completed"), "{out}");
     assert!(!out.contains(sim.api_secret()) && !err.contains(sim.api_secret()));
     let missing = dir.join("missing");
-    let (code, _, err) = run_with_stdin(
+    let (code, _, err) = run(
         &[
             "wait",
             "stream",
@@ -383,7 +255,6 @@ async fn credentials_come_from_files() {
             "x",
         ],
         &[],
-        String::new(),
     )
     .await;
     assert_eq!(code, Some(2));
@@ -394,14 +265,14 @@ async fn credentials_come_from_files() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn completions_and_runtime_failures() {
     for shell in ["bash", "zsh", "fish", "powershell"] {
-        let (code, out, _) = run_with_stdin(&["completions", shell], &[], String::new()).await;
+        let (code, out, _) = run(&["completions", shell], &[]).await;
         assert_eq!(code, Some(0));
         assert!(out.contains("taskpoll"), "{shell}");
     }
     // A port in use is a runtime failure (1), not a usage error (2).
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
-    let (code, _, err) = run_with_stdin(&["sim", "--stream", &addr], &[], String::new()).await;
+    let (code, _, err) = run(&["sim", "--stream", &addr], &[]).await;
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains("sim:"), "{err}");
 }

@@ -46,6 +46,12 @@ pub async fn taskpoll(args: &[&str], env: &[(&str, &str)]) -> Output {
     taskpoll_with_stdin(args, env, None).await
 }
 
+/// Runs `taskpoll ARGS` with `env` (see [`command`]) to its end, stdin empty: its exit
+/// code, stdout and stderr.
+pub async fn run(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String, String) {
+    parts(&taskpoll(args, env).await)
+}
+
 /// Runs `taskpoll ARGS` with `env` (see [`command`]) to its end, with `stdin` on its
 /// standard input (empty when `None`).
 pub async fn taskpoll_with_stdin(
@@ -121,6 +127,20 @@ pub fn redis_cloud_env(sim: &RedisCloudSim) -> [(&'static str, &str); 2] {
         ("REDIS_CLOUD_API_KEY", sim.api_key()),
         ("REDIS_CLOUD_API_SECRET", sim.secret_key()),
     ]
+}
+
+/// The most of `times` (in milliseconds, in any order) that fall in one window of
+/// `window_ms`.
+pub fn busiest_window(times: &[u64], window_ms: u64) -> usize {
+    let mut times = times.to_vec();
+    times.sort_unstable();
+    (0..times.len())
+        .map(|i| {
+            let end = times[i] + window_ms;
+            times[i..].iter().take_while(|t| **t < end).count()
+        })
+        .max()
+        .unwrap_or(0)
 }
 
 /// A task `running` for `polls` polls (none for 0), then completed with `result`.
