@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
-use taskpoll::{PollPolicy, Poller};
+
 use taskpoll_redis_cloud::{RedisCloudClient, RedisCloudSource, TaskCompleted, TaskFailed};
 use taskpoll_sim::faults::FaultPlan;
 use taskpoll_sim::redis_cloud::{RedisCloudSim, RedisCloudSimConfig};
@@ -84,6 +84,12 @@ impl RedisCloudHarness {
 impl Harness for RedisCloudHarness {
     type Source = RedisCloudSource;
 
+    crate::sims::sim_harness_methods!(
+        RedisCloudSource,
+        RedisCloudClient::builder("size-cap-key", "size-cap-secret"),
+        "/v1"
+    );
+
     fn capabilities(&self) -> Capabilities {
         // One status word per task (no partial results); script steps show any word;
         // injected 429s carry Retry-After; `GET /v1/tasks` answers many tasks at once.
@@ -91,37 +97,6 @@ impl Harness for RedisCloudHarness {
             .retry_after(true)
             .unknown_status(true)
             .batch(true)
-    }
-
-    fn source(&self) -> RedisCloudSource {
-        self.client.source()
-    }
-
-    fn source_with_bad_credentials(&self) -> RedisCloudSource {
-        self.refused.source()
-    }
-
-    fn poller(&self) -> Poller<RedisCloudSource> {
-        self.client.poller()
-    }
-
-    fn poller_with_bad_credentials(&self) -> Poller<RedisCloudSource> {
-        self.refused.poller()
-    }
-
-    fn source_at(
-        &self,
-        base_url: &str,
-        max_response_bytes: Option<usize>,
-    ) -> Option<RedisCloudSource> {
-        let b = RedisCloudClient::builder("size-cap-key", "size-cap-secret")
-            .base_url(&format!("{base_url}/v1"))
-            .request_timeout(Duration::from_secs(5));
-        let b = match max_response_bytes {
-            Some(cap) => b.max_response_bytes(cap),
-            None => b,
-        };
-        Some(b.build().unwrap().source())
     }
 
     fn secrets(&self) -> Vec<String> {
@@ -133,10 +108,6 @@ impl Harness for RedisCloudHarness {
 
     async fn server_check(&self) -> Result<(), String> {
         crate::sims::no_early_retry(self.sim.counts().retry_after_violations)
-    }
-
-    fn fast_policy(&self) -> PollPolicy {
-        common::fast_policy()
     }
 
     async fn create(&self, scenario: Scenario) -> String {

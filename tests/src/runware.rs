@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use taskpoll::{PollPolicy, Poller};
+
 use taskpoll_runware::{
     RunwareClient, RunwareFailure, RunwareOutput, RunwareResult, RunwareSource, RunwareTaskId,
 };
@@ -114,6 +114,8 @@ fn check_results(
 impl Harness for RunwareHarness {
     type Source = RunwareSource;
 
+    crate::sims::sim_harness_methods!(RunwareSource, RunwareClient::builder("size-cap-key"), "/v1");
+
     fn capabilities(&self) -> Capabilities {
         // Tasks produce several results; getResponse answers many tasks in one POST
         // (unless the client sends one per POST); injected 429s carry Retry-After. The simulator's items are only
@@ -122,37 +124,6 @@ impl Harness for RunwareHarness {
             .partial_results(true)
             .batch(self.client.batches_polls())
             .retry_after(true)
-    }
-
-    fn source(&self) -> RunwareSource {
-        self.client.source()
-    }
-
-    fn source_with_bad_credentials(&self) -> RunwareSource {
-        self.refused.source()
-    }
-
-    fn poller(&self) -> Poller<RunwareSource> {
-        self.client.poller()
-    }
-
-    fn poller_with_bad_credentials(&self) -> Poller<RunwareSource> {
-        self.refused.poller()
-    }
-
-    fn source_at(
-        &self,
-        base_url: &str,
-        max_response_bytes: Option<usize>,
-    ) -> Option<RunwareSource> {
-        let b = RunwareClient::builder("size-cap-key")
-            .base_url(&format!("{base_url}/v1"))
-            .request_timeout(Duration::from_secs(5));
-        let b = match max_response_bytes {
-            Some(cap) => b.max_response_bytes(cap),
-            None => b,
-        };
-        Some(b.build().unwrap().source())
     }
 
     fn secrets(&self) -> Vec<String> {
@@ -168,10 +139,6 @@ impl Harness for RunwareHarness {
             )),
             _ => Ok(()),
         }
-    }
-
-    fn fast_policy(&self) -> PollPolicy {
-        common::fast_policy()
     }
 
     async fn create(&self, scenario: Scenario) -> RunwareTaskId {

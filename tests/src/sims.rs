@@ -78,3 +78,43 @@ pub fn no_early_retry(violations: u64) -> Result<(), String> {
         ))
     }
 }
+
+/// The harness methods each simulator harness here writes the same way: the sources
+/// and pollers of its two clients (fields `client`, accepted by the simulator, and
+/// `refused`), the suite's fast policy, and a source of `$builder` pointed at the
+/// suite's raw server (under `$prefix`) for the size-cap cases.
+macro_rules! sim_harness_methods {
+    ($source:ty, $builder:expr, $prefix:literal) => {
+        fn source(&self) -> $source {
+            self.client.source()
+        }
+
+        fn source_with_bad_credentials(&self) -> $source {
+            self.refused.source()
+        }
+
+        fn poller(&self) -> taskpoll::Poller<$source> {
+            self.client.poller()
+        }
+
+        fn poller_with_bad_credentials(&self) -> taskpoll::Poller<$source> {
+            self.refused.poller()
+        }
+
+        fn fast_policy(&self) -> taskpoll::PollPolicy {
+            crate::sims::fast_policy()
+        }
+
+        fn source_at(&self, base_url: &str, max_response_bytes: Option<usize>) -> Option<$source> {
+            let b = $builder
+                .base_url(&format!("{base_url}{}", $prefix))
+                .request_timeout(std::time::Duration::from_secs(5));
+            let b = match max_response_bytes {
+                Some(cap) => b.max_response_bytes(cap),
+                None => b,
+            };
+            Some(b.build().unwrap().source())
+        }
+    };
+}
+pub(crate) use sim_harness_methods;

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
-use taskpoll::{PollPolicy, Poller};
+
 use taskpoll_sim::faults::FaultPlan;
 use taskpoll_sim::script::{ScriptOutcome, ScriptStep, TaskScript};
 use taskpoll_sim::stream::{StreamSim, StreamSimConfig};
@@ -63,38 +63,17 @@ impl StreamHarness {
 impl Harness for StreamHarness {
     type Source = StreamSource;
 
+    crate::sims::sim_harness_methods!(
+        StreamSource,
+        StreamClient::builder("size-cap-key", "size-cap-secret"),
+        ""
+    );
+
     fn capabilities(&self) -> Capabilities {
         // Stream has one status word per task (no partial results) and no batch
         // status endpoint; the simulator shows any scripted word, and its 429s say
         // when to come back in X-RateLimit-Reset (no Retry-After, as Stream's).
         Capabilities::basic().retry_after(true).unknown_status(true)
-    }
-
-    fn source(&self) -> StreamSource {
-        self.client.source()
-    }
-
-    fn source_with_bad_credentials(&self) -> StreamSource {
-        self.refused.source()
-    }
-
-    fn poller(&self) -> Poller<StreamSource> {
-        self.client.poller()
-    }
-
-    fn poller_with_bad_credentials(&self) -> Poller<StreamSource> {
-        self.refused.poller()
-    }
-
-    fn source_at(&self, base_url: &str, max_response_bytes: Option<usize>) -> Option<StreamSource> {
-        let b = StreamClient::builder("size-cap-key", "size-cap-secret")
-            .base_url(&base_url.to_owned())
-            .request_timeout(Duration::from_secs(5));
-        let b = match max_response_bytes {
-            Some(cap) => b.max_response_bytes(cap),
-            None => b,
-        };
-        Some(b.build().unwrap().source())
     }
 
     fn secrets(&self) -> Vec<String> {
@@ -106,10 +85,6 @@ impl Harness for StreamHarness {
 
     async fn server_check(&self) -> Result<(), String> {
         crate::sims::no_early_retry(self.sim.counts().retry_after_violations)
-    }
-
-    fn fast_policy(&self) -> PollPolicy {
-        common::fast_policy()
     }
 
     async fn create(&self, scenario: Scenario) -> String {
