@@ -4,14 +4,16 @@
 //! the resource together (exit 3); `--ready` is refused for other vendors (exit 2).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::json;
 use taskpoll::strategy::Fixed;
 use taskpoll_redis_cloud::{RedisCloudClient, SubscriptionRef};
 use taskpoll_sim::redis_cloud::{RedisCloudSim, RedisCloudSimConfig};
 use taskpoll_sim::script::{Defaults, Lasting, ScriptStep};
+
+mod common;
+use common::{one_json_line, redis_cloud_env, run};
 
 /// Quick tasks; a database `draft` then `pending` for a poll each; its subscription
 /// settles one poll after it; a new task answers 404 first (the default).
@@ -66,55 +68,45 @@ async fn database_create(sim: &RedisCloudSim) -> (i64, String) {
     (sub, task)
 }
 
-/// Runs `taskpoll ARGS` against `sim` with its keys in the environment; returns the
-/// exit status, stdout and stderr.
-async fn taskpoll(sim: &RedisCloudSim, args: &[&str]) -> (Option<i32>, String, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_taskpoll"));
-    cmd.args(args)
-        .env("REDIS_CLOUD_API_KEY", sim.api_key())
-        .env("REDIS_CLOUD_API_SECRET", sim.secret_key())
-        .env_remove("RUST_LOG");
-    tokio::task::spawn_blocking(move || {
-        let out = cmd.output().expect("run taskpoll");
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    })
-    .await
-    .unwrap()
+/// The simulator with `config`, and a database create started in an active
+/// subscription: the subscription id and the task id.
+async fn started(config: RedisCloudSimConfig) -> (RedisCloudSim, i64, String) {
+    let sim = RedisCloudSim::start(config).await.unwrap();
+    let (sub, task) = database_create(&sim).await;
+    (sim, sub, task)
 }
 
-fn one_line(stdout: &str) -> Value {
-    let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(lines.len(), 1, "{stdout}");
-    serde_json::from_str(lines[0]).unwrap()
+/// Runs `taskpoll ARGS` with `sim`'s keys in the environment: the exit status, stdout
+/// and stderr.
+async fn taskpoll(sim: &RedisCloudSim, args: &[&str]) -> (Option<i32>, String, String) {
+    run(args, &redis_cloud_env(sim)).await
+}
+
+/// Runs `taskpoll wait redis-cloud TASK --json -q FLAGS...` against `sim`, polling every
+/// 50 ms.
+async fn wait(sim: &RedisCloudSim, task: &str, flags: &[&str]) -> (Option<i32>, String, String) {
+    let base = sim.base_url();
+    let mut args = vec![
+        "wait",
+        "redis-cloud",
+        task,
+        "--json",
+        "--interval",
+        "50ms",
+        "--base-url",
+        &base,
+        "-q",
+    ];
+    args.extend(flags);
+    taskpoll(sim, &args).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ready_waits_for_the_database_then_its_subscription() {
-    let sim = RedisCloudSim::start(config()).await.unwrap();
-    let (sub, task) = database_create(&sim).await;
-    let base = sim.base_url();
-    let (code, stdout, stderr) = taskpoll(
-        &sim,
-        &[
-            "wait",
-            "redis-cloud",
-            &task,
-            "--ready",
-            "--json",
-            "--interval",
-            "50ms",
-            "--base-url",
-            &base,
-            "-q",
-        ],
-    )
-    .await;
+    let (sim, sub, task) = started(config()).await;
+    let (code, stdout, stderr) = wait(&sim, &task, &["--ready"]).await;
     assert_eq!(code, Some(0), "{stdout}\n{stderr}");
-    let line = one_line(&stdout);
+    let line = one_json_line(&stdout);
     assert_eq!(line["vendor"], "redis-cloud");
     assert_eq!(line["task_id"], task);
     assert_eq!(line["outcome"], "completed");
@@ -135,26 +127,10 @@ async fn ready_waits_for_the_database_then_its_subscription() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_ready_the_task_alone() {
-    let sim = RedisCloudSim::start(config()).await.unwrap();
-    let (_, task) = database_create(&sim).await;
-    let base = sim.base_url();
-    let (code, stdout, stderr) = taskpoll(
-        &sim,
-        &[
-            "wait",
-            "redis-cloud",
-            &task,
-            "--json",
-            "--interval",
-            "50ms",
-            "--base-url",
-            &base,
-            "-q",
-        ],
-    )
-    .await;
+    let (sim, _, task) = started(config()).await;
+    let (code, stdout, stderr) = wait(&sim, &task, &[]).await;
     assert_eq!(code, Some(0), "{stdout}\n{stderr}");
-    let line = one_line(&stdout);
+    let line = one_json_line(&stdout);
     assert_eq!(line["outcome"], "completed");
     assert!(line["result"].get("database").is_none());
     assert!(line["result"].get("subscription").is_none());
@@ -168,32 +144,14 @@ async fn without_ready_the_task_alone() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ready_with_a_database_in_error_fails() {
-    let sim = RedisCloudSim::start(RedisCloudSimConfig {
+    let (sim, sub, task) = started(RedisCloudSimConfig {
         database_final: "error".into(),
         ..config()
     })
-    .await
-    .unwrap();
-    let (sub, task) = database_create(&sim).await;
-    let base = sim.base_url();
-    let (code, stdout, stderr) = taskpoll(
-        &sim,
-        &[
-            "wait",
-            "redis-cloud",
-            &task,
-            "--ready",
-            "--json",
-            "--interval",
-            "50ms",
-            "--base-url",
-            &base,
-            "-q",
-        ],
-    )
     .await;
+    let (code, stdout, stderr) = wait(&sim, &task, &["--ready"]).await;
     assert_eq!(code, Some(1), "{stdout}\n{stderr}");
-    let line = one_line(&stdout);
+    let line = one_json_line(&stdout);
     assert_eq!(line["outcome"], "failed");
     assert_eq!(line["error"]["status"], "error");
     assert_eq!(line["error"]["subscriptionId"], sub);
@@ -203,36 +161,16 @@ async fn ready_with_a_database_in_error_fails() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_timeout_covers_the_task_and_the_resource() {
-    let sim = RedisCloudSim::start(RedisCloudSimConfig {
+    let (sim, _, task) = started(RedisCloudSimConfig {
         database_provisioning: vec![ScriptStep::for_time("pending", Duration::from_secs(600))],
         ..config()
     })
-    .await
-    .unwrap();
-    let (_, task) = database_create(&sim).await;
-    let base = sim.base_url();
-    let began = Instant::now();
-    let (code, stdout, stderr) = taskpoll(
-        &sim,
-        &[
-            "wait",
-            "redis-cloud",
-            &task,
-            "--ready",
-            "--json",
-            "--interval",
-            "50ms",
-            "--timeout",
-            "1500ms",
-            "--base-url",
-            &base,
-            "-q",
-        ],
-    )
     .await;
+    let began = Instant::now();
+    let (code, stdout, stderr) = wait(&sim, &task, &["--ready", "--timeout", "1500ms"]).await;
     assert!(began.elapsed() < Duration::from_secs(10));
     assert_eq!(code, Some(3), "{stdout}\n{stderr}");
-    let line = one_line(&stdout);
+    let line = one_json_line(&stdout);
     assert_eq!(line["outcome"], "timed_out");
     assert_eq!(line["error"]["last_status"], "database pending");
     let elapsed = line["elapsed_ms"].as_u64().unwrap();

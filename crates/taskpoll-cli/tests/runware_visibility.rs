@@ -2,32 +2,24 @@
 //! visibility grace (5 s), then reported as an unknown task with exit status 4.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use taskpoll_sim::runware::{MediaKind, RunwareSim, RunwareSimConfig, RunwareTaskSpec};
 
-/// Runs `taskpoll ARGS` with `RUNWARE_API_KEY` set to `key`.
-async fn taskpoll(args: &[&str], key: &str) -> Output {
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    let key = key.to_owned();
-    tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_taskpoll"))
-            .env_remove("RUNWARE_API_KEY")
-            .env("NO_COLOR", "1")
-            .env("RUNWARE_API_KEY", key)
-            .args(&args)
-            .output()
-            .expect("run taskpoll")
-    })
-    .await
-    .unwrap()
-}
+mod common;
+use common::{one_json_line, stderr, stdout, taskpoll};
 
-fn json_line(o: &Output) -> Value {
-    let out = String::from_utf8_lossy(&o.stdout);
-    serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("not JSON: {out}: {e}"))
+/// Runs `taskpoll wait runware UUID --base-url SIM --json FLAGS...` with the
+/// simulator's key: its output and its one JSON line.
+async fn wait(sim: &RunwareSim, uuid: &str, flags: &[&str]) -> (Output, Value) {
+    let base = sim.base_url();
+    let mut args = vec!["wait", "runware", uuid, "--base-url", &base, "--json"];
+    args.extend(flags);
+    let out = taskpoll(&args, &[("RUNWARE_API_KEY", sim.api_key())]).await;
+    let line = one_json_line(&stdout(&out));
+    (out, line)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -40,25 +32,9 @@ async fn a_task_runware_does_not_show_yet_is_waited_for() {
             .finish_after_polls([1])
             .not_found_polls(2),
     );
-    let base = sim.base_url();
-    let args = [
-        "wait",
-        "runware",
-        &uuid,
-        "--base-url",
-        &base,
-        "--interval",
-        "200ms",
-        "--json",
-    ];
-    let out = taskpoll(&args, sim.api_key()).await;
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(json_line(&out)["outcome"], "completed");
+    let (out, line) = wait(&sim, &uuid, &["--interval", "200ms"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(line["outcome"], "completed");
     assert_eq!(
         sim.counts().task(&uuid),
         4,
@@ -73,35 +49,16 @@ async fn a_task_runware_never_shows_exits_4_after_the_grace() {
         .unwrap();
     let never =
         sim.create_task(RunwareTaskSpec::new(MediaKind::Image, 1).not_found_polls(u32::MAX));
-    let base = sim.base_url();
-    let args = [
-        "wait",
-        "runware",
-        &never,
-        "--base-url",
-        &base,
-        "--interval",
-        "1s",
-        "--timeout",
-        "60s",
-        "--json",
-    ];
     let started = Instant::now();
-    let out = taskpoll(&args, sim.api_key()).await;
+    let (out, line) = wait(&sim, &never, &["--interval", "1s", "--timeout", "60s"]).await;
     let took = started.elapsed();
-    assert_eq!(
-        out.status.code(),
-        Some(4),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
     // First poll after 1 s, then every second: the first poll past the 5 s grace (at
     // 5 s or 6 s, as the timer falls) ends the wait; the 60 s deadline is far.
     assert!(
         took >= Duration::from_secs(5) && took < Duration::from_secs(9),
         "{took:?}"
     );
-    let line = json_line(&out);
     assert_eq!(line["outcome"], "error");
     let text = line.to_string();
     assert!(text.contains("taskFailedOrNotFound"), "{text}");

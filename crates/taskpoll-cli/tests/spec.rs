@@ -2,12 +2,14 @@
 //! generic scripted simulator, with the same lines and exit statuses as a vendor wait.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use serde_json::{Value, json};
 use taskpoll_sim::generic::{Answer, GenericSim, GenericSimConfig, GenericTask};
+
+mod common;
+use common::{json_lines, stderr, stdout, taskpoll_with_stdin, temp_dir};
 
 const KEY: &str = "cli-secret-5be0c1";
 
@@ -23,9 +25,7 @@ deadline = "10s"
 
 /// A folder of its own for each test's spec files.
 fn dir(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("taskpoll-cli-spec-{}-{test}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    temp_dir(&format!("spec-{test}"))
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> String {
@@ -34,57 +34,8 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
     path.display().to_string()
 }
 
-/// Runs `taskpoll ARGS` with `env` (and nothing of the test's own `JOBS_KEY`), feeding
-/// `stdin` when given.
-async fn taskpoll(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    let env: Vec<(String, String)> = env
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    let stdin = stdin.map(str::to_owned);
-    tokio::task::spawn_blocking(move || {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_taskpoll"));
-        cmd.env_remove("JOBS_KEY")
-            .env_remove("REPLICATE_API_TOKEN")
-            .env("NO_COLOR", "1")
-            .args(&args)
-            .envs(env)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .stdin(if stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            });
-        let mut child = cmd.spawn().expect("run taskpoll");
-        if let Some(text) = stdin {
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(text.as_bytes())
-                .unwrap();
-        }
-        child.wait_with_output().unwrap()
-    })
-    .await
-    .unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
 fn lines(o: &Output) -> Vec<Value> {
-    stdout(o)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
-        .collect()
+    json_lines(&stdout(o))
 }
 
 async fn sim() -> GenericSim {
@@ -112,7 +63,7 @@ async fn a_completed_task_exits_0_with_the_vendor_line() {
     ]));
     let d = dir("completed");
     let spec = write(&d, "jobs.toml", SPEC);
-    let out = taskpoll(
+    let out = taskpoll_with_stdin(
         &[
             "wait",
             "--spec",
@@ -174,7 +125,7 @@ async fn outcomes_and_exit_statuses_match_a_vendor_wait() {
                 "400ms",
             ];
             args.extend(ids.iter().map(String::as_str));
-            taskpoll(&args, &env, None).await
+            taskpoll_with_stdin(&args, &env, None).await
         }
     };
     // Failed: exit 1, the failure's fields.
@@ -219,7 +170,7 @@ async fn ids_come_from_stdin_and_the_shipped_specs_work() {
     )]));
     let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../specs/replicate-predictions.toml");
     let spec = spec.display().to_string();
-    let out = taskpoll(
+    let out = taskpoll_with_stdin(
         &[
             "wait",
             "--spec",
@@ -251,14 +202,15 @@ async fn spec_mistakes_are_usage_errors_naming_the_file_and_field() {
         "bad.toml",
         &SPEC.replace("pointer = \"/status\"", "pointer = \"status\""),
     );
-    let out = taskpoll(&["wait", "--spec", &bad, "t-1"], &[("JOBS_KEY", KEY)], None).await;
+    let out =
+        taskpoll_with_stdin(&["wait", "--spec", &bad, "t-1"], &[("JOBS_KEY", KEY)], None).await;
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(err.contains(&format!("{bad}:11:")), "{err}");
     assert!(err.contains("status.pointer"), "{err}");
     // An unset variable is named, at once.
     let good = write(&d, "jobs.toml", SPEC);
-    let out = taskpoll(&["wait", "--spec", &good, "t-1"], &[], None).await;
+    let out = taskpoll_with_stdin(&["wait", "--spec", &good, "t-1"], &[], None).await;
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("JOBS_KEY is not set"),
@@ -271,7 +223,7 @@ async fn spec_mistakes_are_usage_errors_naming_the_file_and_field() {
         "literal.toml",
         &SPEC.replace("{env.JOBS_KEY}", "sk-live-777"),
     );
-    let out = taskpoll(&["spec", "check", &literal], &[], None).await;
+    let out = taskpoll_with_stdin(&["spec", "check", &literal], &[], None).await;
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("request.headers.authorization"),
@@ -280,7 +232,7 @@ async fn spec_mistakes_are_usage_errors_naming_the_file_and_field() {
     );
     assert!(!stderr(&out).contains("sk-live-777"), "{}", stderr(&out));
     // A missing file.
-    let out = taskpoll(&["wait", "--spec", "no/such.toml", "t-1"], &[], None).await;
+    let out = taskpoll_with_stdin(&["wait", "--spec", "no/such.toml", "t-1"], &[], None).await;
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("no/such.toml"), "{}", stderr(&out));
     // Plain HTTP off loopback, from the spec: named as the spec's field.
@@ -289,7 +241,7 @@ async fn spec_mistakes_are_usage_errors_naming_the_file_and_field() {
         "http.toml",
         &SPEC.replace("https://api.example.com", "http://api.example.com"),
     );
-    let out = taskpoll(
+    let out = taskpoll_with_stdin(
         &["wait", "--spec", &http, "t-1"],
         &[("JOBS_KEY", KEY)],
         None,
@@ -321,7 +273,7 @@ async fn exactly_one_of_vendor_or_spec() {
             "runware only",
         ),
     ] {
-        let out = taskpoll(&args, &[("JOBS_KEY", KEY)], None).await;
+        let out = taskpoll_with_stdin(&args, &[("JOBS_KEY", KEY)], None).await;
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
         assert!(stderr(&out).contains(says), "{args:?}: {}", stderr(&out));
     }
@@ -336,7 +288,7 @@ async fn spec_check_prints_what_it_understood_without_secrets() {
         &format!("{SPEC}rate = \"120/1m\"\n[http]\nnot_yet_visible = [404]\nnot_yet_visible_grace = \"20s\"\n")
             .replace("[poll]\ninterval = \"50ms\"\ndeadline = \"10s\"\nrate", "[poll]\nbackoff = \"1s..20s\"\ndeadline = \"2h\"\nrate"),
     );
-    let out = taskpoll(&["spec", "check", &spec], &[("JOBS_KEY", KEY)], None).await;
+    let out = taskpoll_with_stdin(&["spec", "check", &spec], &[("JOBS_KEY", KEY)], None).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
     for expected in [
