@@ -18,6 +18,9 @@ use std::task::{Context, Poll};
 use tokio::time::{Instant, Sleep};
 
 mod answers;
+mod wait;
+
+pub(crate) use wait::{NewWait, Start};
 
 use super::fetch::{AnswerFuture, FetchMode};
 use super::sink::{Sink, WaitMsg};
@@ -29,21 +32,6 @@ use crate::source::TaskSource;
 use crate::update::Update;
 
 type AdmissionFuture = Pin<Box<dyn Future<Output = Admission> + Send + 'static>>;
-
-/// How a wait starts: fresh, or from a checkpoint.
-pub(crate) enum Start<Id> {
-    New(Id),
-    Resume(WaitCheckpoint<Id>),
-}
-
-/// A wait handed to the engine.
-pub(crate) struct NewWait<S: TaskSource> {
-    pub(crate) start: Start<S::Id>,
-    pub(crate) policy: Arc<PollPolicy>,
-    pub(crate) sink: Sink<S>,
-    /// Report every update, or only the end.
-    pub(crate) report: bool,
-}
 
 struct Slot<S: TaskSource> {
     state: WaitState<S>,
