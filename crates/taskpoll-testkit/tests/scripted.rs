@@ -1,6 +1,6 @@
 //! The suite run against the core's in-memory scripted source: it checks the suite
 //! itself, and is the smallest example of a harness (under a paused clock, so instant).
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -10,7 +10,9 @@ use async_trait::async_trait;
 use taskpoll::strategy::Fixed;
 use taskpoll::testing::{ScriptError, ScriptFailure, ScriptedSource, Step};
 use taskpoll::{PollPolicy, VisibilityGrace};
-use taskpoll_testkit::behavior::{Capabilities, Fault, Harness, Scenario, run};
+use taskpoll_testkit::behavior::{
+    Capabilities, Case, Fault, Harness, Scenario, Verdict, check, run,
+};
 use tokio::time::Instant;
 
 struct Scripted {
@@ -20,6 +22,8 @@ struct Scripted {
     next: AtomicU32,
     origin: Instant,
     expected: Mutex<Vec<(String, String)>>,
+    /// What [`Harness::secrets`] says the sources send.
+    secrets: Vec<String>,
 }
 
 impl Scripted {
@@ -35,6 +39,16 @@ impl Scripted {
             next: AtomicU32::new(0),
             origin: Instant::now(),
             expected: Mutex::new(Vec::new()),
+            secrets: Vec::new(),
+        }
+    }
+
+    /// A harness whose refused credentials are "bad key": a key its source's errors (and
+    /// so the poller's log lines) carry.
+    fn leaking() -> Self {
+        Scripted {
+            secrets: vec!["bad key".into()],
+            ..Scripted::new(false)
         }
     }
 }
@@ -86,6 +100,10 @@ impl Harness for Scripted {
 
     fn source_with_bad_credentials(&self) -> Shared {
         Shared(self.refusing.clone(), self.lies)
+    }
+
+    fn secrets(&self) -> Vec<String> {
+        self.secrets.clone()
     }
 
     fn fast_policy(&self) -> PollPolicy {
@@ -194,4 +212,18 @@ async fn the_suite_catches_a_source_that_reads_failures_as_success() {
     let report = run(&Scripted::new(true)).await;
     let failed: Vec<&str> = report.failures().iter().map(|(name, _)| *name).collect();
     assert_eq!(failed, ["failure with the vendor's fields"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_log_case_catches_a_credential_in_a_log_line() {
+    match check(&Scripted::leaking(), Case::NoCredentialInLogs).await {
+        Verdict::Failed(why) => {
+            assert!(why.contains("carries a credential"), "{why}");
+            assert!(
+                !why.contains("bad key"),
+                "the failure shows the credential: {why}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
 }
