@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use clap::ValueEnum;
+use clap::{Args, ValueEnum};
 use taskpoll::strategy::{Exponential, Fixed, Jitter};
 use taskpoll::{Budget, Poller, TaskSource};
 
@@ -43,28 +43,39 @@ pub(crate) fn parse_rate(text: &str) -> Result<Rate, String> {
     taskpoll_spec::parse_rate(text).map(|(requests, period)| Rate { requests, period })
 }
 
-/// `poller` with the poll flags of `wait` and `worker` applied: `--timeout` as the
-/// deadline, `--interval` as a fixed interval, `--backoff` as exponential backoff with
-/// jitter; what is not given stays the vendor's.
-pub(crate) fn tune<S: TaskSource>(
-    poller: Poller<S>,
-    timeout: Option<Duration>,
-    interval: Option<Duration>,
-    backoff: Option<Backoff>,
-) -> Poller<S> {
-    poller.configure(|mut policy| {
-        if let Some(t) = timeout {
-            policy = policy.deadline(t);
-        }
-        if let Some(i) = interval {
-            policy = policy.interval(Fixed::new(i));
-        }
-        if let Some(b) = backoff {
-            policy =
-                policy.interval(Jitter::equal(Exponential::new(b.min, 2.0, b.max)).with_max(b.max));
-        }
-        policy
-    })
+/// The poll flags of `wait` and `worker` (the worker words their help its own way).
+#[derive(Debug, Clone, Copy, Args)]
+pub(crate) struct PollFlags {
+    /// Give up after this long (e.g. 90s, 30m, "1h 30m"). Default: the vendor's.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub(crate) timeout: Option<Duration>,
+    /// Poll at this fixed interval (e.g. 500ms, 2s). Default: the vendor's strategy.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, conflicts_with = "backoff")]
+    pub(crate) interval: Option<Duration>,
+    /// Poll with exponential backoff between MIN and MAX, doubling, with jitter (e.g. 1s..30s).
+    #[arg(long, value_name = "MIN..MAX", value_parser = parse_backoff)]
+    pub(crate) backoff: Option<Backoff>,
+}
+
+impl PollFlags {
+    /// `poller` with the flags applied: `--timeout` as the deadline, `--interval` as a
+    /// fixed interval, `--backoff` as exponential backoff with jitter; what is not
+    /// given stays the vendor's.
+    pub(crate) fn tune<S: TaskSource>(self, poller: Poller<S>) -> Poller<S> {
+        poller.configure(|mut policy| {
+            if let Some(t) = self.timeout {
+                policy = policy.deadline(t);
+            }
+            if let Some(i) = self.interval {
+                policy = policy.interval(Fixed::new(i));
+            }
+            if let Some(b) = self.backoff {
+                policy = policy
+                    .interval(Jitter::equal(Exponential::new(b.min, 2.0, b.max)).with_max(b.max));
+            }
+            policy
+        })
+    }
 }
 
 /// A client builder (any vendor's, or a spec's: they share these setters) with the

@@ -20,9 +20,7 @@ use taskpoll_runware::{RunwareClient, RunwareTaskId};
 use taskpoll_stream::StreamClient;
 
 use crate::Failure;
-use crate::args::{
-    Backoff, ProgressMode, Rate, client_flags, parse_backoff, parse_duration, parse_rate, tune,
-};
+use crate::args::{PollFlags, ProgressMode, Rate, client_flags, parse_duration, parse_rate};
 use crate::board::{Board, Change, Event, Events};
 use crate::drive::{Lines, drive, exit_status, interrupted, shutdown_signal};
 use crate::progress::Display;
@@ -42,7 +40,18 @@ Credentials: the same flags and variables as `taskpoll wait`.";
 
 /// Options of `taskpoll worker`.
 #[derive(Debug, Clone, Args)]
-#[command(after_help = WORKER_HELP)]
+#[command(
+    after_help = WORKER_HELP,
+    // The poll flags as a worker reads them.
+    mut_arg("timeout", |a| a.help(
+        "The deadline of waits enqueued without --timeout, counted from their enqueue. \
+         Default: the vendor's"
+    )),
+    mut_arg("interval", |a| a.help("Poll at this fixed interval. Default: the vendor's strategy")),
+    mut_arg("backoff", |a| a.help(
+        "Poll with exponential backoff between MIN and MAX, doubling, with jitter"
+    )),
+)]
 pub(crate) struct WorkerArgs {
     /// The vendor: stream, redis-cloud or runware.
     #[arg(value_name = "VENDOR", value_enum)]
@@ -58,16 +67,8 @@ pub(crate) struct WorkerArgs {
     /// headroom. Give every worker of a credential the same rate.
     #[arg(long, value_name = "N/PERIOD", value_parser = parse_rate)]
     rate: Option<Rate>,
-    /// The deadline of waits enqueued without --timeout, counted from their enqueue.
-    /// Default: the vendor's.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-    timeout: Option<Duration>,
-    /// Poll at this fixed interval. Default: the vendor's strategy.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, conflicts_with = "backoff")]
-    interval: Option<Duration>,
-    /// Poll with exponential backoff between MIN and MAX, doubling, with jitter.
-    #[arg(long, value_name = "MIN..MAX", value_parser = parse_backoff)]
-    backoff: Option<Backoff>,
+    #[command(flatten)]
+    poll: PollFlags,
     /// How long this worker's claim on its waits lasts without renewal: if it dies,
     /// other workers take its waits over after this long.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "15s")]
@@ -191,10 +192,6 @@ fn shared_budget(
 }
 
 impl WorkerArgs {
-    fn tune<S: TaskSource>(&self, poller: Poller<S>) -> Poller<S> {
-        tune(poller, self.timeout, self.interval, self.backoff)
-    }
-
     fn settings(&self) -> WorkerSettings {
         WorkerSettings::default()
             .lease(self.lease)
@@ -214,9 +211,14 @@ where
     S::Output: Serialize,
     S::Failure: Serialize,
 {
-    let worker = Worker::new(fleet, vendor, args.tune(poller), CliCodec { vendor, id })
-        .map_err(|e| Failure::Usage(e.to_string()))?
-        .settings(args.settings());
+    let worker = Worker::new(
+        fleet,
+        vendor,
+        args.poll.tune(poller),
+        CliCodec { vendor, id },
+    )
+    .map_err(|e| Failure::Usage(e.to_string()))?
+    .settings(args.settings());
     let report = worker
         .run(shutdown_signal())
         .await

@@ -3,7 +3,6 @@
 
 use std::io::BufRead;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use serde::Serialize;
@@ -14,9 +13,7 @@ use taskpoll_spec::{Spec, SpecClient};
 use taskpoll_stream::StreamClient;
 
 use crate::Failure;
-use crate::args::{
-    self, Backoff, ProgressMode, Rate, client_flags, parse_backoff, parse_duration, parse_rate,
-};
+use crate::args::{PollFlags, ProgressMode, Rate, client_flags, parse_rate};
 use crate::board::{Board, events};
 use crate::drive::{Lines, drive, exit_status, interrupted, shutdown_signal};
 use crate::progress::Display;
@@ -73,15 +70,8 @@ pub(crate) struct WaitArgs {
     /// base_url).
     #[arg(long, value_name = "URL")]
     base_url: Option<String>,
-    /// Give up after this long (e.g. 90s, 30m, "1h 30m"). Default: the vendor's.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-    timeout: Option<Duration>,
-    /// Poll at this fixed interval (e.g. 500ms, 2s). Default: the vendor's strategy.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, conflicts_with = "backoff")]
-    interval: Option<Duration>,
-    /// Poll with exponential backoff between MIN and MAX, doubling, with jitter (e.g. 1s..30s).
-    #[arg(long, value_name = "MIN..MAX", value_parser = parse_backoff)]
-    backoff: Option<Backoff>,
+    #[command(flatten)]
+    poll: PollFlags,
     /// At most N requests in any window of PERIOD for all the waits together (e.g.
     /// 300/1m, 60/10s). Default: the vendor's documented limit with headroom.
     #[arg(long, value_name = "N/PERIOD", value_parser = parse_rate)]
@@ -225,10 +215,6 @@ fn task_ids(args: &[String]) -> Result<Vec<String>, Failure> {
     Ok(unique)
 }
 
-fn tune<S: TaskSource>(poller: Poller<S>, args: &WaitArgs) -> Poller<S> {
-    args::tune(poller, args.timeout, args.interval, args.backoff)
-}
-
 /// Waits on `ids` through `poller`'s scheduler; returns the exit status.
 async fn run_waits<S>(
     poller: Poller<S>,
@@ -329,7 +315,7 @@ async fn run_spec(
     )
     .build()
     .map_err(|e| Failure::Usage(e.to_string()))?;
-    Ok(run_waits(tune(client.poller(), args), name, ids, args).await)
+    Ok(run_waits(args.poll.tune(client.poller()), name, ids, args).await)
 }
 
 /// Runs `taskpoll wait`; returns the exit status.
@@ -364,8 +350,8 @@ pub(crate) async fn run(args: WaitArgs) -> Result<u8, Failure> {
     };
     if let Some(redis) = &args.redis {
         let worker_flags = [
-            ("--interval", args.interval.is_some()),
-            ("--backoff", args.backoff.is_some()),
+            ("--interval", args.poll.interval.is_some()),
+            ("--backoff", args.poll.backoff.is_some()),
             ("--rate", args.rate.is_some()),
         ];
         return crate::fleet::wait(crate::fleet::Enqueue {
@@ -373,7 +359,7 @@ pub(crate) async fn run(args: WaitArgs) -> Result<u8, Failure> {
             vendor,
             ids,
             results: args.results,
-            timeout: args.timeout,
+            timeout: args.poll.timeout,
             json: args.json,
             progress: args.progress,
             quiet: args.quiet,
@@ -394,17 +380,17 @@ pub(crate) async fn run(args: WaitArgs) -> Result<u8, Failure> {
             let key = args.access.key("STREAM_API_KEY")?;
             let secret = args.access.secret("STREAM_API_SECRET")?;
             let client = client!(StreamClient::builder(key, secret));
-            Ok(run_waits(tune(client.poller(), &args), "stream", ids, &args).await)
+            Ok(run_waits(args.poll.tune(client.poller()), "stream", ids, &args).await)
         }
         Vendor::RedisCloud => {
             let key = args.access.key("REDIS_CLOUD_API_KEY")?;
             let secret = args.access.secret("REDIS_CLOUD_API_SECRET")?;
             let client = client!(RedisCloudClient::builder(key, secret));
             if args.ready {
-                let poller = tune(client.ready_poller(), &args);
+                let poller = args.poll.tune(client.ready_poller());
                 return Ok(run_waits(poller, "redis-cloud", ids, &args).await);
             }
-            Ok(run_waits(tune(client.poller(), &args), "redis-cloud", ids, &args).await)
+            Ok(run_waits(args.poll.tune(client.poller()), "redis-cloud", ids, &args).await)
         }
         Vendor::Runware => {
             let key = args.access.key("RUNWARE_API_KEY")?;
@@ -414,7 +400,7 @@ pub(crate) async fn run(args: WaitArgs) -> Result<u8, Failure> {
                 .into_iter()
                 .map(|id| RunwareTaskId::new(id, expected))
                 .collect();
-            Ok(run_waits(tune(client.poller(), &args), "runware", ids, &args).await)
+            Ok(run_waits(args.poll.tune(client.poller()), "runware", ids, &args).await)
         }
     }
 }
