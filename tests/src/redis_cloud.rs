@@ -11,12 +11,12 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use taskpoll_redis_cloud::{RedisCloudClient, RedisCloudSource, TaskCompleted, TaskFailed};
 use taskpoll_sim::faults::FaultPlan;
 use taskpoll_sim::redis_cloud::{RedisCloudSim, RedisCloudSimConfig};
-use taskpoll_sim::script::{ScriptOutcome, ScriptStep, TaskScript};
+use taskpoll_sim::script::ScriptOutcome;
 use taskpoll_testkit::behavior::{Capabilities, Fault, Harness, Scenario};
 
 /// The status endpoints: one task, and the list batched waits read.
@@ -25,14 +25,6 @@ const STATUS: [&str; 2] = ["GET /v1/tasks/{taskId}", "GET /v1/tasks"];
 /// The `commandType` the simulator gives scripted tasks.
 const COMMAND: &str = "subscriptionCreateRequest";
 
-/// What the harness scripted a task to end with.
-enum Expected {
-    /// `response.resourceId`.
-    Resource(i64),
-    /// `response.error`, and `additionalInfo`.
-    Error(Value),
-}
-
 /// The Redis Cloud adapter against the Redis Cloud simulator.
 pub struct RedisCloudHarness {
     /// The simulator the harness scripts.
@@ -40,7 +32,7 @@ pub struct RedisCloudHarness {
     client: RedisCloudClient,
     refused: RedisCloudClient,
     next: AtomicI64,
-    expected: Mutex<HashMap<String, Expected>>,
+    expected: Mutex<HashMap<String, ScriptOutcome>>,
     /// The request log's last sequence number when each task was created.
     created_after: Mutex<HashMap<String, u64>>,
 }
@@ -118,38 +110,17 @@ impl Harness for RedisCloudHarness {
             "description": format!("Subscription {n} is not in an active state"),
             "additionalInfo": format!("subscription-{n}-pending"),
         });
-        let (steps, expected) = match scenario {
-            Scenario::Succeeds { polls } => (
-                common::progress(polls, "received", "processing-in-progress"),
-                Expected::Resource(n),
-            ),
-            Scenario::Fails { polls } => (
-                common::progress(polls, "received", "processing-in-progress"),
-                Expected::Error(error),
-            ),
-            Scenario::RunsForever => (
-                vec![ScriptStep::for_time(
-                    "processing-in-progress",
-                    Duration::from_secs(3600),
-                )],
-                Expected::Resource(n),
-            ),
-            Scenario::UnknownStatusThenSucceeds { polls } => (
-                vec![ScriptStep::for_polls("rebalancing", polls)],
-                Expected::Resource(n),
-            ),
-            other => panic!("Redis Cloud cannot script {other:?}"),
-        };
-        let outcome = match &expected {
-            Expected::Resource(id) => ScriptOutcome::Success {
-                result: json!({"resourceId": id}),
-            },
-            Expected::Error(error) => ScriptOutcome::Failure {
-                error: error.clone(),
-            },
-        };
-        let id = self.sim.create_task(TaskScript { steps, outcome });
-        self.expected.lock().unwrap().insert(id.clone(), expected);
+        let script = common::script(
+            scenario,
+            ("received", "processing-in-progress"),
+            json!({"resourceId": n}),
+            error,
+        );
+        let id = self.sim.create_task(script.clone());
+        self.expected
+            .lock()
+            .unwrap()
+            .insert(id.clone(), script.outcome);
         let last = self.sim.requests().last().map_or(0, |r| r.seq);
         self.created_after.lock().unwrap().insert(id.clone(), last);
         id
@@ -194,12 +165,13 @@ impl Harness for RedisCloudHarness {
 
     fn check_output(&self, id: &String, output: &TaskCompleted) -> Result<(), String> {
         let expected = self.expected.lock().unwrap();
-        let Some(Expected::Resource(resource)) = expected.get(id) else {
+        let Some(ScriptOutcome::Success { result }) = expected.get(id) else {
             return Err(format!("task {id} was not scripted to succeed"));
         };
+        let resource = &result["resourceId"];
         if &output.task_id != id
             || output.command_type.as_deref() != Some(COMMAND)
-            || output.resource_id != Some(*resource)
+            || output.resource_id != resource.as_i64()
         {
             return Err(format!(
                 "task {id}: output {output:?}, scripted resourceId {resource}"
@@ -210,7 +182,7 @@ impl Harness for RedisCloudHarness {
 
     fn check_failure(&self, id: &String, failure: &TaskFailed) -> Result<(), String> {
         let expected = self.expected.lock().unwrap();
-        let Some(Expected::Error(want)) = expected.get(id) else {
+        let Some(ScriptOutcome::Failure { error: want }) = expected.get(id) else {
             return Err(format!("task {id} was not scripted to fail"));
         };
         let got = json!({

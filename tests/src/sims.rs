@@ -3,12 +3,14 @@
 
 use std::time::Duration;
 
+use serde_json::Value;
 use taskpoll::strategy::Fixed;
 use taskpoll::{PollPolicy, VisibilityGrace};
 use taskpoll_sim::accounting::RequestRecord;
 use taskpoll_sim::faults::{self, FaultPlan};
-use taskpoll_sim::script::ScriptStep;
+use taskpoll_sim::script::{ScriptOutcome, ScriptStep, TaskScript};
 use taskpoll_testkit::behavior::Fault;
+use taskpoll_testkit::behavior::Scenario;
 
 /// A fast policy for the suite: 25 ms polls from the start, 5 s deadline, short grace
 /// (a zero initial delay also overrides Runware's per-kind first delay).
@@ -118,3 +120,32 @@ macro_rules! sim_harness_methods {
     };
 }
 pub(crate) use sim_harness_methods;
+
+/// The script of a suite scenario for a task that shows one status word at a time: the
+/// vendor's `waiting` and `working` words, a `result` to succeed with and an `error` to
+/// fail with. A task that runs for ever works for an hour; the unknown word is
+/// `rebalancing`. Panics on a scenario such a task cannot follow (partial results).
+pub fn script(
+    scenario: Scenario,
+    (waiting, working): (&str, &str),
+    result: Value,
+    error: Value,
+) -> TaskScript {
+    let success = ScriptOutcome::Success { result };
+    let (steps, outcome) = match scenario {
+        Scenario::Succeeds { polls } => (progress(polls, waiting, working), success),
+        Scenario::Fails { polls } => (
+            progress(polls, waiting, working),
+            ScriptOutcome::Failure { error },
+        ),
+        Scenario::RunsForever => (
+            vec![ScriptStep::for_time(working, Duration::from_secs(3600))],
+            success,
+        ),
+        Scenario::UnknownStatusThenSucceeds { polls } => {
+            (vec![ScriptStep::for_polls("rebalancing", polls)], success)
+        }
+        other => panic!("a task of one status word cannot follow {other:?}"),
+    };
+    TaskScript { steps, outcome }
+}

@@ -10,21 +10,15 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use taskpoll_sim::faults::FaultPlan;
-use taskpoll_sim::script::{ScriptOutcome, ScriptStep, TaskScript};
+use taskpoll_sim::script::ScriptOutcome;
 use taskpoll_sim::stream::{StreamSim, StreamSimConfig};
 use taskpoll_stream::{StreamClient, StreamFailure, StreamOutput, StreamSource};
 use taskpoll_testkit::behavior::{Capabilities, Fault, Harness, Scenario};
 
 const STATUS: &str = "GET /api/v2/tasks/{id}";
-
-/// What the harness scripted a task to end with.
-enum Expected {
-    Result(Value),
-    Error(Value),
-}
 
 /// The Stream adapter against the Stream simulator.
 pub struct StreamHarness {
@@ -33,7 +27,7 @@ pub struct StreamHarness {
     client: StreamClient,
     refused: StreamClient,
     next: AtomicU32,
-    expected: Mutex<HashMap<String, Expected>>,
+    expected: Mutex<HashMap<String, ScriptOutcome>>,
 }
 
 impl StreamHarness {
@@ -100,35 +94,12 @@ impl Harness for StreamHarness {
             "stacktrace": format!("goroutine {n} [running]:\nmain.runTask(...)"),
             "version": "v6.112.0",
         });
-        let (steps, expected) = match scenario {
-            Scenario::Succeeds { polls } => (
-                common::progress(polls, "pending", "running"),
-                Expected::Result(result),
-            ),
-            Scenario::Fails { polls } => (
-                common::progress(polls, "pending", "running"),
-                Expected::Error(error),
-            ),
-            Scenario::RunsForever => (
-                vec![ScriptStep::for_time("running", Duration::from_secs(3600))],
-                Expected::Result(result),
-            ),
-            Scenario::UnknownStatusThenSucceeds { polls } => (
-                vec![ScriptStep::for_polls("rebalancing", polls)],
-                Expected::Result(result),
-            ),
-            other => panic!("Stream cannot script {other:?}"),
-        };
-        let outcome = match &expected {
-            Expected::Result(result) => ScriptOutcome::Success {
-                result: result.clone(),
-            },
-            Expected::Error(error) => ScriptOutcome::Failure {
-                error: error.clone(),
-            },
-        };
-        let id = self.sim.create_task(TaskScript { steps, outcome });
-        self.expected.lock().unwrap().insert(id.clone(), expected);
+        let script = common::script(scenario, ("pending", "running"), result, error);
+        let id = self.sim.create_task(script.clone());
+        self.expected
+            .lock()
+            .unwrap()
+            .insert(id.clone(), script.outcome);
         id
     }
 
@@ -158,7 +129,7 @@ impl Harness for StreamHarness {
 
     fn check_output(&self, id: &String, output: &StreamOutput) -> Result<(), String> {
         let expected = self.expected.lock().unwrap();
-        let Some(Expected::Result(want)) = expected.get(id) else {
+        let Some(ScriptOutcome::Success { result: want }) = expected.get(id) else {
             return Err(format!("task {id} was not scripted to succeed"));
         };
         if output.task_id() != id || output.task.status != "completed" {
@@ -179,7 +150,7 @@ impl Harness for StreamHarness {
 
     fn check_failure(&self, id: &String, failure: &StreamFailure) -> Result<(), String> {
         let expected = self.expected.lock().unwrap();
-        let Some(Expected::Error(want)) = expected.get(id) else {
+        let Some(ScriptOutcome::Failure { error: want }) = expected.get(id) else {
             return Err(format!("task {id} was not scripted to fail"));
         };
         let Some(failure) = failure.as_task() else {
