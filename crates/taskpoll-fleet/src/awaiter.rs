@@ -4,14 +4,14 @@
 use std::collections::HashMap;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use futures_util::{Stream, StreamExt};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::task::JoinHandle;
 
 use crate::error::FleetError;
-use crate::outcome::FleetOutcome;
+use crate::outcome::{FleetOutcome, now_ms};
 use crate::store::Fleet;
 use crate::waits::{WaitRequest, parse_outcome};
 
@@ -53,14 +53,6 @@ impl Stream for OutcomeStream {
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         self.rx.poll_recv(cx)
     }
-}
-
-fn now_ms() -> u64 {
-    let ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_millis();
-    u64::try_from(ms).unwrap_or(u64::MAX)
 }
 
 struct Awaiting {

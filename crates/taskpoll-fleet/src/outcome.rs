@@ -1,11 +1,21 @@
 //! [`FleetOutcome`]: how a wait ended, as stored in Redis and published.
 
 use std::fmt;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use taskpoll::{ErrorKind, Outcome, TaskSource, WaitError};
+
+/// Milliseconds since the Unix epoch, now (the clock of wait starts and of
+/// [`FleetOutcome::finished_unix_ms`]).
+pub(crate) fn now_ms() -> u64 {
+    let ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis();
+    u64::try_from(ms).unwrap_or(u64::MAX)
+}
 
 /// How a wait ended, in the words of `taskpoll wait --json`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

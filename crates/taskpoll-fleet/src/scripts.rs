@@ -13,8 +13,70 @@ const NOW: &str = "local t = redis.call('TIME')\n\
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n";
 
 fn script(body: &str) -> Script {
-    Script::new(&format!("{NOW}{body}"))
+    with(&[], body)
 }
+
+/// A script whose body calls the Lua functions `fragments` define (after `now`).
+fn with(fragments: &[&str], body: &str) -> Script {
+    Script::new(&format!("{NOW}{}{body}", fragments.concat()))
+}
+
+/// `held(wk)`: what a worker gets of a wait it holds (params, enqueued_ms, deadline_ms,
+/// progress; enqueued_ms is false when the wait is gone), and `push(out, id, f)`, which
+/// appends the wait's id and those fields to `out`.
+const HELD_FIELDS: &str = r"
+local function held(wk)
+  return redis.call('HMGET', wk, 'params', 'enqueued_ms', 'deadline_ms', 'progress')
+end
+local function push(out, id, f)
+  out[#out + 1] = id
+  for k = 1, 4 do out[#out + 1] = f[k] end
+end
+";
+
+/// `persist_all(prefix, wid)`: writes the progress in ARGV[3..] (per wait: id, next
+/// ms, polls, last status, progress) of each wait worker `wid` holds; returns the ids
+/// it does not hold.
+const PERSIST_ALL: &str = r"
+local function persist_all(prefix, wid)
+  local gone = {}
+  local i = 3
+  while i + 4 <= #ARGV do
+    local id = ARGV[i]
+    local wk = prefix .. ':wait:' .. id
+    if redis.call('HGET', wk, 'owner') == wid then
+      redis.call('HSET', wk, 'next_ms', ARGV[i + 1], 'polls', ARGV[i + 2],
+        'status', ARGV[i + 3], 'progress', ARGV[i + 4])
+    else
+      gone[#gone + 1] = id
+    end
+    i = i + 5
+  end
+  return gone
+end
+";
+
+/// `hand_back(prefix, w)`: puts every wait worker `w` holds back in the due set at its
+/// next due time (now if it has none) and ends its lease; returns how many.
+const HAND_BACK: &str = r"
+local function hand_back(prefix, w)
+  local owned = prefix .. ':owned:' .. w
+  local due = prefix .. ':due'
+  local n = 0
+  for _, id in ipairs(redis.call('SMEMBERS', owned)) do
+    local wk = prefix .. ':wait:' .. id
+    if redis.call('HGET', wk, 'owner') == w then
+      local nx = redis.call('HGET', wk, 'next_ms') or string.format('%d', now)
+      redis.call('HDEL', wk, 'owner')
+      redis.call('ZADD', due, nx, id)
+      n = n + 1
+    end
+  end
+  redis.call('DEL', owned)
+  redis.call('ZREM', prefix .. ':workers', w)
+  return n
+end
+";
 
 /// One request of a shared budget: a sliding window, paced.
 ///
@@ -131,7 +193,8 @@ return out
 /// Returns `{lost, reaped, now, then per claimed wait: id, params, enqueued_ms,
 /// deadline_ms, progress}`; `lost` is 1 when the worker's lease had been taken away.
 pub(crate) static TICK: LazyLock<Script> = LazyLock::new(|| {
-    script(
+    with(
+        &[HELD_FIELDS, HAND_BACK],
         r"
 local prefix = ARGV[1]
 local wid = ARGV[2]
@@ -147,20 +210,7 @@ redis.call('ZADD', workers, now + lease, wid)
 local reaped = 0
 local dead = redis.call('ZRANGEBYSCORE', workers, '-inf', now, 'LIMIT', 0, 16)
 for _, d in ipairs(dead) do
-  if d ~= wid then
-    local owned = prefix .. ':owned:' .. d
-    for _, id in ipairs(redis.call('SMEMBERS', owned)) do
-      local wk = prefix .. ':wait:' .. id
-      if redis.call('HGET', wk, 'owner') == d then
-        local nx = redis.call('HGET', wk, 'next_ms') or string.format('%d', now)
-        redis.call('HDEL', wk, 'owner')
-        redis.call('ZADD', due, nx, id)
-        reaped = reaped + 1
-      end
-    end
-    redis.call('DEL', owned)
-    redis.call('ZREM', workers, d)
-  end
+  if d ~= wid then reaped = reaped + hand_back(prefix, d) end
 end
 local out = {lost, reaped, now}
 if max > 0 then
@@ -180,15 +230,11 @@ if max > 0 then
       redis.call('ZADD', due, popped[i + 1], id)
     else
       local wk = prefix .. ':wait:' .. id
-      local f = redis.call('HMGET', wk, 'params', 'enqueued_ms', 'deadline_ms', 'progress')
+      local f = held(wk)
       if f[2] then
         redis.call('HSET', wk, 'owner', wid)
         redis.call('SADD', owned, id)
-        out[#out + 1] = id
-        out[#out + 1] = f[1]
-        out[#out + 1] = f[2]
-        out[#out + 1] = f[3]
-        out[#out + 1] = f[4]
+        push(out, id, f)
       end
     end
   end
@@ -201,21 +247,15 @@ return out
 /// Every wait a worker holds, as [`TICK`] returns claimed ones (after a tick whose
 /// answer was lost). ARGV: prefix, worker.
 pub(crate) static HELD: LazyLock<Script> = LazyLock::new(|| {
-    script(
+    with(
+        &[HELD_FIELDS],
         r"
 local prefix = ARGV[1]
 local wid = ARGV[2]
 local out = {}
 for _, id in ipairs(redis.call('SMEMBERS', prefix .. ':owned:' .. wid)) do
   local wk = prefix .. ':wait:' .. id
-  if redis.call('HGET', wk, 'owner') == wid then
-    local f = redis.call('HMGET', wk, 'params', 'enqueued_ms', 'deadline_ms', 'progress')
-    out[#out + 1] = id
-    out[#out + 1] = f[1]
-    out[#out + 1] = f[2]
-    out[#out + 1] = f[3]
-    out[#out + 1] = f[4]
-  end
+  if redis.call('HGET', wk, 'owner') == wid then push(out, id, held(wk)) end
 end
 return out
 ",
@@ -224,28 +264,8 @@ return out
 
 /// Progress of waits a worker holds. ARGV: prefix, worker, then per wait: id, next ms,
 /// polls, last status, progress (JSON). Returns the ids the worker no longer holds.
-pub(crate) static PERSIST: LazyLock<Script> = LazyLock::new(|| {
-    script(
-        r"
-local prefix = ARGV[1]
-local wid = ARGV[2]
-local gone = {}
-local i = 3
-while i + 4 <= #ARGV do
-  local id = ARGV[i]
-  local wk = prefix .. ':wait:' .. id
-  if redis.call('HGET', wk, 'owner') == wid then
-    redis.call('HSET', wk, 'next_ms', ARGV[i + 1], 'polls', ARGV[i + 2],
-      'status', ARGV[i + 3], 'progress', ARGV[i + 4])
-  else
-    gone[#gone + 1] = id
-  end
-  i = i + 5
-end
-return gone
-",
-    )
-});
+pub(crate) static PERSIST: LazyLock<Script> =
+    LazyLock::new(|| with(&[PERSIST_ALL], "return persist_all(ARGV[1], ARGV[2])\n"));
 
 /// Publishes outcomes, each exactly once: sets it only if absent (with its time to
 /// live), removes the wait wherever it is, and publishes it on the vendor's channel
@@ -290,34 +310,11 @@ return out
 /// ARGV: prefix, worker, then per wait as [`PERSIST`]. Returns how many were handed
 /// back.
 pub(crate) static RELEASE: LazyLock<Script> = LazyLock::new(|| {
-    script(
+    with(
+        &[PERSIST_ALL, HAND_BACK],
         r"
-local prefix = ARGV[1]
-local wid = ARGV[2]
-local owned = prefix .. ':owned:' .. wid
-local due = prefix .. ':due'
-local i = 3
-while i + 4 <= #ARGV do
-  local wk = prefix .. ':wait:' .. ARGV[i]
-  if redis.call('HGET', wk, 'owner') == wid then
-    redis.call('HSET', wk, 'next_ms', ARGV[i + 1], 'polls', ARGV[i + 2],
-      'status', ARGV[i + 3], 'progress', ARGV[i + 4])
-  end
-  i = i + 5
-end
-local n = 0
-for _, id in ipairs(redis.call('SMEMBERS', owned)) do
-  local wk = prefix .. ':wait:' .. id
-  if redis.call('HGET', wk, 'owner') == wid then
-    local nx = redis.call('HGET', wk, 'next_ms') or string.format('%d', now)
-    redis.call('HDEL', wk, 'owner')
-    redis.call('ZADD', due, nx, id)
-    n = n + 1
-  end
-end
-redis.call('DEL', owned)
-redis.call('ZREM', prefix .. ':workers', wid)
-return n
+persist_all(ARGV[1], ARGV[2])
+return hand_back(ARGV[1], ARGV[2])
 ",
     )
 });

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use futures_util::{FutureExt, StreamExt};
 use redis::Value as RedisValue;
@@ -16,7 +16,7 @@ use tokio::time::Instant;
 
 use crate::error::FleetError;
 use crate::keys::Keys;
-use crate::outcome::{FleetOutcome, OutcomeKind};
+use crate::outcome::{FleetOutcome, OutcomeKind, now_ms};
 use crate::scripts::{FINISH, HELD, PERSIST, RELEASE, TICK};
 use crate::store::Fleet;
 use crate::waits::Progress;
@@ -223,14 +223,6 @@ impl<S: TaskSource> std::fmt::Debug for Worker<S> {
             .field("settings", &self.settings)
             .finish_non_exhaustive()
     }
-}
-
-fn now_ms() -> u64 {
-    let ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_millis();
-    u64::try_from(ms).unwrap_or(u64::MAX)
 }
 
 /// A claimed wait as the scripts return it.
