@@ -709,9 +709,7 @@ async fn a_burst_of_503s_is_retried_until_the_task_completes() {
         "{}",
         retries[0]
     );
-    let Some(Update::Finished(outcome)) = updates.last() else {
-        panic!("no outcome");
-    };
+    let outcome = common::outcome(&updates);
     assert_eq!(outcome.polls, 4);
     assert_eq!(outcome.result.as_ref().unwrap().result, json!({"done": 1}));
     sim.shutdown().await;
@@ -759,9 +757,7 @@ async fn resets_slow_answers_and_gateway_pages_are_transient() {
             .contains("502 Bad Gateway")
     );
     assert!(errors.iter().all(|e| e.is_transient()));
-    let Some(Update::Finished(outcome)) = updates.last() else {
-        panic!("no outcome");
-    };
+    let outcome = common::outcome(&updates);
     assert!(outcome.result.is_ok());
     assert_eq!(outcome.polls, 5);
     sim.shutdown().await;
@@ -937,15 +933,7 @@ async fn unknown_statuses_keep_the_wait_going_and_show_in_watch_updates() {
         json!({"url": "https://x"}),
     ));
     let updates = collect(fast(&client).watch(id)).await;
-    let polled: Vec<(String, PhaseKind, bool)> = updates
-        .iter()
-        .filter_map(|u| match u {
-            Update::Polled { phase, .. } => {
-                Some((phase.status.clone(), phase.kind, phase.recognized))
-            }
-            _ => None,
-        })
-        .collect();
+    let polled = common::polled(&updates);
     assert_eq!(
         polled,
         [
@@ -955,9 +943,7 @@ async fn unknown_statuses_keep_the_wait_going_and_show_in_watch_updates() {
             ("succeeded".to_owned(), PhaseKind::Succeeded, true),
         ]
     );
-    let Some(Update::Finished(outcome)) = updates.last() else {
-        panic!("no outcome");
-    };
+    let outcome = common::outcome(&updates);
     assert!(outcome.result.is_ok());
     sim.shutdown().await;
 }
@@ -973,15 +959,7 @@ async fn statuses_match_in_any_case_and_error_is_a_failure() {
         json!({}),
     ));
     let updates = collect(poller.watch(id)).await;
-    let kinds: Vec<(String, PhaseKind, bool)> = updates
-        .iter()
-        .filter_map(|u| match u {
-            Update::Polled { phase, .. } => {
-                Some((phase.status.clone(), phase.kind, phase.recognized))
-            }
-            _ => None,
-        })
-        .collect();
+    let kinds = common::polled(&updates);
     assert_eq!(
         kinds,
         [
@@ -990,9 +968,7 @@ async fn statuses_match_in_any_case_and_error_is_a_failure() {
             ("succeeded".to_owned(), PhaseKind::Succeeded, true),
         ]
     );
-    let Some(Update::Finished(outcome)) = updates.last() else {
-        panic!("no outcome");
-    };
+    let outcome = common::outcome(&updates);
     let out = outcome.result.as_ref().unwrap();
     assert_eq!(out.task.status, "Completed");
     assert_eq!(out.result, serde_json::Value::Null);

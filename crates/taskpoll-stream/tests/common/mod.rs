@@ -9,7 +9,7 @@ use std::time::Duration;
 use futures_core::Stream;
 use serde_json::Value;
 use taskpoll::strategy::Fixed;
-use taskpoll::{Poller, TaskSource, Update, Watch};
+use taskpoll::{Outcome, PhaseKind, Poller, TaskSource, Update, Watch};
 use taskpoll_sim::script::{Defaults, ScriptOutcome, ScriptStep, TaskScript};
 use taskpoll_sim::stream::{StreamSim, StreamSimConfig};
 use taskpoll_stream::{StreamClient, StreamSource};
@@ -100,4 +100,29 @@ pub fn fixture_names() -> Vec<String> {
         .collect();
     names.sort();
     names
+}
+
+/// Each poll of a watch's updates: the status word, its phase, and whether the adapter
+/// knew the word.
+pub fn polled<S: TaskSource>(updates: &[Update<S>]) -> Vec<(String, PhaseKind, bool)> {
+    updates
+        .iter()
+        .filter_map(|u| match u {
+            Update::Polled { phase, .. } => {
+                Some((phase.status.clone(), phase.kind, phase.recognized))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// The outcome a watch's updates end with.
+pub fn outcome<S: TaskSource>(updates: &[Update<S>]) -> &Outcome<S> {
+    match updates.last() {
+        Some(Update::Finished(outcome)) => outcome,
+        other => panic!(
+            "the updates end without an outcome: {:?}",
+            other.map(|_| "an update")
+        ),
+    }
 }
