@@ -21,6 +21,21 @@ fn with(fragments: &[&str], body: &str) -> Script {
     Script::new(&format!("{NOW}{}{body}", fragments.concat()))
 }
 
+/// `each(first, size, f)`: calls `f(i)` for each group of `size` arguments from
+/// ARGV[first] on (ARGV[i] the group's first); returns the list of its answers (an
+/// answer of nil adds nothing).
+const EACH: &str = r"
+local function each(first, size, f)
+  local out = {}
+  local i = first
+  while i + size - 1 <= #ARGV do
+    out[#out + 1] = f(i)
+    i = i + size
+  end
+  return out
+end
+";
+
 /// `held(wk)`: what a worker gets of a wait it holds (params, enqueued_ms, deadline_ms,
 /// progress; enqueued_ms is false when the wait is gone), and `push(out, id, f)`, which
 /// appends the wait's id and those fields to `out`.
@@ -39,20 +54,13 @@ end
 /// it does not hold.
 const PERSIST_ALL: &str = r"
 local function persist_all(prefix, wid)
-  local gone = {}
-  local i = 3
-  while i + 4 <= #ARGV do
+  return each(3, 5, function(i)
     local id = ARGV[i]
     local wk = prefix .. ':wait:' .. id
-    if redis.call('HGET', wk, 'owner') == wid then
-      redis.call('HSET', wk, 'next_ms', ARGV[i + 1], 'polls', ARGV[i + 2],
-        'status', ARGV[i + 3], 'progress', ARGV[i + 4])
-    else
-      gone[#gone + 1] = id
-    end
-    i = i + 5
-  end
-  return gone
+    if redis.call('HGET', wk, 'owner') ~= wid then return id end
+    redis.call('HSET', wk, 'next_ms', ARGV[i + 1], 'polls', ARGV[i + 2],
+      'status', ARGV[i + 3], 'progress', ARGV[i + 4])
+  end)
 end
 ";
 
@@ -148,38 +156,31 @@ return cur
 /// wait `enqueued`, `joined` (a wait on that id exists) or `finished` (its outcome is
 /// stored).
 pub(crate) static ENQUEUE: LazyLock<Script> = LazyLock::new(|| {
-    script(
+    with(
+        &[EACH],
         r"
 local prefix = ARGV[1]
 local due = prefix .. ':due'
-local out = {}
-local i = 2
-while i + 4 <= #ARGV do
+return each(2, 5, function(i)
   local id = ARGV[i]
   local params = ARGV[i + 1]
   local timeout = tonumber(ARGV[i + 2])
   local started = tonumber(ARGV[i + 3])
   local policy = ARGV[i + 4]
-  i = i + 5
   local wk = prefix .. ':wait:' .. id
-  if redis.call('EXISTS', prefix .. ':outcome:' .. id) == 1 then
-    out[#out + 1] = 'finished'
-  elseif redis.call('EXISTS', wk) == 1 then
-    out[#out + 1] = 'joined'
-  else
-    local enq = now
-    if started >= 0 then enq = started end
-    local e = string.format('%d', enq)
-    redis.call('HSET', wk, 'task_id', id, 'params', params, 'policy', policy,
-      'enqueued_ms', e, 'next_ms', e, 'polls', '0')
-    if timeout >= 0 then
-      redis.call('HSET', wk, 'deadline_ms', string.format('%d', enq + timeout))
-    end
-    redis.call('ZADD', due, enq, id)
-    out[#out + 1] = 'enqueued'
+  if redis.call('EXISTS', prefix .. ':outcome:' .. id) == 1 then return 'finished' end
+  if redis.call('EXISTS', wk) == 1 then return 'joined' end
+  local enq = now
+  if started >= 0 then enq = started end
+  local e = string.format('%d', enq)
+  redis.call('HSET', wk, 'task_id', id, 'params', params, 'policy', policy,
+    'enqueued_ms', e, 'next_ms', e, 'polls', '0')
+  if timeout >= 0 then
+    redis.call('HSET', wk, 'deadline_ms', string.format('%d', enq + timeout))
   end
-end
-return out
+  redis.call('ZADD', due, enq, id)
+  return 'enqueued'
+end)
 ",
     )
 });
@@ -264,26 +265,28 @@ return out
 
 /// Progress of waits a worker holds. ARGV: prefix, worker, then per wait: id, next ms,
 /// polls, last status, progress (JSON). Returns the ids the worker no longer holds.
-pub(crate) static PERSIST: LazyLock<Script> =
-    LazyLock::new(|| with(&[PERSIST_ALL], "return persist_all(ARGV[1], ARGV[2])\n"));
+pub(crate) static PERSIST: LazyLock<Script> = LazyLock::new(|| {
+    with(
+        &[EACH, PERSIST_ALL],
+        "return persist_all(ARGV[1], ARGV[2])\n",
+    )
+});
 
 /// Publishes outcomes, each exactly once: sets it only if absent (with its time to
 /// live), removes the wait wherever it is, and publishes it on the vendor's channel
 /// only when it was set. ARGV: prefix, TTL seconds, then per wait: id, outcome (JSON).
 /// Returns per wait 1 (published) or 0 (it had an outcome already).
 pub(crate) static FINISH: LazyLock<Script> = LazyLock::new(|| {
-    script(
+    with(
+        &[EACH],
         r"
 local prefix = ARGV[1]
 local ttl = ARGV[2]
 local due = prefix .. ':due'
 local channel = prefix .. ':outcomes'
-local out = {}
-local i = 3
-while i + 1 <= #ARGV do
+return each(3, 2, function(i)
   local id = ARGV[i]
   local json = ARGV[i + 1]
-  i = i + 2
   local set = redis.call('SET', prefix .. ':outcome:' .. id, json, 'NX', 'EX', ttl)
   local wk = prefix .. ':wait:' .. id
   local owner = redis.call('HGET', wk, 'owner')
@@ -293,14 +296,10 @@ while i + 1 <= #ARGV do
     redis.call('ZREM', due, id)
   end
   redis.call('DEL', wk)
-  if set then
-    redis.call('PUBLISH', channel, json)
-    out[#out + 1] = 1
-  else
-    out[#out + 1] = 0
-  end
-end
-return out
+  if not set then return 0 end
+  redis.call('PUBLISH', channel, json)
+  return 1
+end)
 ",
     )
 });
@@ -311,7 +310,7 @@ return out
 /// back.
 pub(crate) static RELEASE: LazyLock<Script> = LazyLock::new(|| {
     with(
-        &[PERSIST_ALL, HAND_BACK],
+        &[EACH, PERSIST_ALL, HAND_BACK],
         r"
 persist_all(ARGV[1], ARGV[2])
 return hand_back(ARGV[1], ARGV[2])
