@@ -6,6 +6,7 @@ mod base_url;
 mod body;
 mod budget;
 mod error;
+pub mod exchange;
 pub mod jwt;
 mod retry_after;
 mod secret;

@@ -46,6 +46,15 @@ impl Secret {
         }
         out
     }
+
+    /// `text` with every occurrence of the credential replaced by `***` (see
+    /// [`redact_in`](Secret::redact_in)).
+    pub fn redact_text(&self, text: &str) -> String {
+        let bytes = self.redact_in(text.as_bytes().to_vec());
+        // The credential is whole characters, so the text stays UTF-8.
+        String::from_utf8(bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    }
 }
 
 impl fmt::Debug for Secret {

@@ -2,18 +2,18 @@
 //! start endpoints the demo uses.
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::sync::Arc;
+use std::time::Duration;
 
-use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue};
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
 use reqwest::{Method, Url};
 use serde_json::Value;
 use taskpoll::{
     Budget, Poller, RateLimitHint, RequestBudget, Scheduler, SchedulerBuilder, SchedulerCell,
     SourceWaitError, TaskSource,
 };
-use taskpoll_http::{BaseUrl, BodyError, ConfigError, Secret, Transport, header_u64, read_capped};
-use tokio::time::Instant;
+use taskpoll_http::exchange::{Answer, ExchangeError, RateLimitTracker, send};
+use taskpoll_http::{BaseUrl, ConfigError, Secret, header_u64};
 
 use crate::config::{RedisCloudClientBuilder, Settings};
 use crate::database::DatabaseSource;
@@ -54,9 +54,8 @@ struct Inner {
     request_timeout: Duration,
     max_response_bytes: usize,
     settings: Settings,
-    /// The last `X-Rate-Limit-Remaining`, when it was read, and the `Retry-After` of
-    /// that response when it was a 429.
-    remaining: Mutex<Option<(u64, Instant, Option<Duration>)>>,
+    /// The last `X-Rate-Limit-Remaining`, and when the window resets.
+    rate: RateLimitTracker,
     /// The limits of every wait made from the client.
     limits: Budget,
     /// The request budget: one per account key and limit in the process, shared by
@@ -70,13 +69,6 @@ struct Inner {
     databases: SchedulerCell<DatabaseSource>,
     /// The scheduler of waits from a task to its resource's readiness.
     ready: SchedulerCell<ReadySource>,
-}
-
-/// One HTTP answer, body read.
-struct Answer {
-    status: u16,
-    headers: HeaderMap,
-    body: Vec<u8>,
 }
 
 fn sensitive(value: &Secret, name: &'static str) -> Result<HeaderValue, RedisCloudError> {
@@ -135,7 +127,7 @@ impl RedisCloudClient {
                 request_timeout: c.request_timeout,
                 max_response_bytes: c.max_response_bytes,
                 settings: b.settings,
-                remaining: Mutex::new(None),
+                rate: RateLimitTracker::new(),
                 limits,
                 budget,
                 tasks: SchedulerCell::new(),
@@ -171,14 +163,7 @@ impl RedisCloudClient {
     /// latest instant it can (one window after the answer: Redis Cloud does not say when
     /// its fixed window started).
     pub fn rate_limit(&self) -> Option<RateLimitHint> {
-        let seen = *self
-            .inner
-            .remaining
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        seen.map(|(remaining, at, retry_after)| {
-            RateLimitHint::new(remaining, at + retry_after.unwrap_or(WINDOW))
-        })
+        self.inner.rate.hint()
     }
 
     async fn call(
@@ -188,10 +173,6 @@ impl RedisCloudClient {
         url: Url,
         body: Option<&Value>,
     ) -> Result<Answer, RedisCloudError> {
-        let transport = |e: reqwest::Error| RedisCloudError::Transport {
-            operation,
-            source: Arc::new(Transport::from(e)),
-        };
         let mut request = self
             .inner
             .http
@@ -203,55 +184,26 @@ impl RedisCloudClient {
         if let Some(b) = body {
             request = request.body(b.to_string());
         }
-        let response = request.send().await.map_err(transport)?;
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        if let Some(remaining) = header_u64(&headers, REMAINING) {
-            let retry_after = (status == 429)
-                .then(|| taskpoll_http::retry_after(&headers, SystemTime::now()))
-                .flatten();
-            *self
-                .inner
-                .remaining
-                .lock()
-                .unwrap_or_else(|e| e.into_inner()) =
-                Some((remaining, Instant::now(), retry_after));
+        let answer = send(request, self.inner.max_response_bytes)
+            .await
+            .map_err(|e| match e {
+                ExchangeError::Transport(t) => RedisCloudError::Transport {
+                    operation,
+                    source: Arc::new(t),
+                },
+                ExchangeError::TooLarge { cap, .. } => RedisCloudError::TooLarge { operation, cap },
+            })?;
+        if let Some(remaining) = header_u64(&answer.headers, REMAINING) {
+            // Redis Cloud does not say when its fixed window started: the latest
+            // instant it can reset is one window after the answer.
+            self.inner.rate.record(&answer, (), remaining, Some(WINDOW));
         }
         tracing::debug!(
             operation = operation.as_str(),
-            status,
+            status = answer.code(),
             "redis-cloud response"
         );
-        let body = match read_capped(response, self.inner.max_response_bytes).await {
-            Ok(body) => body,
-            // An error answer's body only words its message: past the cap it is left
-            // unread, and the status still decides what the answer means (a 503 stays
-            // transient, a 404 not yet visible).
-            Err(BodyError::TooLarge { cap }) if !(200..300).contains(&status) => {
-                format!("(a body larger than the {cap}-byte cap, not read)").into_bytes()
-            }
-            Err(BodyError::TooLarge { cap }) => {
-                return Err(RedisCloudError::TooLarge { operation, cap });
-            }
-            Err(BodyError::Transport(t)) => {
-                return Err(RedisCloudError::Transport {
-                    operation,
-                    source: Arc::new(t),
-                });
-            }
-            Err(other) => {
-                return Err(RedisCloudError::Decode {
-                    operation,
-                    reason: other.to_string(),
-                    excerpt: String::new(),
-                });
-            }
-        };
-        Ok(Answer {
-            status,
-            headers,
-            body,
-        })
+        Ok(answer)
     }
 
     /// `GET /v1/tasks/{taskId}`: one task's state. The id is sent as one
@@ -261,7 +213,7 @@ impl RedisCloudClient {
         let a = self
             .call(Operation::GetTask, Method::GET, url, None)
             .await?;
-        decode::task(task_id, a.status, &a.headers, &a.body)
+        decode::task(task_id, a.code(), &a.headers, &a.body_or_note())
     }
 
     /// `GET /v1/tasks`: every recent task of the account (`{"tasks": [...]}`, `{}`,
@@ -275,7 +227,7 @@ impl RedisCloudClient {
                 None,
             )
             .await?;
-        decode::task_list(a.status, &a.headers, &a.body)
+        decode::task_list(a.code(), &a.headers, &a.body_or_note())
     }
 
     /// `GET /v1/tasks`, keeping only the tasks whose id `wanted` accepts (the others
@@ -292,7 +244,7 @@ impl RedisCloudClient {
                 None,
             )
             .await?;
-        decode::task_list_of(a.status, &a.headers, &a.body, wanted)
+        decode::task_list_of(a.code(), &a.headers, &a.body_or_note(), wanted)
     }
 
     /// `GET /v1/subscriptions/{subscriptionId}`. A 404 is
@@ -325,7 +277,7 @@ impl RedisCloudClient {
         let a = self
             .call(Operation::GetSubscription, Method::GET, url, None)
             .await?;
-        let mut s = decode::subscription(subscription.id, a.status, &a.headers, &a.body)?;
+        let mut s = decode::subscription(subscription.id, a.code(), &a.headers, &a.body_or_note())?;
         if s.id.is_none() {
             s.id = Some(subscription.id);
         }
@@ -347,7 +299,7 @@ impl RedisCloudClient {
         let a = self
             .call(Operation::GetDatabase, Method::GET, url, None)
             .await?;
-        decode::database(database, a.status, &a.headers, &a.body)
+        decode::database(database, a.code(), &a.headers, &a.body_or_note())
     }
 
     /// Sends a start call and reads the task id of its reply (any 2xx, 204 with a
@@ -360,7 +312,7 @@ impl RedisCloudClient {
         body: Option<&Value>,
     ) -> Result<String, RedisCloudError> {
         let a = self.call(op, method, url, body).await?;
-        let id = decode::start(op, a.status, &a.headers, &a.body)?;
+        let id = decode::start(op, a.code(), &a.headers, &a.body_or_note())?;
         tracing::debug!(operation = op.as_str(), task_id = %id, "task started");
         Ok(id)
     }

@@ -334,19 +334,20 @@ impl RedisCloudError {
             RedisCloudError::Transport { source, .. } if source.is_transient() => {
                 ErrorClass::TRANSIENT
             }
+            // Redis Cloud's other 5xx (501, 505, ...) are not temporary.
             RedisCloudError::Http {
-                status: 429,
+                status: 501 | 505..,
+                ..
+            } => ErrorClass::Permanent,
+            RedisCloudError::Http {
+                status,
                 retry_after,
                 ..
-            } => ErrorClass::RateLimited {
-                retry_after: Some(retry_after.unwrap_or(rate_limit_floor)),
-            },
-            RedisCloudError::Http {
-                status: 408 | 500 | 502 | 503 | 504,
-                retry_after,
-                ..
-            } => ErrorClass::Transient {
-                retry_after: *retry_after,
+            } => match taskpoll_http::exchange::status_class(*status, *retry_after) {
+                ErrorClass::RateLimited { retry_after } => ErrorClass::RateLimited {
+                    retry_after: Some(retry_after.unwrap_or(rate_limit_floor)),
+                },
+                class => class,
             },
             RedisCloudError::Decode { .. } => ErrorClass::TRANSIENT,
             RedisCloudError::UnknownTask { .. }

@@ -9,7 +9,8 @@ use serde_json::{Map, Value, json};
 use taskpoll::{
     Budget, Poller, RequestBudget, Scheduler, SchedulerCell, VisibilityGrace, WaitResult,
 };
-use taskpoll_http::{BaseUrl, BodyError, Secret, Transport};
+use taskpoll_http::exchange::{ExchangeError, send};
+use taskpoll_http::{BaseUrl, Secret};
 
 use crate::config::RunwareClientBuilder;
 use crate::decode::{self, Answer};
@@ -287,33 +288,22 @@ impl RunwareClient {
         let body = serde_json::to_vec(tasks).map_err(|e| {
             RunwareError::InvalidRequest(format!("the request could not be serialized: {e}"))
         })?;
-        let response = self
+        let request = self
             .inner
             .http
             .post(self.inner.base.as_url().clone())
             .header(AUTHORIZATION, self.inner.auth.clone())
             .header(CONTENT_TYPE, "application/json")
-            .body(body)
-            .send()
+            .body(body);
+        let answer = send(request, self.inner.max_response_bytes)
             .await
-            .map_err(Transport::from)?;
-        let status = response.status().as_u16();
-        let retry_after = taskpoll_http::retry_after(response.headers(), SystemTime::now());
-        let bytes = match taskpoll_http::read_capped(response, self.inner.max_response_bytes).await
-        {
-            Ok(bytes) => bytes,
-            // An error answer's body only words its message: past the cap it is left
-            // unread, and the status still decides what the answer means (a 503 stays
-            // transient).
-            Err(BodyError::TooLarge { cap }) if !(200..300).contains(&status) => {
-                format!("(a body larger than the {cap}-byte cap, not read)").into_bytes()
-            }
-            Err(BodyError::TooLarge { cap }) => return Err(RunwareError::TooLarge { cap }),
-            Err(BodyError::Transport(t)) => return Err(RunwareError::Transport(t)),
-            Err(other) => return Err(RunwareError::InvalidRequest(other.to_string())),
-        };
+            .map_err(|e| match e {
+                ExchangeError::Transport(t) => RunwareError::Transport(t),
+                ExchangeError::TooLarge { cap, .. } => RunwareError::TooLarge { cap },
+            })?;
+        let retry_after = answer.retry_after(SystemTime::now());
         // Nothing read from the answer (errors, failures, results) can carry the key.
-        let bytes = self.inner.api_key.redact_in(bytes);
-        decode::read_body(status, retry_after, &bytes)
+        let answer = answer.redact(&[&self.inner.api_key]);
+        decode::read_body(answer.code(), retry_after, &answer.body_or_note())
     }
 }

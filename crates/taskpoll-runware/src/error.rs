@@ -63,12 +63,10 @@ impl ApiError {
     pub fn class(&self) -> ErrorClass {
         let retry_after = self.retry_after;
         match self.status {
-            429 => ErrorClass::RateLimited { retry_after },
-            408 | 500..=599 => ErrorClass::Transient { retry_after },
             200..=299 if self.code.as_deref().is_some_and(code_is_temporary) => {
                 ErrorClass::Transient { retry_after }
             }
-            _ => ErrorClass::Permanent,
+            status => taskpoll_http::exchange::status_class(status, retry_after),
         }
     }
 

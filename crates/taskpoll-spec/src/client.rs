@@ -1,16 +1,16 @@
 //! [`SpecClient`]: the HTTP client that asks a spec's API for a task's status.
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap};
-use reqwest::{StatusCode, Url};
+use reqwest::Url;
+use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use serde_json::Value;
 use taskpoll::{Budget, Poller, RateLimitHint, RequestBudget, Scheduler, SchedulerCell};
+use taskpoll_http::exchange::{Answer, ExchangeError, RateLimitTracker, send};
 use taskpoll_http::{
-    BaseUrl, BodyError, ConfigError, HttpSettings, InvalidTaskId, Secret, Transport,
-    encode_segment, header_u64, read_capped,
+    BaseUrl, ConfigError, HttpSettings, InvalidTaskId, Secret, encode_segment, header_u64,
 };
 
 use crate::config::Spec;
@@ -116,7 +116,7 @@ impl SpecClientBuilder {
                 base,
                 request_timeout: self.http.request_timeout,
                 max_response_bytes: self.http.max_response_bytes,
-                rate: Mutex::new(None),
+                rate: RateLimitTracker::new(),
                 limits,
                 budget,
                 scheduler: SchedulerCell::new(),
@@ -142,7 +142,7 @@ struct Inner {
     request_timeout: Duration,
     max_response_bytes: usize,
     /// The rate-limit headers of the last answer, as a hint on tokio's clock.
-    rate: Mutex<Option<RateLimitHint>>,
+    rate: RateLimitTracker,
     limits: Budget,
     budget: Arc<dyn RequestBudget>,
     scheduler: SchedulerCell<SpecSource>,
@@ -187,7 +187,7 @@ impl SpecClient {
     }
 
     pub(crate) fn rate_limit_hint(&self) -> Option<RateLimitHint> {
-        *self.inner.rate.lock().unwrap_or_else(|e| e.into_inner())
+        self.inner.rate.hint()
     }
 
     /// The URL of task `id`: the spec's URL with `{id}` percent-encoded as one path
@@ -264,63 +264,43 @@ impl SpecClient {
             }
             request = request.body(body);
         }
-        let started = tokio::time::Instant::now();
-        let response = request.send().await.map_err(|e| {
-            let source = Transport::from(e);
-            tracing::debug!(api = spec.name.as_str(), error = %source, "request failed");
-            SpecError::Transport { source }
-        })?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = match read_capped(response, inner.max_response_bytes).await {
-            Ok(body) => body,
-            Err(BodyError::TooLarge { cap }) if status.is_success() => {
-                return Err(SpecError::BodyTooLarge {
-                    status: status.as_u16(),
-                    cap,
-                });
-            }
-            Err(BodyError::Transport(source)) => return Err(SpecError::Transport { source }),
-            // An error answer too large to read is still its status.
-            Err(_) => Vec::new(),
-        };
-        let body = spec
-            .secrets
-            .iter()
-            .fold(body, |body, secret| secret.redact_in(body));
+        let answer = send(request, inner.max_response_bytes)
+            .await
+            .map_err(|e| match e {
+                ExchangeError::Transport(source) => {
+                    tracing::debug!(api = spec.name.as_str(), error = %source, "request failed");
+                    SpecError::Transport { source }
+                }
+                ExchangeError::TooLarge { status, cap } => SpecError::BodyTooLarge { status, cap },
+            })?;
+        // An error answer too large to read is still its status (its body left empty).
+        let secrets: Vec<&Secret> = spec.secrets.iter().collect();
+        let answer = answer.redact(&secrets);
         tracing::debug!(
             api = spec.name.as_str(),
-            status = status.as_u16(),
-            elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            status = answer.code(),
+            elapsed_ms = u64::try_from(answer.elapsed.as_millis()).unwrap_or(u64::MAX),
             "answered"
         );
-        self.track_rate(status, &headers);
-        decode::answer(spec, status.as_u16(), &headers, &body)
+        self.track_rate(&answer);
+        decode::answer(spec, answer.code(), &answer.headers, &answer.body)
     }
 
     /// Remembers the spec's rate-limit headers of an answer, when it sent both.
-    fn track_rate(&self, status: StatusCode, headers: &HeaderMap) {
+    fn track_rate(&self, answer: &Answer) {
         let rules = &self.inner.spec.http;
         let (Some(remaining), Some(reset)) = (&rules.remaining, &rules.reset) else {
             return;
         };
-        let Some(left) = header_u64(headers, remaining.as_str()) else {
+        let Some(left) = header_u64(&answer.headers, remaining.as_str()) else {
             return;
         };
-        let now = SystemTime::now();
         // On a 429, `Retry-After` says when to come back; otherwise the window's reset.
-        let retry = (status == StatusCode::TOO_MANY_REQUESTS)
-            .then(|| taskpoll_http::retry_after(headers, now))
-            .flatten();
-        let until = retry.or_else(|| {
-            headers
-                .get(reset)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| parse_reset(v, now))
-        });
-        if let Some(until) = until {
-            let hint = RateLimitHint::new(left, tokio::time::Instant::now() + until);
-            *self.inner.rate.lock().unwrap_or_else(|e| e.into_inner()) = Some(hint);
-        }
+        let until_reset = answer
+            .headers
+            .get(reset)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_reset(v, SystemTime::now()));
+        self.inner.rate.record(answer, (), left, until_reset);
     }
 }

@@ -45,15 +45,10 @@ pub fn class_of(spec: &Spec, status: u16, retry_after: Option<std::time::Duratio
         ErrorClass::NotYetVisible
     } else if rules.permanent.contains(&status) {
         ErrorClass::Permanent
-    } else if status == 429 {
-        ErrorClass::RateLimited { retry_after }
-    } else if rules.transient.contains(&status)
-        || matches!(status, 408 | 425)
-        || (500..600).contains(&status)
-    {
+    } else if status != 429 && (rules.transient.contains(&status) || status == 425) {
         ErrorClass::Transient { retry_after }
     } else {
-        ErrorClass::Permanent
+        taskpoll_http::exchange::status_class(status, retry_after)
     }
 }
 

@@ -2,13 +2,13 @@
 //! endpoints that create tasks.
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use crate::StreamWaitError;
 use crate::auth;
 use crate::config::{STREAM_CLIENT, StreamClientBuilder};
-use crate::decode::{self, Answer, GET_TASK};
+use crate::decode::{self, GET_TASK};
 use crate::error::{RateLimit, StreamError};
 use crate::models::{
     ChannelRef, DeleteCallRequest, DeleteChannelsRequest, DeleteUsersRequest,
@@ -24,7 +24,8 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use taskpoll::strategy::Fixed;
 use taskpoll::{Budget, Poller, RateLimitHint, RequestBudget, Scheduler, SchedulerCell};
-use taskpoll_http::{BaseUrl, Connection, Secret, Transport, encode_segment, read_capped};
+use taskpoll_http::exchange::{ExchangeError, RateLimitTracker, send};
+use taskpoll_http::{BaseUrl, Connection, Secret, encode_segment};
 
 /// A client of Stream's server-side API: task status and the start endpoints.
 ///
@@ -46,7 +47,7 @@ struct Inner {
     max_response_bytes: usize,
     /// The rate-limit headers of the last `GetTask` answer, and when that window resets
     /// on tokio's clock.
-    rate: Mutex<Option<(RateLimit, RateLimitHint)>>,
+    rate: RateLimitTracker<RateLimit>,
     /// The limits of every wait made from the client.
     limits: Budget,
     /// The request budget, shared by every client on the same key and limit.
@@ -202,7 +203,7 @@ impl StreamClient {
                 api_secret: b.api_secret,
                 request_timeout: c.request_timeout,
                 max_response_bytes: c.max_response_bytes,
-                rate: Mutex::new(None),
+                rate: RateLimitTracker::new(),
                 limits,
                 budget,
                 scheduler: SchedulerCell::new(),
@@ -222,15 +223,11 @@ impl StreamClient {
 
     /// The rate-limit headers of the last `GetTask` answer, if it sent all three.
     pub fn last_rate_limit(&self) -> Option<RateLimit> {
-        self.rate().map(|(r, _)| r)
+        self.inner.rate.last().map(|(r, _)| r)
     }
 
     pub(crate) fn rate_limit_hint(&self) -> Option<RateLimitHint> {
-        self.rate().map(|(_, h)| h)
-    }
-
-    fn rate(&self) -> Option<(RateLimit, RateLimitHint)> {
-        *self.inner.rate.lock().unwrap_or_else(|e| e.into_inner())
+        self.inner.rate.hint()
     }
 
     /// Fetches a task's status: `GET /api/v2/tasks/{id}` (one request, no retry).
@@ -492,44 +489,41 @@ impl StreamClient {
         if let Some(body) = body {
             request = request.header(CONTENT_TYPE, "application/json").body(body);
         }
-        let started = tokio::time::Instant::now();
-        let response = request.send().await.map_err(|e| {
-            let source = Transport::from(e);
-            tracing::debug!(operation, error = %source, "stream request failed");
-            StreamError::Transport { operation, source }
-        })?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = read_capped(response, inner.max_response_bytes).await;
+        let answer = send(request, inner.max_response_bytes)
+            .await
+            .map_err(|e| match e {
+                ExchangeError::Transport(source) => {
+                    tracing::debug!(operation, error = %source, "stream request failed");
+                    StreamError::Transport { operation, source }
+                }
+                ExchangeError::TooLarge { status, cap } => StreamError::BodyTooLarge {
+                    operation,
+                    status,
+                    cap,
+                },
+            })?;
         tracing::debug!(
             operation,
-            status = status.as_u16(),
-            elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            status = answer.code(),
+            elapsed_ms = u64::try_from(answer.elapsed.as_millis()).unwrap_or(u64::MAX),
             "stream answered"
         );
-        if track_rate && let Some(limit) = decode::rate_limit(&headers) {
+        if track_rate && let Some(limit) = decode::rate_limit(&answer.headers) {
             // On a 429, `Retry-After` says when to come back (as for the error's class);
             // otherwise the window's reset does.
-            let now = SystemTime::now();
-            let retry = (status == reqwest::StatusCode::TOO_MANY_REQUESTS)
-                .then(|| taskpoll_http::retry_after(&headers, now))
-                .flatten();
-            let until = retry
-                .or_else(|| decode::until_reset(&headers, now))
-                .unwrap_or_default();
-            let hint = RateLimitHint::new(limit.remaining, tokio::time::Instant::now() + until);
-            *inner.rate.lock().unwrap_or_else(|e| e.into_inner()) = Some((limit, hint));
+            let reset = decode::until_reset(&answer.headers, SystemTime::now());
+            inner.rate.record(
+                &answer,
+                limit,
+                limit.remaining,
+                Some(reset.unwrap_or_default()),
+            );
         }
-        let secrets = [inner.api_key.expose(), inner.api_secret.expose()];
         decode::decode(
-            Answer {
-                operation,
-                status,
-                headers: &headers,
-                body,
-            },
+            operation,
+            &answer,
             expected,
-            &secrets,
+            &[&inner.api_key, &inner.api_secret],
         )
     }
 }

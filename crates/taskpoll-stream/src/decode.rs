@@ -3,10 +3,10 @@
 
 use std::time::{Duration, SystemTime};
 
-use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
-use taskpoll_http::{BodyError, excerpt, header_u64, retry_after};
+use taskpoll_http::exchange::{Answer, until_epoch_header};
+use taskpoll_http::{BodyError, Secret, excerpt, header_u64, retry_after};
 
 use crate::error::{ApiFailure, RateLimit, StreamError};
 use crate::models::ApiError;
@@ -14,29 +14,14 @@ use crate::models::ApiError;
 /// Stream's operation name of the task status call.
 pub(crate) const GET_TASK: &str = "GetTask";
 
-/// One HTTP answer, as read.
-pub(crate) struct Answer<'a> {
-    /// Stream's name for the call.
-    pub(crate) operation: &'static str,
-    /// The status.
-    pub(crate) status: StatusCode,
-    /// The headers.
-    pub(crate) headers: &'a HeaderMap,
-    /// The body, or why it could not be read.
-    pub(crate) body: Result<Vec<u8>, BodyError>,
-}
-
-/// Credentials shorter than this are not scrubbed: they cannot be told apart from
-/// ordinary words, and replacing them would mangle every message (Stream's keys and
-/// secrets are far longer).
-const SCRUB_MIN_LEN: usize = 6;
+/// When Stream's rate-limit window resets, in Unix epoch seconds.
+const RESET: &str = "x-ratelimit-reset";
 
 /// Replaces every occurrence of a credential in text that came from the network.
-pub(crate) fn scrub(text: &str, secrets: &[&str]) -> String {
+pub(crate) fn scrub(text: &str, secrets: &[&Secret]) -> String {
     secrets
         .iter()
-        .filter(|s| s.len() >= SCRUB_MIN_LEN)
-        .fold(text.to_owned(), |t, s| t.replace(s, "***"))
+        .fold(text.to_owned(), |t, s| s.redact_text(&t))
 }
 
 /// The three `X-RateLimit-*` headers, when all came.
@@ -44,75 +29,44 @@ pub(crate) fn rate_limit(headers: &HeaderMap) -> Option<RateLimit> {
     Some(RateLimit {
         limit: header_u64(headers, "x-ratelimit-limit")?,
         remaining: header_u64(headers, "x-ratelimit-remaining")?,
-        reset: header_u64(headers, "x-ratelimit-reset")?,
+        reset: header_u64(headers, RESET)?,
     })
 }
 
 /// The time from `now` to `X-RateLimit-Reset` (Unix epoch seconds); zero when it has
 /// passed.
 pub(crate) fn until_reset(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    let reset = header_u64(headers, "x-ratelimit-reset")?;
-    let now = now.duration_since(SystemTime::UNIX_EPOCH).ok()?;
-    Some(Duration::from_secs(reset).saturating_sub(now))
+    until_epoch_header(headers, RESET, now)
 }
 
-/// Reads an answer: a 2xx body as `T` (`expected` names it in errors), anything else as
-/// an error. `secrets` are scrubbed from every text taken from the answer.
+/// Reads an answer to `operation`: a 2xx body as `T` (`expected` names it in errors),
+/// anything else as an error. `secrets` are scrubbed from every text taken from the
+/// answer.
 pub(crate) fn decode<T: DeserializeOwned>(
-    answer: Answer<'_>,
+    operation: &'static str,
+    answer: &Answer,
     expected: &'static str,
-    secrets: &[&str],
+    secrets: &[&Secret],
 ) -> Result<T, StreamError> {
-    let Answer {
-        operation,
-        status,
-        headers,
-        body,
-    } = answer;
-    let code = status.as_u16();
-    if status.is_success() {
-        let body = match body {
-            Ok(body) => body,
-            Err(BodyError::TooLarge { cap }) => {
-                return Err(StreamError::BodyTooLarge {
-                    operation,
-                    status: code,
-                    cap,
-                });
-            }
-            Err(BodyError::Transport(source)) => {
-                return Err(StreamError::Transport { operation, source });
-            }
-            Err(other) => {
-                return Err(StreamError::Malformed {
-                    operation,
-                    status: code,
-                    expected,
-                    what: scrub(&other.to_string(), secrets),
-                    excerpt: String::new(),
-                });
-            }
-        };
-        return parse(&body, expected, secrets).map_err(|what| StreamError::Malformed {
+    let code = answer.code();
+    let body = &answer.body;
+    if answer.is_success() {
+        return parse(body, expected, secrets).map_err(|what| StreamError::Malformed {
             operation,
             status: code,
             expected,
             what,
-            excerpt: scrub(&excerpt(&body), secrets),
+            excerpt: scrub(&excerpt(body), secrets),
         });
     }
-    let (body, unread) = match body {
-        Ok(body) => (body, None),
-        Err(BodyError::Transport(source)) => {
-            return Err(StreamError::Transport { operation, source });
-        }
-        Err(other) => (Vec::new(), Some(format!("({other})"))),
-    };
+    let unread = answer
+        .unread_over
+        .map(|cap| format!("({})", BodyError::TooLarge { cap }));
     let failure = Box::new(failure(
         operation,
         code,
-        headers,
-        &body,
+        &answer.headers,
+        body,
         unread,
         secrets,
         SystemTime::now(),
@@ -129,7 +83,11 @@ pub(crate) fn decode<T: DeserializeOwned>(
 
 /// Parses a JSON body; on failure, says what was wrong, where (line, column) and at
 /// which JSON path.
-fn parse<T: DeserializeOwned>(body: &[u8], expected: &str, secrets: &[&str]) -> Result<T, String> {
+fn parse<T: DeserializeOwned>(
+    body: &[u8],
+    expected: &str,
+    secrets: &[&Secret],
+) -> Result<T, String> {
     let mut de = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize::<_, T>(&mut de).map_err(|e| {
         let path = e.path().to_string();
@@ -155,7 +113,7 @@ fn failure(
     headers: &HeaderMap,
     body: &[u8],
     unread: Option<String>,
-    secrets: &[&str],
+    secrets: &[&Secret],
     now: SystemTime,
 ) -> ApiFailure {
     let error = serde_json::from_slice::<ApiError>(body).ok().map(|mut e| {
@@ -188,22 +146,24 @@ fn failure(
 mod tests {
     use super::*;
     use crate::models::{StartResponse, TaskResponse};
+    use reqwest::StatusCode;
     use reqwest::header::HeaderValue;
 
-    fn answer<'a>(status: u16, headers: &'a HeaderMap, body: &[u8]) -> Answer<'a> {
-        Answer {
-            operation: GET_TASK,
-            status: StatusCode::from_u16(status).unwrap(),
-            headers,
-            body: Ok(body.to_vec()),
-        }
+    fn answer(status: u16, headers: &HeaderMap, body: &[u8]) -> Answer {
+        Answer::new(
+            StatusCode::from_u16(status).unwrap(),
+            headers.clone(),
+            body.to_vec(),
+        )
     }
 
     fn task(status: u16, headers: &HeaderMap, body: &[u8]) -> Result<TaskResponse, StreamError> {
+        let (key, secret) = (Secret::new("KEY-123"), Secret::new("SECRET-456"));
         decode(
-            answer(status, headers, body),
+            GET_TASK,
+            &answer(status, headers, body),
             "a task response",
-            &["KEY-123", "SECRET-456"],
+            &[&key, &secret],
         )
     }
 
@@ -287,8 +247,16 @@ mod tests {
 
     #[test]
     fn only_credentials_of_a_real_length_are_scrubbed() {
-        assert_eq!(scrub("a key abc123 here", &["abc123"]), "a key *** here");
-        assert_eq!(scrub("it is ok", &["s", "k", ""]), "it is ok");
+        let secret = |s: &str| Secret::new(s);
+        assert_eq!(
+            scrub("a key abc123 here", &[&secret("abc123")]),
+            "a key *** here"
+        );
+        let short = [secret("s"), secret("k"), secret("")];
+        assert_eq!(
+            scrub("it is ok", &short.iter().collect::<Vec<_>>()),
+            "it is ok"
+        );
     }
 
     #[test]
@@ -345,7 +313,8 @@ mod tests {
             b"{\"task_id\":null}",
             b"{\"duration\":\"1ms\"}",
         ] {
-            let r: StartResponse = decode(answer(201, &h, body), "a start response", &[]).unwrap();
+            let r: StartResponse =
+                decode("StartCall", &answer(201, &h, body), "a start response", &[]).unwrap();
             assert_eq!(r.task_id.is_some(), body.starts_with(b"{\"task_id\":\"t"));
         }
     }

@@ -334,16 +334,8 @@ impl TaskResponse {
     ) -> Result<TaskResponse, crate::StreamError> {
         let status =
             reqwest::StatusCode::from_u16(status).unwrap_or(reqwest::StatusCode::BAD_GATEWAY);
-        crate::decode::decode(
-            crate::decode::Answer {
-                operation: crate::decode::GET_TASK,
-                status,
-                headers,
-                body: Ok(body.to_vec()),
-            },
-            "a task response",
-            &[],
-        )
+        let answer = taskpoll_http::exchange::Answer::new(status, headers.clone(), body.to_vec());
+        crate::decode::decode(crate::decode::GET_TASK, &answer, "a task response", &[])
     }
 }
 
