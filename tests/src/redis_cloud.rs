@@ -82,6 +82,14 @@ impl Harness for RedisCloudHarness {
         "/v1"
     );
 
+    fn running_answer(&self, id: &String) -> Option<Vec<u8>> {
+        Some(
+            json!({"taskId": id, "commandType": COMMAND, "status": "processing-in-progress"})
+                .to_string()
+                .into_bytes(),
+        )
+    }
+
     fn capabilities(&self) -> Capabilities {
         // One status word per task (no partial results); script steps show any word;
         // injected 429s carry Retry-After; `GET /v1/tasks` answers many tasks at once.

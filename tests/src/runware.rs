@@ -11,6 +11,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use serde_json::json;
 
 use taskpoll_runware::{
     RunwareClient, RunwareFailure, RunwareOutput, RunwareResult, RunwareSource, RunwareTaskId,
@@ -115,6 +116,10 @@ impl Harness for RunwareHarness {
     type Source = RunwareSource;
 
     crate::sims::sim_harness_methods!(RunwareSource, RunwareClient::builder("size-cap-key"), "/v1");
+
+    fn running_answer(&self, id: &RunwareTaskId) -> Option<Vec<u8>> {
+        Some(json!({"data": [{"taskType": "imageInference", "taskUUID": id.uuid, "status": "processing"}]}).to_string().into_bytes())
+    }
 
     fn capabilities(&self) -> Capabilities {
         // Tasks produce several results; getResponse answers many tasks in one POST

@@ -63,6 +63,14 @@ impl Harness for StreamHarness {
         ""
     );
 
+    fn running_answer(&self, id: &String) -> Option<Vec<u8>> {
+        Some(
+            json!({"task_id": id, "status": "running"})
+                .to_string()
+                .into_bytes(),
+        )
+    }
+
     fn capabilities(&self) -> Capabilities {
         // Stream has one status word per task (no partial results) and no batch
         // status endpoint; the simulator shows any scripted word, and its 429s say

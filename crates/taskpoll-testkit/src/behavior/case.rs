@@ -36,6 +36,10 @@ pub enum Case {
     StreamedBodyOverTheCap,
     /// The default cap refuses a body one byte over 16 MiB.
     DefaultCap,
+    /// A body of exactly the default cap is read.
+    BodyOfExactlyTheCap,
+    /// A 503 whose body is over the cap is still a transient error.
+    ErrorStatusOverTheCap,
     /// No span or event, at any level, carries a credential.
     NoCredentialInLogs,
 }
@@ -57,6 +61,8 @@ impl Case {
         Case::AnnouncedBodyOverTheCap,
         Case::StreamedBodyOverTheCap,
         Case::DefaultCap,
+        Case::BodyOfExactlyTheCap,
+        Case::ErrorStatusOverTheCap,
         Case::NoCredentialInLogs,
     ];
 
@@ -77,6 +83,8 @@ impl Case {
             Case::AnnouncedBodyOverTheCap => "a Content-Length over the cap is refused unread",
             Case::StreamedBodyOverTheCap => "a streamed body over the cap is cut off",
             Case::DefaultCap => "the default cap is 16 MiB",
+            Case::BodyOfExactlyTheCap => "a body of exactly the cap is read",
+            Case::ErrorStatusOverTheCap => "an error status over the cap keeps its class",
             Case::NoCredentialInLogs => "no credential in any log line",
         }
     }

@@ -341,6 +341,8 @@ pub async fn check<H: Harness>(h: &H, case: Case) -> Verdict {
         Case::AnnouncedBodyOverTheCap => checks::announced_body_over_the_cap(h).await,
         Case::StreamedBodyOverTheCap => checks::streamed_body_over_the_cap(h).await,
         Case::DefaultCap => checks::default_cap(h).await,
+        Case::BodyOfExactlyTheCap => checks::body_of_exactly_the_cap(h).await,
+        Case::ErrorStatusOverTheCap => checks::error_status_over_the_cap(h).await,
         Case::NoCredentialInLogs => checks::no_credential_in_logs(h).await,
     };
     h.clear_faults().await;

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use taskpoll::{FetchGiveUp, Poller, WaitError};
+use taskpoll::{FetchGiveUp, Phase, Poller, TaskSource, WaitError};
 
 use super::cases::{CaseResult, describe, poller};
 use super::{Fault, Harness, Scenario};
@@ -80,6 +80,51 @@ pub(super) async fn default_cap<H: Harness>(h: &H) -> CaseResult {
     let server =
         RawServer::start(head(Some(announced)), Body::Nothing).map_err(|e| e.to_string())?;
     refused(h, &server, None).await
+}
+
+pub(super) async fn body_of_exactly_the_cap<H: Harness>(h: &H) -> CaseResult {
+    let id = h.unknown_id();
+    let mut body = h.running_answer(&id).ok_or("running_answer gave no body")?;
+    ensure!(
+        body.len() <= DEFAULT_CAP,
+        "the running answer is {} bytes, over the cap",
+        body.len()
+    );
+    body.resize(DEFAULT_CAP, b' ');
+    let server = RawServer::start(head(Some(DEFAULT_CAP as u64)), Body::Exact(body))
+        .map_err(|e| e.to_string())?;
+    let source = h
+        .source_at(server.base_url(), None)
+        .ok_or("source_at gave a source for one URL but not another")?;
+    match tokio::time::timeout(PROMPTLY, source.fetch(&id)).await {
+        Err(_) => Err(format!("the body was still being read after {PROMPTLY:?}")),
+        Ok(Err(e)) => Err(format!("a body of exactly the cap was refused: {e}")),
+        Ok(Ok(status)) => match source.classify(status) {
+            Phase::Pending(_) | Phase::Running(_) => Ok(()),
+            other => Err(format!("the running answer was read as {}", other.kind())),
+        },
+    }
+}
+
+pub(super) async fn error_status_over_the_cap<H: Harness>(h: &H) -> CaseResult {
+    // A gateway's 503 announcing a megabyte of page: over a 64-byte cap, and never sent.
+    let head = "HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/html\r\ncontent-length: 1048576\r\n\r\n";
+    let server = RawServer::start(head.to_owned(), Body::Nothing).map_err(|e| e.to_string())?;
+    let source = h
+        .source_at(server.base_url(), Some(64))
+        .ok_or("source_at gave a source for one URL but not another")?;
+    match tokio::time::timeout(PROMPTLY, source.fetch(&h.unknown_id())).await {
+        Err(_) => Err(format!("the body was still being read after {PROMPTLY:?}")),
+        Ok(Ok(_)) => Err("a 503 was read as a status".into()),
+        Ok(Err(e)) => {
+            let class = source.error_class(&e);
+            ensure!(
+                class.is_transient(),
+                "a 503 with a body over the cap is {class:?}, not transient: {e}"
+            );
+            Ok(())
+        }
+    }
 }
 
 pub(super) async fn no_credential_in_logs<H: Harness>(h: &H) -> CaseResult {

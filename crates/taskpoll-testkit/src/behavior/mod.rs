@@ -220,6 +220,14 @@ pub trait Harness: Send + Sync {
         None
     }
 
+    /// The body the vendor answers a status request for task `id` with while the task
+    /// runs, as raw bytes: the size-cap cases pad it with whitespace to exactly the cap
+    /// and expect it read. `None`, the default, skips that case.
+    fn running_answer(&self, id: &<Self::Source as TaskSource>::Id) -> Option<Vec<u8>> {
+        let _ = id;
+        None
+    }
+
     /// The credentials the harness's sources send (keys, secrets, tokens): the log case
     /// checks that no span or event, at any level, carries one. Empty, the default,
     /// skips the log case.

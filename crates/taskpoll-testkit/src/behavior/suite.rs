@@ -100,6 +100,8 @@ macro_rules! behavior_suite {
                 announced_body_over_the_cap => AnnouncedBodyOverTheCap,
                 streamed_body_over_the_cap => StreamedBodyOverTheCap,
                 default_cap => DefaultCap,
+                body_of_exactly_the_cap => BodyOfExactlyTheCap,
+                error_status_over_the_cap => ErrorStatusOverTheCap,
                 no_credential_in_logs => NoCredentialInLogs,
             );
         }
