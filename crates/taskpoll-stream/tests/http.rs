@@ -514,13 +514,20 @@ async fn a_task_still_running_at_the_deadline_times_out_with_its_last_phase() {
     sim.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_429_with_retry_after_is_honoured_before_the_next_poll() {
-    let sim = sim(StreamSimConfig {
-        send_retry_after: true,
-        ..StreamSimConfig::default()
-    })
-    .await;
+/// What a retry update said.
+struct Retried {
+    code: Option<i64>,
+    retry_after: Option<Duration>,
+    class: ErrorClass,
+    delay: Duration,
+}
+
+/// A task whose first poll is answered 429 (scripted to last 1 s), watched to the end on
+/// a simulator with `config`: checks that the wait succeeded on the third poll and the
+/// server saw 429, 200, 200 with no request before the 429 allowed; returns what the retry
+/// update said, and the gap between the first two requests in ms.
+async fn through_one_429(config: StreamSimConfig) -> (Retried, u64) {
+    let sim = sim(config).await;
     let client = client(&sim);
     let id = sim.create_task(succeeds(&[("running", 1)], json!({"ok": true})));
     sim.set_faults(FaultPlan::default().at(
@@ -538,32 +545,45 @@ async fn a_429_with_retry_after_is_honoured_before_the_next_poll() {
                 class,
                 delay,
                 ..
-            } => Some((error.code(), *class, *delay)),
+            } => Some(Retried {
+                code: error.code(),
+                retry_after: error.retry_after(),
+                class: *class,
+                delay: *delay,
+            }),
             _ => None,
         })
         .unwrap();
-    assert_eq!(retry.0, Some(9));
+    let outcome = common::outcome(&updates);
+    assert_eq!(outcome.result.as_ref().unwrap().result, json!({"ok": true}));
+    assert_eq!(outcome.polls, 3);
+    let log = sim.requests();
+    let statuses: Vec<u16> = log.iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [429, 200, 200]);
+    assert_eq!(sim.counts().retry_after_violations, 0);
+    sim.shutdown().await;
+    (retry, log[1].at_ms - log[0].at_ms)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_with_retry_after_is_honoured_before_the_next_poll() {
+    let (retry, gap) = through_one_429(StreamSimConfig {
+        send_retry_after: true,
+        ..StreamSimConfig::default()
+    })
+    .await;
+    let Retried {
+        code, class, delay, ..
+    } = retry;
+    assert_eq!(code, Some(9));
     assert_eq!(
-        retry.1,
+        class,
         ErrorClass::RateLimited {
             retry_after: Some(Duration::from_secs(1))
         }
     );
-    assert_eq!(retry.2, Duration::from_secs(1));
-    match updates.last().unwrap() {
-        Update::Finished(outcome) => {
-            assert_eq!(outcome.result.as_ref().unwrap().result, json!({"ok": true}));
-            assert_eq!(outcome.polls, 3);
-        }
-        other => panic!("{other:?}"),
-    }
-    let log = sim.requests();
-    let statuses: Vec<u16> = log.iter().map(|r| r.status).collect();
-    assert_eq!(statuses, [429, 200, 200]);
-    let gap = log[1].at_ms - log[0].at_ms;
+    assert_eq!(delay, Duration::from_secs(1));
     assert!(gap >= 1_000, "the poll after the 429 came {gap} ms later");
-    assert_eq!(sim.counts().retry_after_violations, 0);
-    sim.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -600,49 +620,22 @@ async fn after_a_429_the_rate_limit_hint_follows_retry_after() {
 async fn a_429_as_stream_sends_it_waits_until_x_ratelimit_reset() {
     // The simulator's default 429: X-RateLimit-Reset 1 s away (rounded up to a whole
     // epoch second), no Retry-After.
-    let sim = sim(StreamSimConfig::default()).await;
-    let client = client(&sim);
-    let id = sim.create_task(succeeds(&[("running", 1)], json!({"ok": true})));
-    sim.set_faults(FaultPlan::default().at(
-        1,
-        Fault::RateLimited {
-            retry_after_secs: Some(1),
-        },
-    ));
-    let updates = collect(fast(&client).watch(id.clone())).await;
-    let delay = updates
-        .iter()
-        .find_map(|u| match u {
-            Update::Retrying {
-                error,
-                class: ErrorClass::RateLimited { .. },
-                delay,
-                ..
-            } => {
-                assert_eq!(error.retry_after(), Some(*delay));
-                Some(*delay)
-            }
-            _ => None,
-        })
-        .unwrap();
+    let (retry, gap) = through_one_429(StreamSimConfig::default()).await;
+    let Retried {
+        retry_after,
+        class,
+        delay,
+        ..
+    } = retry;
+    assert!(matches!(class, ErrorClass::RateLimited { .. }), "{class:?}");
+    assert_eq!(retry_after, Some(delay));
     assert!(
         (ms(950)..=Duration::from_secs(2)).contains(&delay),
         "waited {delay:?} for the reset"
     );
-    match updates.last().unwrap() {
-        Update::Finished(outcome) => {
-            assert_eq!(outcome.result.as_ref().unwrap().result, json!({"ok": true}));
-        }
-        other => panic!("{other:?}"),
-    }
-    let log = sim.requests();
-    let statuses: Vec<u16> = log.iter().map(|r| r.status).collect();
-    assert_eq!(statuses, [429, 200, 200]);
     // Not before the reset the 429 announced (the simulator checks it as it would a
     // Retry-After), so about the second it was scripted with or more.
-    assert_eq!(sim.counts().retry_after_violations, 0);
-    assert!(log[1].at_ms - log[0].at_ms >= 950);
-    sim.shutdown().await;
+    assert!(gap >= 950);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
