@@ -160,7 +160,8 @@ const FLOOR: Duration = Duration::from_secs(30);
 
 /// An error for a non-2xx status: the right variant and class, printable.
 fn check_error(status: u16, e: &RedisCloudError) {
-    let _ = (e.to_string(), format!("{e:?}"), e.status(), e.body());
+    taskpoll_testkit::json::show(e).unwrap();
+    let _ = (e.status(), e.body());
     let class = e.class(FLOOR);
     match e {
         RedisCloudError::Decode { .. } => {

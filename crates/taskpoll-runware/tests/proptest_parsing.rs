@@ -201,13 +201,8 @@ fn task_id() -> impl Strategy<Value = RunwareTaskId> {
 }
 
 fn check_error(e: &RunwareError) {
-    let _ = (
-        e.to_string(),
-        format!("{e:?}"),
-        e.code(),
-        e.status(),
-        e.retry_after(),
-    );
+    taskpoll_testkit::json::show(e).unwrap();
+    let _ = (e.code(), e.status(), e.retry_after());
     let class = e.class();
     match e {
         RunwareError::Decode { status, .. } => {

@@ -202,6 +202,16 @@ pub const RATE_LIMIT_HEADERS: &[&str] = &[
     "x-ratelimit-reset",
 ];
 
+/// Shows an error both ways, as a log line or a user would see it: its `Display` must say
+/// something (`Err` when it is empty), and neither way may panic.
+pub fn show<E: std::fmt::Display + std::fmt::Debug>(e: &E) -> Result<(), String> {
+    let debug = format!("{e:?}");
+    if e.to_string().trim().is_empty() {
+        return Err(format!("an error that displays as nothing: {debug}"));
+    }
+    Ok(())
+}
+
 /// 512 cases a property, no failure files written.
 pub fn config() -> ProptestConfig {
     ProptestConfig {
