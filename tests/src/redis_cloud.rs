@@ -146,10 +146,6 @@ impl Harness for RedisCloudHarness {
         self.sim.set_faults(FaultPlan::default());
     }
 
-    async fn requests_for(&self, id: &String) -> u64 {
-        self.request_times_for(id).await.len() as u64
-    }
-
     /// Requests naming the task, and task-list requests made since it was created
     /// (`GET /v1/tasks` answers for every task of the account, and the client's
     /// scheduler polls through it; a refused one names no task).

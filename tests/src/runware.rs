@@ -205,10 +205,6 @@ impl Harness for RunwareHarness {
         self.sim.set_faults(FaultPlan::default());
     }
 
-    async fn requests_for(&self, id: &RunwareTaskId) -> u64 {
-        self.request_times_for(id).await.len() as u64
-    }
-
     async fn request_times_for(&self, id: &RunwareTaskId) -> Vec<Duration> {
         common::request_times(&self.sim.requests(), |t| t.eq_ignore_ascii_case(&id.uuid))
     }

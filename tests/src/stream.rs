@@ -123,10 +123,6 @@ impl Harness for StreamHarness {
         self.sim.set_faults(FaultPlan::default());
     }
 
-    async fn requests_for(&self, id: &String) -> u64 {
-        self.request_times_for(id).await.len() as u64
-    }
-
     async fn request_times_for(&self, id: &String) -> Vec<Duration> {
         common::request_times(&self.sim.requests(), |t| t == id)
     }

@@ -97,12 +97,28 @@ impl Case {
             Case::RetryAfter => (caps.retry_after, "Capabilities::retry_after"),
             Case::UnknownStatus => (caps.unknown_status, "Capabilities::unknown_status"),
             Case::PartialResults => (caps.partial_results, "Capabilities::partial_results"),
-            Case::AnnouncedBodyOverTheCap | Case::StreamedBodyOverTheCap | Case::DefaultCap => (
+            Case::AnnouncedBodyOverTheCap
+            | Case::StreamedBodyOverTheCap
+            | Case::DefaultCap
+            | Case::ErrorStatusOverTheCap => (
                 h.source_at("http://127.0.0.1:9", None).is_some(),
                 "Harness::source_at",
             ),
+            Case::BodyOfExactlyTheCap => (
+                h.source_at("http://127.0.0.1:9", None).is_some()
+                    && h.running_answer(&h.unknown_id()).is_some(),
+                "Harness::source_at and Harness::running_answer",
+            ),
             Case::NoCredentialInLogs => (!h.secrets().is_empty(), "Harness::secrets"),
-            _ => (true, ""),
+            // Every harness can run these.
+            Case::Success
+            | Case::Failure
+            | Case::Timeout
+            | Case::TransientFaults
+            | Case::PermanentError
+            | Case::Cancellation
+            | Case::UnknownTask
+            | Case::ManyTasks => (true, ""),
         };
         (!has).then_some(what)
     }

@@ -181,8 +181,11 @@ pub trait Harness: Send + Sync {
     async fn clear_faults(&self);
 
     /// Requests the server has received that named task `id` (a batched request
-    /// naming several tasks counts once for each).
-    async fn requests_for(&self, id: &<Self::Source as TaskSource>::Id) -> u64;
+    /// naming several tasks counts once for each). By default, how many
+    /// [`request_times_for`](Harness::request_times_for) gives.
+    async fn requests_for(&self, id: &<Self::Source as TaskSource>::Id) -> u64 {
+        self.request_times_for(id).await.len() as u64
+    }
 
     /// When the server received each request naming task `id`, oldest first, as
     /// offsets from any fixed origin.
