@@ -328,6 +328,26 @@ fn steps(i: usize, waiting: &str, working: &str) -> Vec<ScriptStep> {
     }
 }
 
+/// Waits on every task, concurrently: those [`Matrix::alone`] picks one `Poller::wait`
+/// each, the rest as one group; returns each id with its result.
+async fn wait_split<S: TaskSource>(
+    poller: &Poller<S>,
+    ids: Vec<S::Id>,
+) -> Vec<(S::Id, WaitResult<S>)> {
+    let (alone, group): (Vec<_>, Vec<_>) = ids
+        .into_iter()
+        .enumerate()
+        .partition(|(i, _)| Matrix::alone(*i));
+    let group = group.into_iter().map(|(_, id)| id);
+    let alone: Vec<S::Id> = alone.into_iter().map(|(_, id)| id).collect();
+    let (mut results, single) = tokio::join!(
+        collect_group(poller.wait_all(group)),
+        wait_each(poller, &alone),
+    );
+    results.extend(single);
+    results
+}
+
 /// Each outcome of a group, as its id and result.
 async fn collect_group<S: TaskSource>(group: WaitAll<S>) -> Vec<(S::Id, WaitResult<S>)> {
     group.outcomes().map(|o| (o.id, o.result)).collect().await

@@ -117,7 +117,7 @@ pub async fn runware(m: &Matrix) -> Result<Report, RunError> {
         .build()?;
     let poller = m.policy_for(client.poller());
     let mut scripts: BTreeMap<String, RunwareScript> = BTreeMap::new();
-    let (mut group, mut alone) = (Vec::new(), Vec::new());
+    let mut ids = Vec::new();
     for i in 0..m.tasks {
         let (spec, failure) = runware_spec(i);
         let results = spec.results;
@@ -134,24 +134,16 @@ pub async fn runware(m: &Matrix) -> Result<Report, RunError> {
                 failure,
             },
         );
-        if Matrix::alone(i) {
-            alone.push(id);
-        } else {
-            group.push(id);
-        }
+        ids.push(id);
     }
     let plan = m.plan();
     sim.set_faults(plan.clone());
     let started = Instant::now();
-    let (grouped, single) = tokio::join!(
-        collect_group(poller.wait_all(group)),
-        wait_each(&poller, &alone),
-    );
+    let results = wait_split(&poller, ids).await;
     let mut report = Report::new("runware", m.tasks);
     report.elapsed = started.elapsed();
-    let results = grouped
+    let results = results
         .into_iter()
-        .chain(single)
         .map(|(id, r)| (id.uuid, r))
         .collect::<Vec<_>>();
     let mut media = HashSet::new();

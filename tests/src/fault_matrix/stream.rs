@@ -76,26 +76,18 @@ pub async fn stream(m: &Matrix) -> Result<Report, RunError> {
         .build()?;
     let poller = m.policy_for(client.poller());
     let mut scripts = BTreeMap::new();
-    let (mut group, mut alone) = (Vec::new(), Vec::new());
+    let mut ids = Vec::new();
     for i in 0..m.tasks {
         let script = stream_script(i);
         let outcome = script.outcome.clone();
         let id = sim.create_task(script);
         scripts.insert(id.clone(), outcome);
-        if Matrix::alone(i) {
-            alone.push(id);
-        } else {
-            group.push(id);
-        }
+        ids.push(id);
     }
     let plan = m.plan();
     sim.set_faults(plan.clone());
     let started = Instant::now();
-    let (mut results, single) = tokio::join!(
-        collect_group(poller.wait_all(group)),
-        wait_each(&poller, &alone),
-    );
-    results.extend(single);
+    let results = wait_split(&poller, ids).await;
     let mut report = Report::new("stream", m.tasks);
     report.elapsed = started.elapsed();
     check_all(&mut report, &scripts, results, |id, script, got| {
