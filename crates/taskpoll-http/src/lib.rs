@@ -11,6 +11,7 @@ pub mod jwt;
 mod retry_after;
 mod secret;
 mod settings;
+pub mod timestamp;
 mod transport;
 
 pub use base_url::{BaseUrl, InvalidTaskId, encode_segment};

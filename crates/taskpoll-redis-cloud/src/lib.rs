@@ -11,7 +11,6 @@ mod models;
 mod ready;
 mod source;
 mod subscription;
-mod timestamp;
 
 pub use client::RedisCloudClient;
 pub use config::{
@@ -33,4 +32,4 @@ pub use subscription::{
     SUBSCRIPTION_CHANGING, SUBSCRIPTION_FAILED, SubscriptionFailed, SubscriptionSource,
 };
 pub use taskpoll_http::Secret;
-pub use timestamp::{Timestamp, TimestampError};
+pub use taskpoll_http::timestamp::{Timestamp, TimestampError};

@@ -8,7 +8,7 @@ use serde::de::{Deserialize, Deserializer};
 use serde::ser::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use crate::timestamp::Timestamp;
+use taskpoll_http::timestamp::Timestamp;
 
 /// A task's `status`: the five documented values, and anything else kept as sent.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

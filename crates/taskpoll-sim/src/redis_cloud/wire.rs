@@ -3,7 +3,7 @@
 
 use std::time::SystemTime;
 
-use crate::clock::civil;
+use crate::clock::Timestamp;
 
 use serde_json::{Map, Value, json};
 
@@ -221,24 +221,12 @@ pub(crate) fn subscription_not_active() -> Value {
 /// RFC 3339 UTC with `digits` fractional digits (0 to 9), trailing zeros dropped, as
 /// Redis Cloud's task timestamps vary (`.87Z`, `.96463Z`, `.929904847Z`).
 pub(crate) fn task_timestamp(at: SystemTime, digits: u32) -> String {
-    let (date, nanos) = civil(at);
-    let digits = digits.min(9);
-    let scaled = nanos / 10u32.pow(9 - digits);
-    let mut frac = format!("{scaled:0width$}", width = digits as usize);
-    while frac.ends_with('0') {
-        frac.pop();
-    }
-    if frac.is_empty() {
-        format!("{date}Z")
-    } else {
-        format!("{date}.{frac}Z")
-    }
+    Timestamp::from_system_time(at).format(digits, true, "Z")
 }
 
 /// Spring's timestamp: milliseconds and a `+00:00` offset.
 pub(crate) fn spring_timestamp(at: SystemTime) -> String {
-    let (date, nanos) = civil(at);
-    format!("{date}.{:03}+00:00", nanos / 1_000_000)
+    Timestamp::from_system_time(at).format(3, false, "+00:00")
 }
 
 #[cfg(test)]

@@ -102,9 +102,7 @@ pub(crate) fn default_failure(op: Operation, subjects: &[String]) -> Value {
 
 /// RFC 3339 in UTC with microseconds, as Stream's legacy endpoints write it.
 pub(crate) fn rfc3339(unix_nanos: i64) -> String {
-    let secs = unix_nanos.div_euclid(1_000_000_000);
-    let micros = unix_nanos.rem_euclid(1_000_000_000) / 1_000;
-    format!("{}.{micros:06}Z", crate::clock::civil_seconds(secs))
+    crate::clock::Timestamp::from_unix_nanos(unix_nanos).format(6, false, "Z")
 }
 
 #[cfg(test)]
