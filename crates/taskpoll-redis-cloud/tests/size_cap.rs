@@ -9,11 +9,12 @@
 use std::time::Duration;
 
 use serde_json::json;
-use taskpoll::{ErrorClass, FetchGiveUp, WaitError};
+use taskpoll::ErrorClass;
 use taskpoll_http::DEFAULT_MAX_RESPONSE_BYTES;
 use taskpoll_redis_cloud::{Operation, RedisCloudClient, RedisCloudError};
 use taskpoll_sim::redis_cloud::{RedisCloudSim, RedisCloudSimConfig};
 use taskpoll_sim::script::{ScriptOutcome, TaskScript};
+use taskpoll_testkit::expect::permanent_at_first_poll;
 
 const KIB: usize = 1024;
 
@@ -68,15 +69,8 @@ async fn a_task_or_a_list_over_the_cap_is_refused_and_ends_the_wait() {
     assert_too_large(&err, Operation::ListTasks, KIB);
     // A list too large is not the task's fault: the wait falls back to the task's own
     // GET, and ends at the first too-large answer there (it would be too large again).
-    match client.poller().wait(big).await.unwrap_err() {
-        WaitError::Fetch {
-            error,
-            give_up: FetchGiveUp::Permanent,
-            polls: 1,
-            ..
-        } => assert_too_large(&error, Operation::GetTask, KIB),
-        other => panic!("{other:?}"),
-    }
+    let error = permanent_at_first_poll(client.poller().wait(big).await).unwrap();
+    assert_too_large(&error, Operation::GetTask, KIB);
     sim.shutdown().await;
 }
 

@@ -8,9 +8,10 @@
 
 use std::time::Duration;
 
-use taskpoll::{ErrorClass, FetchGiveUp, WaitError};
+use taskpoll::ErrorClass;
 use taskpoll_runware::{RunwareClient, RunwareError, RunwareTaskId};
 use taskpoll_sim::runware::{MediaKind, RunwareSim, RunwareSimConfig, RunwareTaskSpec};
+use taskpoll_testkit::expect::permanent_at_first_poll;
 
 const KIB: usize = 1024;
 
@@ -49,20 +50,11 @@ async fn a_task_with_many_results_over_the_cap_is_refused_and_ends_the_wait() {
     // An answer under the cap is read as usual.
     assert_eq!(client.get_response(&one).await.unwrap().data.len(), 1);
     // A wait ends at the first such answer: the same body would be too large again.
-    let err = client
+    let result = client
         .poller()
         .configure(|p| p.initial_delay(Duration::ZERO))
         .wait(RunwareTaskId::video(many, 20))
-        .await
-        .unwrap_err();
-    match &err {
-        WaitError::Fetch {
-            error,
-            give_up: FetchGiveUp::Permanent,
-            polls: 1,
-            ..
-        } => assert_too_large(error, KIB),
-        other => panic!("{other:?}"),
-    }
+        .await;
+    assert_too_large(&permanent_at_first_poll(result).unwrap(), KIB);
     sim.shutdown().await;
 }

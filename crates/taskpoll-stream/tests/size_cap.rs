@@ -7,10 +7,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use serde_json::json;
-use taskpoll::{ErrorClass, FetchGiveUp, WaitError};
+use taskpoll::ErrorClass;
 use taskpoll_sim::script::{ScriptOutcome, TaskScript};
 use taskpoll_sim::stream::{StreamSim, StreamSimConfig};
 use taskpoll_stream::{StreamClient, StreamError};
+use taskpoll_testkit::expect::permanent_at_first_poll;
 
 const KIB: usize = 1024;
 
@@ -56,15 +57,7 @@ async fn a_result_over_the_cap_is_refused_and_ends_the_wait() {
     // An answer under the cap is read as usual.
     assert_eq!(client.get_task(&small).await.unwrap().status, "completed");
     // A wait ends at the first such answer: the same body would be too large again.
-    let err = client.poller().wait(id).await.unwrap_err();
-    match &err {
-        WaitError::Fetch {
-            error,
-            give_up: FetchGiveUp::Permanent,
-            polls: 1,
-            ..
-        } => assert_too_large(error, KIB),
-        other => panic!("{other:?}"),
-    }
+    let result = client.poller().wait(id).await;
+    assert_too_large(&permanent_at_first_poll(result).unwrap(), KIB);
     sim.shutdown().await;
 }

@@ -4,10 +4,11 @@
 
 use std::time::Duration;
 
-use taskpoll::{FetchGiveUp, Phase, Poller, TaskSource, WaitError};
+use taskpoll::{Phase, Poller, TaskSource};
 
 use super::cases::{CaseResult, describe, poller};
 use super::{Fault, Harness, Scenario};
+use crate::expect::permanent_at_first_poll;
 use crate::logs;
 use crate::server::{Body, RawServer, head};
 
@@ -30,27 +31,16 @@ async fn refused<H: Harness>(h: &H, server: &RawServer, cap: Option<usize>) -> C
     let poller = Poller::new(source).configure(|_| policy);
     let wait = poller.wait(h.unknown_id());
     let shown = cap.unwrap_or(DEFAULT_CAP).to_string();
-    match tokio::time::timeout(PROMPTLY, wait).await {
-        Err(_) => Err(format!("the body was still being read after {PROMPTLY:?}")),
-        Ok(Err(WaitError::Fetch {
-            error,
-            give_up: FetchGiveUp::Permanent,
-            polls: 1,
-            ..
-        })) => {
-            let message = error.to_string();
-            ensure!(
-                message.contains(&shown),
-                "the error does not name the {shown}-byte cap: {message}"
-            );
-            Ok(())
-        }
-        Ok(Err(e)) => Err(format!(
-            "expected a permanent fetch error on the first poll, got {}",
-            describe(&e)
-        )),
-        Ok(Ok(_)) => Err("a body over the cap was read as an answer".into()),
-    }
+    let result = tokio::time::timeout(PROMPTLY, wait)
+        .await
+        .map_err(|_| format!("the body was still being read after {PROMPTLY:?}"))?;
+    let error = permanent_at_first_poll(result)?;
+    let message = error.to_string();
+    ensure!(
+        message.contains(&shown),
+        "the error does not name the {shown}-byte cap: {message}"
+    );
+    Ok(())
 }
 
 pub(super) async fn announced_body_over_the_cap<H: Harness>(h: &H) -> CaseResult {

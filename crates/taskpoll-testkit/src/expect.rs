@@ -1,0 +1,29 @@
+//! What a wait's result is expected to be, as a `Result` that says what it was instead.
+
+use std::fmt::{Debug, Display};
+
+use taskpoll::{FetchGiveUp, WaitError};
+
+/// The source's error, when the wait ended at its first poll with a permanent fetch
+/// error (a refused key, a body over the cap); `Err` describing what it ended with
+/// otherwise.
+pub fn permanent_at_first_poll<T, F, E>(result: Result<T, WaitError<F, E>>) -> Result<E, String>
+where
+    F: Debug + Display,
+    E: std::error::Error,
+{
+    match result {
+        Err(WaitError::Fetch {
+            error,
+            give_up: FetchGiveUp::Permanent,
+            polls: 1,
+            ..
+        }) => Ok(error),
+        Err(e) => Err(format!(
+            "expected a permanent fetch error on the first poll, got [{}] {e} after {} polls",
+            e.kind(),
+            e.polls()
+        )),
+        Ok(_) => Err("expected a permanent fetch error on the first poll, got success".into()),
+    }
+}
