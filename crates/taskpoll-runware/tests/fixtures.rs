@@ -133,38 +133,17 @@ fn every_fixture_is_covered() {
 #[test]
 fn status_fixtures() {
     let video = |n| RunwareTaskId::video(VIDEO, n);
-    insta::assert_json_snapshot!(
-        "get-response-all-processing",
-        status("get-response-all-processing.json", 200, video(2))
-    );
-    insta::assert_json_snapshot!(
-        "get-response-processing-progress",
-        status("get-response-processing-progress.json", 200, video(2))
-    );
-    insta::assert_json_snapshot!(
-        "get-response-partial",
-        status("get-response-partial.json", 200, video(2))
-    );
-    insta::assert_json_snapshot!(
-        "get-response-all-done",
-        status("get-response-all-done.json", 200, video(2))
-    );
-    insta::assert_json_snapshot!(
-        "get-response-image-success",
-        status(
-            "get-response-image-success.json",
-            200,
-            RunwareTaskId::image(IMAGE, 1)
-        )
-    );
-    insta::assert_json_snapshot!(
-        "get-response-failed",
-        status("get-response-failed.json", 200, video(2))
-    );
-    insta::assert_json_snapshot!(
-        "get-response-item-error",
-        status("get-response-item-error.json", 200, video(1))
-    );
+    for (name, id) in [
+        ("get-response-all-processing", video(2)),
+        ("get-response-processing-progress", video(2)),
+        ("get-response-partial", video(2)),
+        ("get-response-all-done", video(2)),
+        ("get-response-image-success", RunwareTaskId::image(IMAGE, 1)),
+        ("get-response-failed", video(2)),
+        ("get-response-item-error", video(1)),
+    ] {
+        insta::assert_json_snapshot!(name, status(&format!("{name}.json"), 200, id));
+    }
 }
 
 #[test]
