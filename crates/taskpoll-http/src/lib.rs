@@ -25,3 +25,8 @@ pub use retry_after::{header_u64, parse_retry_after, retry_after};
 pub use secret::{Secret, credential_from, env_credential};
 pub use settings::{Connection, HttpClient, HttpSettings, client};
 pub use transport::{Transport, TransportKind};
+
+/// `docs/writing-an-adapter.md`, whose skeleton adapter compiles as a doctest here.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/writing-an-adapter.md")]
+struct WritingAnAdapter;
