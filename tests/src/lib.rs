@@ -1,6 +1,7 @@
 //! This repository's adapters against their simulators, over real HTTP on loopback: a
 //! behavior-suite [`Harness`](taskpoll_testkit::behavior::Harness) for each adapter
-//! ([`stream`], [`redis_cloud`], [`runware`]) and the [`fault_matrix`], which the
+//! ([`stream`], [`redis_cloud`], [`runware`], and the declarative adapter with a shipped
+//! spec, [`spec`]) and the [`fault_matrix`], which the
 //! benchmark runs at full size and this crate's tests run small.
 //!
 //! The suite itself, and the kit a third party's adapter uses, is `taskpoll-testkit`;
@@ -15,6 +16,7 @@ pub mod fault_matrix;
 pub mod redis_cloud;
 pub mod runware;
 pub mod sims;
+pub mod spec;
 pub mod stream;
 
 /// The README's examples, compiled as doctests so they stay right.

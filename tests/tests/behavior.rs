@@ -4,6 +4,7 @@
 
 use taskpoll_conformance::redis_cloud::RedisCloudHarness;
 use taskpoll_conformance::runware::RunwareHarness;
+use taskpoll_conformance::spec::SpecHarness;
 use taskpoll_conformance::stream::StreamHarness;
 use taskpoll_sim::runware::RunwareSimConfig;
 
@@ -12,6 +13,9 @@ taskpoll_testkit::behavior_suite!(stream, StreamHarness::start().await);
 taskpoll_testkit::behavior_suite!(redis_cloud, RedisCloudHarness::start().await);
 
 taskpoll_testkit::behavior_suite!(runware, RunwareHarness::start().await);
+
+// The declarative adapter, with the Replicate spec this repository ships.
+taskpoll_testkit::behavior_suite!(spec_replicate, SpecHarness::start().await);
 
 // One getResponse per POST, as Runware's own SDKs poll.
 taskpoll_testkit::behavior_suite!(
