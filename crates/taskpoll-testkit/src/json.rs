@@ -3,21 +3,23 @@
 //! cut short, any status, rate-limit headers with any values.
 //!
 //! ```
-//! use proptest::prelude::*;
-//! use taskpoll_testkit::json::{Vocabulary, bytes_of, object};
+//! use proptest::test_runner::TestRunner;
+//! use taskpoll_testkit::json::{Vocabulary, bytes_of, config, object};
 //!
 //! const ACME: Vocabulary = Vocabulary::new(&["id", "status", "result"], &["queued", "done"]);
 //!
-//! proptest! {
-//!     #[test]
-//!     fn reading_never_panics(body in bytes_of(object(vec![
-//!         ("id", ACME.text()),
-//!         ("status", ACME.word()),
-//!         ("result", ACME.json()),
-//!     ]))) {
-//!         let _ = serde_json::from_slice::<serde_json::Value>(&body);
-//!     }
-//! }
+//! // In a test (or inside `proptest!`): reading any such body must not panic.
+//! let body = bytes_of(object(vec![
+//!     ("id", ACME.text()),
+//!     ("status", ACME.word()),
+//!     ("result", ACME.json()),
+//! ]));
+//! TestRunner::new(config())
+//!     .run(&body, |bytes| {
+//!         let _ = serde_json::from_slice::<serde_json::Value>(&bytes);
+//!         Ok(())
+//!     })
+//!     .unwrap();
 //! ```
 
 use http::{HeaderMap, HeaderName, HeaderValue};

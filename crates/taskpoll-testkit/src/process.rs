@@ -4,17 +4,18 @@
 //! ```no_run
 //! use taskpoll_testkit::process::{child_case, run_child};
 //!
-//! #[test]
+//! // A test: runs the child test below in a process with ACME_API_KEY set.
 //! fn from_env_reads_the_variable() {
 //!     run_child("from_env_child", "set", &[("ACME_API_KEY", "k")], &["ACME_API_KEY"]).unwrap();
 //! }
 //!
-//! #[test]
-//! #[ignore = "run by from_env_reads_the_variable, in a process of its own"]
+//! // The child: an `#[ignore]`d test, which returns at once in an ordinary run.
 //! fn from_env_child() {
 //!     let Some(case) = child_case() else { return };
-//!     // ... check what `case` expects
+//!     assert_eq!(case, "set");
 //! }
+//! # from_env_reads_the_variable();
+//! # from_env_child();
 //! ```
 
 use std::process::Command;
