@@ -21,11 +21,13 @@ use std::time::{Duration, Instant};
 
 use taskpoll_fleet::testing::RedisServer;
 use taskpoll_sim::accounting::{Counts, RequestRecord};
+use taskpoll_sim::control::SimState;
 use taskpoll_sim::redis_cloud::{RedisCloudSim, RedisCloudSimConfig};
 use taskpoll_sim::runware::{MediaKind, RunwareSim, RunwareSimConfig, RunwareTaskSpec};
 use taskpoll_sim::script::{ScriptOutcome, ScriptStep, TaskScript};
+use taskpoll_sim::server;
 
-use crate::measure::{ms, percentile, runtime};
+use crate::measure::{Spread, ms, percentile, runtime, taskpoll_binary};
 
 type BoxError = Box<dyn std::error::Error>;
 
@@ -41,12 +43,8 @@ pub struct FleetArgs {
     /// Worker processes per vendor.
     #[arg(long, default_value_t = 4)]
     pub workers: usize,
-    /// Tasks finish uniformly between MIN and MAX milliseconds after they start.
-    #[arg(long, default_value_t = 2_000)]
-    pub min_ms: u64,
-    /// See `--min-ms`.
-    #[arg(long, default_value_t = 30_000)]
-    pub max_ms: u64,
+    #[command(flatten)]
+    pub spread: Spread,
     /// The workers' lease.
     #[arg(long, default_value_t = 5)]
     pub lease_s: u64,
@@ -76,26 +74,6 @@ pub struct FleetArgs {
     pub taskpoll: Option<PathBuf>,
 }
 
-fn binary(args: &FleetArgs) -> Result<PathBuf, BoxError> {
-    if let Some(p) = &args.taskpoll {
-        return Ok(p.clone());
-    }
-    let me = std::env::current_exe()?;
-    let path = me
-        .parent()
-        .ok_or("no directory for this binary")?
-        .join("taskpoll");
-    if path.exists() {
-        Ok(path)
-    } else {
-        Err(format!(
-            "{} not found: build it first (cargo build --release -p taskpoll-cli) or pass --taskpoll",
-            path.display()
-        )
-        .into())
-    }
-}
-
 /// One vendor's simulator, as the run needs it.
 struct Sim {
     name: &'static str,
@@ -110,27 +88,47 @@ struct Sim {
     started: Instant,
 }
 
+impl Sim {
+    /// `sim`'s counts, log and reset, with what differs by vendor.
+    fn new<S: SimState + 'static>(
+        name: &'static str,
+        sim: Arc<server::Sim<S>>,
+        base: String,
+        env: Vec<(&'static str, String)>,
+        create: Box<dyn Fn(Duration) -> String>,
+        started: Instant,
+    ) -> Self {
+        let (counted, logged) = (Arc::clone(&sim), Arc::clone(&sim));
+        Sim {
+            name,
+            base,
+            env,
+            create,
+            counts: Box::new(move || counted.counts()),
+            log: Box::new(move || logged.requests()),
+            reset: Box::new(move || sim.reset()),
+            started,
+        }
+    }
+
+    /// Forgets every task, count and logged request, then creates a task ending at
+    /// each of `times` from now; returns their ids.
+    fn fresh(&self, times: Vec<Duration>) -> Vec<String> {
+        (self.reset)();
+        times.into_iter().map(|t| (self.create)(t)).collect()
+    }
+}
+
 fn runware_sim(rt: &tokio::runtime::Runtime) -> Result<Sim, BoxError> {
     let started = Instant::now();
     let sim = Arc::new(rt.block_on(RunwareSim::start(RunwareSimConfig::default()))?);
-    let (a, b, c, d) = (
-        Arc::clone(&sim),
-        Arc::clone(&sim),
-        Arc::clone(&sim),
-        Arc::clone(&sim),
-    );
-    Ok(Sim {
-        name: "runware",
-        base: sim.base_url(),
-        env: vec![("RUNWARE_API_KEY", sim.api_key().to_owned())],
-        create: Box::new(move |t| {
-            a.create_task(RunwareTaskSpec::new(MediaKind::Image, 1).finish_after([t]))
-        }),
-        counts: Box::new(move || b.counts()),
-        log: Box::new(move || c.requests()),
-        reset: Box::new(move || d.reset()),
-        started,
-    })
+    let env = vec![("RUNWARE_API_KEY", sim.api_key().to_owned())];
+    let tasks = Arc::clone(&sim);
+    let create = Box::new(move |t: Duration| {
+        tasks.create_task(RunwareTaskSpec::new(MediaKind::Image, 1).finish_after([t]))
+    });
+    let base = sim.base_url();
+    Ok(Sim::new("runware", sim, base, env, create, started))
 }
 
 fn redis_cloud_sim(rt: &tokio::runtime::Runtime, per_minute: u32) -> Result<Sim, BoxError> {
@@ -140,47 +138,26 @@ fn redis_cloud_sim(rt: &tokio::runtime::Runtime, per_minute: u32) -> Result<Sim,
         rate_limit_per_minute: per_minute,
         ..RedisCloudSimConfig::default()
     }))?);
-    let (a, b, c, d) = (
-        Arc::clone(&sim),
-        Arc::clone(&sim),
-        Arc::clone(&sim),
-        Arc::clone(&sim),
-    );
-    Ok(Sim {
-        name: "redis-cloud",
-        base: sim.base_url(),
-        env: vec![
-            ("REDIS_CLOUD_API_KEY", sim.api_key().to_owned()),
-            ("REDIS_CLOUD_API_SECRET", sim.secret_key().to_owned()),
-        ],
-        create: Box::new(move |t| {
-            let steps = if t.is_zero() {
-                Vec::new()
-            } else {
-                vec![ScriptStep::for_time("processing-in-progress", t)]
-            };
-            a.create_task(TaskScript {
-                steps,
-                outcome: ScriptOutcome::Success {
-                    result: serde_json::json!({"resourceId": 1}),
-                },
-            })
-        }),
-        counts: Box::new(move || b.counts()),
-        log: Box::new(move || c.requests()),
-        reset: Box::new(move || d.reset()),
-        started,
-    })
-}
-
-fn finish_times(args: &FleetArgs, n: usize) -> Vec<Duration> {
-    let (min, max) = (args.min_ms, args.max_ms.max(args.min_ms + 1));
-    (0..n as u64)
-        .map(|i| {
-            let h = i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
-            Duration::from_millis(min + h % (max - min))
+    let env = vec![
+        ("REDIS_CLOUD_API_KEY", sim.api_key().to_owned()),
+        ("REDIS_CLOUD_API_SECRET", sim.secret_key().to_owned()),
+    ];
+    let tasks = Arc::clone(&sim);
+    let create = Box::new(move |t: Duration| {
+        let steps = if t.is_zero() {
+            Vec::new()
+        } else {
+            vec![ScriptStep::for_time("processing-in-progress", t)]
+        };
+        tasks.create_task(TaskScript {
+            steps,
+            outcome: ScriptOutcome::Success {
+                result: serde_json::json!({"resourceId": 1}),
+            },
         })
-        .collect()
+    });
+    let base = sim.base_url();
+    Ok(Sim::new("redis-cloud", sim, base, env, create, started))
 }
 
 /// Runs `taskpoll ARGS` with `ids` on stdin; its stdout lines with when they arrived.
@@ -482,7 +459,7 @@ fn fleet_run(
     let wait_args: Vec<String> = ["wait", sim.name, "-", "--redis", &url, "--json", "-q"]
         .map(String::from)
         .to_vec();
-    let within = Duration::from_millis(args.max_ms) + Duration::from_secs(300);
+    let within = Duration::from_millis(args.spread.max_ms) + Duration::from_secs(300);
     let waiter = {
         let (binary, ids) = (binary.clone(), ids.to_vec());
         std::thread::spawn(move || {
@@ -643,15 +620,11 @@ fn vendor(
     };
     println!(
         "\n{}: {} waits finishing {}..{} ms after they start; fleet budget {rate}/min, {limit}",
-        sim.name, args.tasks, args.min_ms, args.max_ms,
+        sim.name, args.tasks, args.spread.min_ms, args.spread.max_ms,
     );
     let mut baseline = None;
     if !args.no_baseline {
-        (sim.reset)();
-        let ids: Vec<String> = finish_times(args, args.tasks)
-            .into_iter()
-            .map(|t| (sim.create)(t))
-            .collect();
+        let ids = sim.fresh(args.spread.even(args.tasks));
         let before = (sim.counts)().total;
         let started = Instant::now();
         let a: Vec<String> = [
@@ -672,7 +645,7 @@ fn vendor(
             &a,
             &sim.env,
             &ids,
-            Duration::from_millis(args.max_ms) + Duration::from_secs(300),
+            Duration::from_millis(args.spread.max_ms) + Duration::from_secs(300),
         )?;
         let requests = (sim.counts)().total - before;
         println!(
@@ -683,11 +656,7 @@ fn vendor(
         );
         baseline = Some(requests);
     }
-    (sim.reset)();
-    let ids: Vec<String> = finish_times(args, args.tasks)
-        .into_iter()
-        .map(|t| (sim.create)(t))
-        .collect();
+    let ids = sim.fresh(args.spread.even(args.tasks));
     let r = fleet_run(
         binary,
         sim,
@@ -786,7 +755,7 @@ fn vendor(
 
 /// Runs it and prints the figures.
 pub fn run(args: &FleetArgs) -> Result<(), BoxError> {
-    let binary = binary(args)?;
+    let binary = taskpoll_binary(args.taskpoll.as_ref())?;
     let server = RedisServer::start()?;
     let rt = runtime("sim", 1)?;
     println!(

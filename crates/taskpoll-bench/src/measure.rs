@@ -1,5 +1,6 @@
 //! Measuring a run: CPU time of named threads, resident memory, percentiles.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// Linux's fixed user-space clock tick (`USER_HZ`): `/proc` CPU times count these.
@@ -100,6 +101,54 @@ pub fn ratio(a: f64, b: f64) -> String {
         format!("{:.2}", a / b)
     } else {
         "n/a (too little CPU to measure)".to_owned()
+    }
+}
+
+/// The error of the benchmarks' own task sources, as text.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct SourceError(pub String);
+
+/// When the benchmark's tasks finish: spread between two bounds.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Spread {
+    /// Tasks finish uniformly between MIN and MAX milliseconds after they start.
+    #[arg(long, default_value_t = 2_000)]
+    pub min_ms: u64,
+    /// See `--min-ms`.
+    #[arg(long, default_value_t = 30_000)]
+    pub max_ms: u64,
+}
+
+impl Spread {
+    /// `n` finish times spread evenly (by a fixed hash of their index) over
+    /// `min_ms..max_ms`.
+    pub fn even(&self, n: usize) -> Vec<Duration> {
+        let (min, max) = (self.min_ms, self.max_ms.max(self.min_ms + 1));
+        (0..n as u64)
+            .map(|i| {
+                let h = i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
+                Duration::from_millis(min + h % (max - min))
+            })
+            .collect()
+    }
+}
+
+/// The `taskpoll` binary: `given`, or the one next to this binary.
+pub fn taskpoll_binary(given: Option<&PathBuf>) -> Result<PathBuf, String> {
+    if let Some(p) = given {
+        return Ok(p.clone());
+    }
+    let me = std::env::current_exe().map_err(|e| e.to_string())?;
+    let dir = me.parent().ok_or("no directory for this binary")?;
+    let path = dir.join("taskpoll");
+    if path.exists() {
+        Ok(path)
+    } else {
+        Err(format!(
+            "{} not found: build it first (cargo build --release -p taskpoll-cli) or pass --taskpoll",
+            path.display()
+        ))
     }
 }
 

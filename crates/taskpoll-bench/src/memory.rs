@@ -19,7 +19,7 @@ use taskpoll::strategy::Fixed;
 use taskpoll::{Budget, ErrorClass, Phase, PollPolicy, Progress, Scheduler, TaskSource};
 use tokio::time::Instant;
 
-use crate::measure::{ms, peak_rss_kib, percentile, rss_kib};
+use crate::measure::{SourceError, ms, peak_rss_kib, percentile, rss_kib};
 
 /// Not noted yet.
 const UNSET: u64 = u64::MAX;
@@ -45,10 +45,6 @@ impl Clocked {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-#[error("unknown task {0}")]
-struct Unknown(u32);
-
 #[async_trait]
 impl TaskSource for Clocked {
     type Id = u32;
@@ -56,11 +52,14 @@ impl TaskSource for Clocked {
     type Output = ();
     type Partial = ();
     type Failure = String;
-    type Error = Unknown;
+    type Error = SourceError;
 
-    async fn fetch(&self, id: &u32) -> Result<bool, Unknown> {
+    async fn fetch(&self, id: &u32) -> Result<bool, SourceError> {
         let i = *id as usize;
-        let finish = self.finish.get(i).ok_or(Unknown(*id))?;
+        let finish = self
+            .finish
+            .get(i)
+            .ok_or_else(|| SourceError(format!("unknown task {id}")))?;
         if let Some(p) = self.polled.get(i)
             && !p.swap(true, Ordering::Relaxed)
         {
@@ -77,7 +76,7 @@ impl TaskSource for Clocked {
         }
     }
 
-    fn error_class(&self, _: &Unknown) -> ErrorClass {
+    fn error_class(&self, _: &SourceError) -> ErrorClass {
         ErrorClass::Permanent
     }
 

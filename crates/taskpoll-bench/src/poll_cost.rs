@@ -15,7 +15,7 @@ use taskpoll::{ErrorClass, Phase, Poller, Progress, TaskSource};
 use taskpoll_sim::script::{ScriptOutcome, ScriptStep, TaskScript};
 use taskpoll_sim::stream::{StreamSim, StreamSimConfig};
 
-use crate::measure::{runtime, thread_cpu};
+use crate::measure::{SourceError, runtime, thread_cpu};
 
 /// Options of the poll-cost run.
 #[derive(Debug, Clone, clap::Args)]
@@ -65,10 +65,6 @@ impl Target {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-struct Fail(String);
-
 struct Source(Target);
 
 #[async_trait]
@@ -78,10 +74,13 @@ impl TaskSource for Source {
     type Output = ();
     type Partial = ();
     type Failure = String;
-    type Error = Fail;
+    type Error = SourceError;
 
-    async fn fetch(&self, id: &String) -> Result<String, Fail> {
-        self.0.status(id).await.map_err(|e| Fail(e.to_string()))
+    async fn fetch(&self, id: &String) -> Result<String, SourceError> {
+        self.0
+            .status(id)
+            .await
+            .map_err(|e| SourceError(e.to_string()))
     }
 
     fn classify(&self, status: String) -> Phase<(), (), String> {
@@ -92,7 +91,7 @@ impl TaskSource for Source {
         }
     }
 
-    fn error_class(&self, _: &Fail) -> ErrorClass {
+    fn error_class(&self, _: &SourceError) -> ErrorClass {
         ErrorClass::TRANSIENT
     }
 }

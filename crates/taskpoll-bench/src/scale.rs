@@ -13,14 +13,17 @@
 //! at the simulator to the caller learning of it), CPU time of the client runtime, and
 //! the peak resident memory above the start of the mode.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use taskpoll::strategy::Fixed;
-use taskpoll::{Budget, Outcome, Poller, TaskSource, WaitAll};
+use taskpoll::{Budget, Outcome, PollPolicy, Poller, TaskSource, WaitAll};
 use taskpoll_redis_cloud::RedisCloudClient;
 use taskpoll_runware::{RunwareClient, RunwareTaskId};
+use taskpoll_sim::accounting::Counts;
 use taskpoll_sim::redis_cloud::{RedisCloudSim, RedisCloudSimConfig};
 use taskpoll_sim::runware::{MediaKind, RunwareSim, RunwareSimConfig, RunwareTaskSpec};
 use taskpoll_sim::script::{ScriptOutcome, ScriptStep, TaskScript};
@@ -28,7 +31,7 @@ use taskpoll_sim::stream::{StreamSim, StreamSimConfig};
 use taskpoll_stream::StreamClient;
 use tokio::time::Instant;
 
-use crate::measure::{ms, peak_rss_kib, percentile, rss_kib, runtime, thread_cpu};
+use crate::measure::{Spread, ms, peak_rss_kib, percentile, rss_kib, runtime, thread_cpu};
 
 /// Options of the scale run.
 #[derive(Debug, Clone, clap::Args)]
@@ -46,12 +49,8 @@ pub struct ScaleArgs {
     /// Tasks per vendor and mode.
     #[arg(long, default_value_t = 10_000)]
     pub tasks: usize,
-    /// Tasks finish uniformly between MIN and MAX milliseconds after they start.
-    #[arg(long, default_value_t = 2_000)]
-    pub min_ms: u64,
-    /// See `--min-ms`.
-    #[arg(long, default_value_t = 30_000)]
-    pub max_ms: u64,
+    #[command(flatten)]
+    pub spread: Spread,
     /// Seed of the finish times.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -99,7 +98,7 @@ pub struct ModeResult {
 
 fn finish_times(args: &ScaleArgs, salt: u64) -> Vec<Duration> {
     let mut state = args.seed ^ salt.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    let span = args.max_ms.saturating_sub(args.min_ms).max(1);
+    let span = args.spread.max_ms.saturating_sub(args.spread.min_ms).max(1);
     (0..args.tasks)
         .map(|_| {
             state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -107,7 +106,7 @@ fn finish_times(args: &ScaleArgs, salt: u64) -> Vec<Duration> {
             z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
             z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
             z ^= z >> 31;
-            Duration::from_millis(args.min_ms + z % span)
+            Duration::from_millis(args.spread.min_ms + z % span)
         })
         .collect()
 }
@@ -171,20 +170,38 @@ async fn grouped<S: TaskSource>(group: WaitAll<S>) -> Detections {
 }
 
 /// What a mode needs from its vendor's simulator.
-struct SimView<'a> {
-    counts: &'a (dyn Fn() -> taskpoll_sim::accounting::Counts + Sync),
-    finished_at: &'a (dyn Fn(&str) -> Option<Instant> + Sync),
+trait SimView: Sync {
+    /// Requests answered so far.
+    fn counts(&self) -> Counts;
+    /// When task `id` finished at the simulator.
+    fn finished_at(&self, id: &str) -> Option<Instant>;
 }
+
+macro_rules! sim_view {
+    ($($sim:ty),*) => {$(
+        impl SimView for $sim {
+            fn counts(&self) -> Counts {
+                <$sim>::counts(self)
+            }
+
+            fn finished_at(&self, id: &str) -> Option<Instant> {
+                <$sim>::finished_at(self, id)
+            }
+        }
+    )*};
+}
+
+sim_view!(StreamSim, RedisCloudSim, RunwareSim);
 
 fn measure(
     vendor: &str,
     mode: &str,
     tasks: usize,
     client: &tokio::runtime::Runtime,
-    sim: &SimView<'_>,
+    sim: &dyn SimView,
     run: impl std::future::Future<Output = Detections>,
 ) -> ModeResult {
-    let requests_before = (sim.counts)();
+    let requests_before = sim.counts();
     let cpu_before = thread_cpu("client");
     let rss_before = rss_kib();
     let started = Instant::now();
@@ -193,10 +210,10 @@ fn measure(
     // Each mode runs in a fresh process, so the high-water mark is this mode's.
     let rss_peak = peak_rss_kib();
     let cpu = thread_cpu("client") - cpu_before;
-    let after = (sim.counts)();
+    let after = sim.counts();
     let mut delays: Vec<Duration> = detections
         .iter()
-        .filter_map(|(id, at)| (sim.finished_at)(id).map(|f| at.saturating_duration_since(f)))
+        .filter_map(|(id, at)| sim.finished_at(id).map(|f| at.saturating_duration_since(f)))
         .collect();
     ModeResult {
         vendor: vendor.to_owned(),
@@ -222,56 +239,57 @@ fn every_half_second() -> Fixed {
     Fixed::new(Duration::from_millis(500))
 }
 
-/// One vendor's three ways to wait, for [`run_modes`].
+/// One vendor's simulator, its tasks and its three ways to wait, for [`run_modes`].
 struct Ways<'a, S: TaskSource> {
     vendor: &'static str,
-    /// (a): the source the baseline loops call.
-    source: Arc<S>,
-    /// (b): the poller with the vendor's defaults.
+    sim: &'a dyn SimView,
+    /// Fresh tasks (`salt` varies their finish times).
+    create: &'a dyn Fn(u64) -> Vec<S::Id>,
+    /// (b): the poller with the vendor's defaults; (a) calls its source.
     per_task: Poller<S>,
-    /// (c): the group over some ids.
-    group: &'a dyn Fn(Vec<S::Id>) -> WaitAll<S>,
+    /// (c): the group's policy, from the vendor's defaults.
+    group: fn(PollPolicy) -> PollPolicy,
 }
 
-/// Runs each asked-for mode on fresh tasks from `create`.
-fn run_modes<S: TaskSource>(
+/// Runs each asked-for mode on fresh tasks.
+fn run_modes<S: TaskSource + Clone>(
     args: &ScaleArgs,
     client_rt: &tokio::runtime::Runtime,
-    view: &SimView<'_>,
-    create: &dyn Fn(u64) -> Vec<S::Id>,
     ways: Ways<'_, S>,
 ) -> Vec<ModeResult> {
     let mut out = Vec::new();
     for mode in &args.modes {
-        let ids = create(out.len() as u64);
+        let ids = (ways.create)(out.len() as u64);
         let n = ids.len();
-        let result = match mode.as_str() {
-            "a" => measure(
-                ways.vendor,
-                "a",
-                n,
-                client_rt,
-                view,
-                baseline(Arc::clone(&ways.source), ids),
-            ),
-            "b" => measure(
-                ways.vendor,
-                "b",
-                n,
-                client_rt,
-                view,
-                per_task(ways.per_task.clone(), ids),
-            ),
+        let detections: Pin<Box<dyn Future<Output = Detections>>> = match mode.as_str() {
+            "a" => Box::pin(baseline(Arc::new(ways.per_task.source().clone()), ids)),
+            "b" => Box::pin(per_task(ways.per_task.clone(), ids)),
             "c" => {
                 // Groups start their timers in the client runtime.
-                let group = client_rt.block_on(async { (ways.group)(ids) });
-                measure(ways.vendor, "c", n, client_rt, view, grouped(group))
+                let group = client_rt
+                    .block_on(async { ways.per_task.clone().configure(ways.group).wait_all(ids) });
+                Box::pin(grouped(group))
             }
             _ => continue,
         };
-        out.push(result);
+        out.push(measure(
+            ways.vendor,
+            mode,
+            n,
+            client_rt,
+            ways.sim,
+            detections,
+        ));
     }
     out
+}
+
+/// Tasks of Stream or Redis Cloud that end with `result` after `status` for `t`.
+fn script(status: &str, t: Duration, result: serde_json::Value) -> TaskScript {
+    TaskScript {
+        steps: vec![ScriptStep::for_time(status, t)],
+        outcome: ScriptOutcome::Success { result },
+    }
 }
 
 fn run_stream(
@@ -285,39 +303,22 @@ fn run_stream(
             .base_url(&sim.base_url())
             .build()
     })?;
-    let view = SimView {
-        counts: &|| sim.counts(),
-        finished_at: &|id| sim.finished_at(id),
-    };
     let create = |salt| -> Vec<String> {
+        let result = serde_json::json!({"url": "https://example.test/x.json"});
         finish_times(args, salt)
             .into_iter()
-            .map(|t| {
-                sim.create_task(TaskScript {
-                    steps: vec![ScriptStep::for_time("running", t)],
-                    outcome: ScriptOutcome::Success {
-                        result: serde_json::json!({"url": "https://example.test/x.json"}),
-                    },
-                })
-            })
+            .map(|t| sim.create_task(script("running", t, result.clone())))
             .collect()
-    };
-    let group = |ids| {
-        client
-            .poller()
-            .configure(|p| p.interval(every_second()))
-            .wait_all(ids)
     };
     Ok(run_modes(
         args,
         client_rt,
-        &view,
-        &create,
         Ways {
             vendor: "stream",
-            source: Arc::new(client.source()),
+            sim: &sim,
+            create: &create,
             per_task: client.poller(),
-            group: &group,
+            group: |p| p.interval(every_second()),
         },
     ))
 }
@@ -342,40 +343,25 @@ fn run_redis(
             .budget(Budget::unlimited())
             .build()
     })?;
-    let view = SimView {
-        counts: &|| sim.counts(),
-        finished_at: &|id| sim.finished_at(id),
-    };
     let create = |salt| -> Vec<String> {
         finish_times(args, salt)
             .into_iter()
             .enumerate()
             .map(|(i, t)| {
-                sim.create_task(TaskScript {
-                    steps: vec![ScriptStep::for_time("processing-in-progress", t)],
-                    outcome: ScriptOutcome::Success {
-                        result: serde_json::json!({"resourceId": 100_000 + i}),
-                    },
-                })
+                let result = serde_json::json!({"resourceId": 100_000 + i});
+                sim.create_task(script("processing-in-progress", t, result))
             })
             .collect()
-    };
-    let group = |ids| {
-        client
-            .poller()
-            .configure(|p| p.interval(every_half_second()))
-            .wait_all(ids)
     };
     Ok(run_modes(
         args,
         client_rt,
-        &view,
-        &create,
         Ways {
             vendor: "redis-cloud",
-            source: Arc::new(client.source()),
+            sim: &sim,
+            create: &create,
             per_task: client.poller(),
-            group: &group,
+            group: |p| p.interval(every_half_second()),
         },
     ))
 }
@@ -393,10 +379,6 @@ fn run_runware(
             .budget(Budget::default().in_flight(8))
             .build()
     })?;
-    let view = SimView {
-        counts: &|| sim.counts(),
-        finished_at: &|id| sim.finished_at(id),
-    };
     let create = |salt| -> Vec<RunwareTaskId> {
         finish_times(args, salt)
             .into_iter()
@@ -408,25 +390,18 @@ fn run_runware(
             })
             .collect()
     };
-    let group = |ids| {
-        client
-            .poller()
-            .configure(|p| {
-                p.interval(every_half_second())
-                    .initial_delay(Duration::ZERO)
-            })
-            .wait_all(ids)
-    };
     Ok(run_modes(
         args,
         client_rt,
-        &view,
-        &create,
         Ways {
             vendor: "runware",
-            source: Arc::new(client.source()),
+            sim: &sim,
+            create: &create,
             per_task: client.poller(),
-            group: &group,
+            group: |p| {
+                p.interval(every_half_second())
+                    .initial_delay(Duration::ZERO)
+            },
         },
     ))
 }
@@ -509,7 +484,7 @@ pub fn run(args: &ScaleArgs) -> Result<Vec<ModeResult>, Box<dyn std::error::Erro
     println!(
         "scale: {} tasks per vendor and mode, finishing uniformly in {}..{} ms (real time, not compressed); \
          simulator and client on one thread each; each mode in a fresh process",
-        args.tasks, args.min_ms, args.max_ms
+        args.tasks, args.spread.min_ms, args.spread.max_ms
     );
     let exe = std::env::current_exe()?;
     let mut results = Vec::new();
@@ -521,11 +496,11 @@ pub fn run(args: &ScaleArgs) -> Result<Vec<ModeResult>, Box<dyn std::error::Erro
                     "--tasks",
                     &args.tasks.to_string(),
                     "--min-ms",
-                    &args.min_ms.to_string(),
+                    &args.spread.min_ms.to_string(),
                 ])
                 .args([
                     "--max-ms",
-                    &args.max_ms.to_string(),
+                    &args.spread.max_ms.to_string(),
                     "--seed",
                     &args.seed.to_string(),
                 ])

@@ -87,51 +87,22 @@ pub fn run(args: &SharedBudgetArgs) -> Result<(), Box<dyn std::error::Error>> {
         args.per_minute.saturating_sub(1)
     );
     let row = |label: &str, a: String, b: String| println!("  {label:<30}{a:<24}{b}");
-    row(
-        "budgets in the process",
-        shared.budgets.to_string(),
-        separate.budgets.to_string(),
-    );
-    row(
-        "requests sent",
-        shared.requests.to_string(),
-        separate.requests.to_string(),
-    );
-    row(
-        "answered 200",
-        shared.ok.to_string(),
-        separate.ok.to_string(),
-    );
-    row(
-        "429s received",
-        shared.rate_limited.to_string(),
-        separate.rate_limited.to_string(),
-    );
-    row(
-        "tasks completed",
-        format!("{} of {n}", shared.completed),
-        format!("{} of {}", separate.completed, separate.tasks),
-    );
-    row(
-        "most requests in any minute",
-        format!("{} (limit {})", shared.most_in_window, args.per_minute),
-        format!("{} (limit {})", separate.most_in_window, args.per_minute),
-    );
-    row(
-        "last wait ended at",
-        format!("{:.1} s", shared.last_done.as_secs_f64()),
-        format!("{:.1} s", separate.last_done.as_secs_f64()),
-    );
-    row(
-        "simulator CPU",
-        format!("{} ms", ms(shared.sim_cpu)),
-        format!("{} ms", ms(separate.sim_cpu)),
-    );
-    row(
-        "client CPU",
-        format!("{} ms", ms(shared.client_cpu)),
-        format!("{} ms", ms(separate.client_cpu)),
-    );
+    let both = |label: &str, f: &dyn Fn(&Figures) -> String| row(label, f(&shared), f(&separate));
+    both("budgets in the process", &|r| r.budgets.to_string());
+    both("requests sent", &|r| r.requests.to_string());
+    both("answered 200", &|r| r.ok.to_string());
+    both("429s received", &|r| r.rate_limited.to_string());
+    both("tasks completed", &|r| {
+        format!("{} of {}", r.completed, r.tasks)
+    });
+    both("most requests in any minute", &|r| {
+        format!("{} (limit {})", r.most_in_window, args.per_minute)
+    });
+    both("last wait ended at", &|r| {
+        format!("{:.1} s", r.last_done.as_secs_f64())
+    });
+    both("simulator CPU", &|r| format!("{} ms", ms(r.sim_cpu)));
+    both("client CPU", &|r| format!("{} ms", ms(r.client_cpu)));
     Ok(())
 }
 

@@ -15,12 +15,14 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use taskpoll_sim::accounting::RequestRecord;
+use taskpoll_sim::control::SimState;
 use taskpoll_sim::redis_cloud::{RedisCloudSim, RedisCloudSimConfig};
 use taskpoll_sim::runware::{MediaKind, RunwareSim, RunwareSimConfig, RunwareTaskSpec};
 use taskpoll_sim::script::{ScriptOutcome, ScriptStep, TaskScript};
+use taskpoll_sim::server;
 use tokio::time::Instant;
 
-use crate::measure::{ms, percentile, runtime};
+use crate::measure::{Spread, ms, percentile, runtime, taskpoll_binary};
 
 /// Options of the wait-command run.
 #[derive(Debug, Clone, clap::Args)]
@@ -31,12 +33,8 @@ pub struct WaitCommandArgs {
     /// Task ids per vendor.
     #[arg(long, default_value_t = 10_000)]
     pub tasks: usize,
-    /// Tasks finish uniformly between MIN and MAX milliseconds after they start.
-    #[arg(long, default_value_t = 2_000)]
-    pub min_ms: u64,
-    /// See `--min-ms`.
-    #[arg(long, default_value_t = 30_000)]
-    pub max_ms: u64,
+    #[command(flatten)]
+    pub spread: Spread,
     /// The `taskpoll` binary (default: next to this one).
     #[arg(long)]
     pub taskpoll: Option<PathBuf>,
@@ -55,23 +53,6 @@ struct Figures {
     end_to_line: Vec<Duration>,
     answer_to_line: Vec<Duration>,
     took: Duration,
-}
-
-fn taskpoll_binary(args: &WaitCommandArgs) -> Result<PathBuf, String> {
-    if let Some(p) = &args.taskpoll {
-        return Ok(p.clone());
-    }
-    let me = std::env::current_exe().map_err(|e| e.to_string())?;
-    let dir = me.parent().ok_or("no directory for this binary")?;
-    let path = dir.join("taskpoll");
-    if path.exists() {
-        Ok(path)
-    } else {
-        Err(format!(
-            "{} not found: build it first (cargo build --release -p taskpoll-cli) or pass --taskpoll",
-            path.display()
-        ))
-    }
 }
 
 /// Peak RSS of a process, in KiB, from `/proc/PID/status` (0 once it is gone).
@@ -148,16 +129,6 @@ fn polls(lines: &[(String, Instant)]) -> u64 {
         .sum()
 }
 
-fn finish_times(args: &WaitCommandArgs) -> Vec<Duration> {
-    let (min, max) = (args.min_ms, args.max_ms.max(args.min_ms + 1));
-    (0..args.tasks as u64)
-        .map(|i| {
-            let h = i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
-            Duration::from_millis(min + h % (max - min))
-        })
-        .collect()
-}
-
 /// The delays of each line: from the task's end, and from the answer that showed it.
 fn delays(
     lines: &[(String, Instant)],
@@ -194,38 +165,106 @@ fn delays(
     (end, answer, completed)
 }
 
-fn runware(args: &WaitCommandArgs, binary: &PathBuf) -> Result<Figures, String> {
-    let rt = runtime("sim", 1).map_err(|e| e.to_string())?;
-    let sim_started = Instant::now();
-    let sim = rt
-        .block_on(RunwareSim::start(RunwareSimConfig::default()))
-        .map_err(|e| e.to_string())?;
-    let env = [("RUNWARE_API_KEY", sim.api_key().to_owned())];
-    let one = sim.create_task(
-        RunwareTaskSpec::new(MediaKind::Image, 1).finish_after([Duration::from_millis(500)]),
-    );
-    let (_, idle, _) = run_command(
-        binary,
-        "runware",
-        &env,
-        &sim.base_url(),
-        std::slice::from_ref(&one),
-    )?;
-    let ids: Vec<String> = finish_times(args)
+/// What the run needs of one vendor's simulator.
+trait CommandSim {
+    /// The vendor, as `taskpoll wait` names it.
+    const VENDOR: &'static str;
+    /// The command's environment: the simulator's credentials.
+    fn env(&self) -> Vec<(&'static str, String)>;
+    /// A task that ends `after` from now (`resource`: an id for its result).
+    fn task(&self, after: Duration, resource: usize) -> String;
+    /// Status requests answered so far.
+    fn status_requests(&self) -> u64;
+    /// The base URL the command is given.
+    fn base(&self) -> String;
+    /// When task `id` ended at the simulator.
+    fn finished(&self, id: &str) -> Option<Instant>;
+}
+
+impl CommandSim for RunwareSim {
+    const VENDOR: &'static str = "runware";
+
+    fn env(&self) -> Vec<(&'static str, String)> {
+        vec![("RUNWARE_API_KEY", self.api_key().to_owned())]
+    }
+
+    fn task(&self, after: Duration, _: usize) -> String {
+        self.create_task(RunwareTaskSpec::new(MediaKind::Image, 1).finish_after([after]))
+    }
+
+    fn status_requests(&self) -> u64 {
+        self.counts().endpoint("POST /v1 getResponse")
+    }
+
+    fn base(&self) -> String {
+        self.base_url()
+    }
+
+    fn finished(&self, id: &str) -> Option<Instant> {
+        self.finished_at(id)
+    }
+}
+
+impl CommandSim for RedisCloudSim {
+    const VENDOR: &'static str = "redis-cloud";
+
+    fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("REDIS_CLOUD_API_KEY", self.api_key().to_owned()),
+            ("REDIS_CLOUD_API_SECRET", self.secret_key().to_owned()),
+        ]
+    }
+
+    fn task(&self, after: Duration, resource: usize) -> String {
+        self.create_task(TaskScript {
+            steps: vec![ScriptStep::for_time("processing-in-progress", after)],
+            outcome: ScriptOutcome::Success {
+                result: serde_json::json!({"resourceId": resource}),
+            },
+        })
+    }
+
+    fn status_requests(&self) -> u64 {
+        let c = self.counts();
+        c.endpoint("GET /v1/tasks") + c.endpoint("GET /v1/tasks/{taskId}")
+    }
+
+    fn base(&self) -> String {
+        self.base_url()
+    }
+
+    fn finished(&self, id: &str) -> Option<Instant> {
+        self.finished_at(id)
+    }
+}
+
+/// Runs the command once on one task (its idle memory), then on the run's tasks.
+fn figures<S: SimState>(
+    args: &WaitCommandArgs,
+    binary: &PathBuf,
+    sim: &server::Sim<S>,
+    sim_started: Instant,
+) -> Result<Figures, String>
+where
+    server::Sim<S>: CommandSim,
+{
+    let (vendor, env, base) = (<server::Sim<S>>::VENDOR, sim.env(), sim.base());
+    let one = sim.task(Duration::from_millis(500), 1);
+    let (_, idle, _) = run_command(binary, vendor, &env, &base, std::slice::from_ref(&one))?;
+    let ids: Vec<String> = args
+        .spread
+        .even(args.tasks)
         .into_iter()
-        .map(|t| sim.create_task(RunwareTaskSpec::new(MediaKind::Image, 1).finish_after([t])))
+        .enumerate()
+        .map(|(i, t)| sim.task(t, 100_000 + i))
         .collect();
-    let before = sim.counts().endpoint("POST /v1 getResponse");
-    let (lines, peak, took) = run_command(binary, "runware", &env, &sim.base_url(), &ids)?;
-    let requests = sim.counts().endpoint("POST /v1 getResponse") - before;
-    let (end_to_line, answer_to_line, completed) = delays(
-        &lines,
-        &|id| sim.finished_at(id),
-        &sim.requests(),
-        sim_started,
-    );
+    let before = sim.status_requests();
+    let (lines, peak, took) = run_command(binary, vendor, &env, &base, &ids)?;
+    let requests = sim.status_requests() - before;
+    let (end_to_line, answer_to_line, completed) =
+        delays(&lines, &|id| sim.finished(id), &sim.requests(), sim_started);
     Ok(Figures {
-        vendor: "runware",
+        vendor,
         tasks: ids.len(),
         lines: lines.len(),
         completed,
@@ -237,6 +276,15 @@ fn runware(args: &WaitCommandArgs, binary: &PathBuf) -> Result<Figures, String> 
         answer_to_line,
         took,
     })
+}
+
+fn runware(args: &WaitCommandArgs, binary: &PathBuf) -> Result<Figures, String> {
+    let rt = runtime("sim", 1).map_err(|e| e.to_string())?;
+    let sim_started = Instant::now();
+    let sim = rt
+        .block_on(RunwareSim::start(RunwareSimConfig::default()))
+        .map_err(|e| e.to_string())?;
+    figures(args, binary, &sim, sim_started)
 }
 
 fn redis_cloud(args: &WaitCommandArgs, binary: &PathBuf) -> Result<Figures, String> {
@@ -249,72 +297,15 @@ fn redis_cloud(args: &WaitCommandArgs, binary: &PathBuf) -> Result<Figures, Stri
             ..RedisCloudSimConfig::default()
         }))
         .map_err(|e| e.to_string())?;
-    let env = [
-        ("REDIS_CLOUD_API_KEY", sim.api_key().to_owned()),
-        ("REDIS_CLOUD_API_SECRET", sim.secret_key().to_owned()),
-    ];
-    let one = sim.create_task(TaskScript {
-        steps: vec![ScriptStep::for_time(
-            "processing-in-progress",
-            Duration::from_millis(500),
-        )],
-        outcome: ScriptOutcome::Success {
-            result: serde_json::json!({"resourceId": 1}),
-        },
-    });
-    let (_, idle, _) = run_command(
-        binary,
-        "redis-cloud",
-        &env,
-        &sim.base_url(),
-        std::slice::from_ref(&one),
-    )?;
-    let ids: Vec<String> = finish_times(args)
-        .into_iter()
-        .enumerate()
-        .map(|(i, t)| {
-            sim.create_task(TaskScript {
-                steps: vec![ScriptStep::for_time("processing-in-progress", t)],
-                outcome: ScriptOutcome::Success {
-                    result: serde_json::json!({"resourceId": 100_000 + i}),
-                },
-            })
-        })
-        .collect();
-    let status = || {
-        let c = sim.counts();
-        c.endpoint("GET /v1/tasks") + c.endpoint("GET /v1/tasks/{taskId}")
-    };
-    let before = status();
-    let (lines, peak, took) = run_command(binary, "redis-cloud", &env, &sim.base_url(), &ids)?;
-    let requests = status() - before;
-    let (end_to_line, answer_to_line, completed) = delays(
-        &lines,
-        &|id| sim.finished_at(id),
-        &sim.requests(),
-        sim_started,
-    );
-    Ok(Figures {
-        vendor: "redis-cloud",
-        tasks: ids.len(),
-        lines: lines.len(),
-        completed,
-        requests,
-        per_task_loop: polls(&lines),
-        peak_kib: peak,
-        idle_kib: idle,
-        end_to_line,
-        answer_to_line,
-        took,
-    })
+    figures(args, binary, &sim, sim_started)
 }
 
 /// Runs it and prints the figures.
 pub fn run(args: &WaitCommandArgs) -> Result<(), Box<dyn std::error::Error>> {
-    let binary = taskpoll_binary(args)?;
+    let binary = taskpoll_binary(args.taskpoll.as_ref())?;
     println!(
         "wait-command: `taskpoll wait VENDOR - --json` on {} ids from stdin, tasks ending {}..{} ms after they start",
-        args.tasks, args.min_ms, args.max_ms
+        args.tasks, args.spread.min_ms, args.spread.max_ms
     );
     for vendor in &args.vendors {
         let mut f = match vendor.as_str() {
