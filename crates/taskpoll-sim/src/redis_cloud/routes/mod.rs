@@ -1,6 +1,6 @@
-//! The Redis Cloud simulator's routes: every vendor request goes through [`handle`]
-//! (auth, rate limit, faults, accounting) to its endpoint's answer in [`tasks`],
-//! [`subscriptions`] or [`databases`].
+//! The Redis Cloud simulator's routes: every vendor request goes through
+//! [`Vendor::handle`] (auth, rate limit, faults, accounting) to its endpoint's answer in
+//! [`tasks`], [`subscriptions`] or [`databases`].
 
 mod databases;
 mod start;
