@@ -99,6 +99,15 @@ impl Harness for RedisCloudHarness {
             .batch(true)
     }
 
+    fn source_on_users_https_only_client(&self) -> Option<RedisCloudSource> {
+        let client = RedisCloudClient::builder(self.sim.api_key(), self.sim.secret_key())
+            .base_url(&self.sim.base_url())
+            .http_client(common::https_only())
+            .build()
+            .unwrap();
+        Some(client.source())
+    }
+
     fn secrets(&self) -> Vec<String> {
         vec![
             self.sim.api_key().to_owned(),

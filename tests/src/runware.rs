@@ -131,6 +131,15 @@ impl Harness for RunwareHarness {
             .retry_after(true)
     }
 
+    fn source_on_users_https_only_client(&self) -> Option<RunwareSource> {
+        let client = RunwareClient::builder(self.sim.api_key())
+            .base_url(&self.sim.base_url())
+            .http_client(common::https_only())
+            .build()
+            .unwrap();
+        Some(client.source())
+    }
+
     fn secrets(&self) -> Vec<String> {
         vec![self.sim.api_key().to_owned()]
     }

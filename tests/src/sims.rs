@@ -70,6 +70,11 @@ pub fn progress(polls: u32, waiting: &str, working: &str) -> Vec<ScriptStep> {
     }
 }
 
+/// An HTTP client of a user's own that refuses plain `http`, as the simulators speak.
+pub fn https_only() -> reqwest::Client {
+    reqwest::Client::builder().https_only(true).build().unwrap()
+}
+
 /// `Err` when a simulator counted requests that came before a `Retry-After` allowed.
 pub fn no_early_retry(violations: u64) -> Result<(), String> {
     if violations == 0 {

@@ -89,6 +89,15 @@ impl Harness for SpecHarness {
         )
     }
 
+    fn source_on_users_https_only_client(&self) -> Option<SpecSource> {
+        let client = builder(TOKEN)
+            .base_url(&self.sim.base_url())
+            .http_client(common::https_only())
+            .build()
+            .unwrap();
+        Some(client.source())
+    }
+
     fn secrets(&self) -> Vec<String> {
         vec![TOKEN.to_owned()]
     }

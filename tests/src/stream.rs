@@ -78,6 +78,15 @@ impl Harness for StreamHarness {
         Capabilities::basic().retry_after(true).unknown_status(true)
     }
 
+    fn source_on_users_https_only_client(&self) -> Option<StreamSource> {
+        let client = StreamClient::builder(self.sim.api_key(), self.sim.api_secret())
+            .base_url(&self.sim.base_url())
+            .http_client(common::https_only())
+            .build()
+            .unwrap();
+        Some(client.source())
+    }
+
     fn secrets(&self) -> Vec<String> {
         vec![
             self.sim.api_key().to_owned(),

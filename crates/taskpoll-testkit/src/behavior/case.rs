@@ -42,6 +42,8 @@ pub enum Case {
     ErrorStatusOverTheCap,
     /// No span or event, at any level, carries a credential.
     NoCredentialInLogs,
+    /// A source built on the user's own HTTP client sends with it.
+    UsersHttpClient,
 }
 
 impl Case {
@@ -64,6 +66,7 @@ impl Case {
         Case::BodyOfExactlyTheCap,
         Case::ErrorStatusOverTheCap,
         Case::NoCredentialInLogs,
+        Case::UsersHttpClient,
     ];
 
     /// What the case checks, in a few words.
@@ -86,6 +89,7 @@ impl Case {
             Case::BodyOfExactlyTheCap => "a body of exactly the cap is read",
             Case::ErrorStatusOverTheCap => "an error status over the cap keeps its class",
             Case::NoCredentialInLogs => "no credential in any log line",
+            Case::UsersHttpClient => "the user's HTTP client is the one used",
         }
     }
 
@@ -110,6 +114,10 @@ impl Case {
                 "Harness::source_at and Harness::running_answer",
             ),
             Case::NoCredentialInLogs => (!h.secrets().is_empty(), "Harness::secrets"),
+            Case::UsersHttpClient => (
+                h.source_on_users_https_only_client().is_some(),
+                "Harness::source_on_users_https_only_client",
+            ),
             // Every harness can run these.
             Case::Success
             | Case::Failure

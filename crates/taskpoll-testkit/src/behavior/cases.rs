@@ -320,6 +320,27 @@ async fn partial_results<H: Harness>(h: &H) -> CaseResult {
     }
 }
 
+async fn users_http_client<H: Harness>(h: &H) -> CaseResult {
+    let source = h
+        .source_on_users_https_only_client()
+        .ok_or("source_on_users_https_only_client gave no source")?;
+    let id = h.create(Scenario::Succeeds { polls: 0 }).await;
+    let before = h.requests_for(&id).await;
+    // Refused before it is sent, whether read as transient or permanent: a short deadline.
+    let policy = h.fast_policy().deadline(Duration::from_millis(500));
+    let p = Poller::new(source).configure(|_| policy);
+    ensure!(
+        p.wait(id.clone()).await.is_err(),
+        "a client that refuses plain http reached the server: not the user's client"
+    );
+    let sent = h.requests_for(&id).await - before;
+    ensure!(
+        sent == 0,
+        "the server saw {sent} requests: the adapter sent with a client of its own"
+    );
+    Ok(())
+}
+
 /// Runs one case against the harness: skipped when the harness lacks what it needs
 /// ([`Case::missing`]); faults are cleared after it.
 pub async fn check<H: Harness>(h: &H, case: Case) -> Verdict {
@@ -344,6 +365,7 @@ pub async fn check<H: Harness>(h: &H, case: Case) -> Verdict {
         Case::BodyOfExactlyTheCap => checks::body_of_exactly_the_cap(h).await,
         Case::ErrorStatusOverTheCap => checks::error_status_over_the_cap(h).await,
         Case::NoCredentialInLogs => checks::no_credential_in_logs(h).await,
+        Case::UsersHttpClient => users_http_client(h).await,
     };
     h.clear_faults().await;
     let result = match result {

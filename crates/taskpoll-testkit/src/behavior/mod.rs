@@ -231,6 +231,14 @@ pub trait Harness: Send + Sync {
         None
     }
 
+    /// A source like [`source`](Harness::source), built on an HTTP client of the user's
+    /// own that refuses plain `http` (reqwest's `https_only(true)`) handed to the
+    /// adapter's builder: if the adapter sends with the user's client, no request reaches
+    /// the (plain-HTTP) server. `None`, the default, skips the case.
+    fn source_on_users_https_only_client(&self) -> Option<Self::Source> {
+        None
+    }
+
     /// The credentials the harness's sources send (keys, secrets, tokens): the log case
     /// checks that no span or event, at any level, carries one. Empty, the default,
     /// skips the log case.

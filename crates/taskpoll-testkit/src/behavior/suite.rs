@@ -103,6 +103,7 @@ macro_rules! behavior_suite {
                 body_of_exactly_the_cap => BodyOfExactlyTheCap,
                 error_status_over_the_cap => ErrorStatusOverTheCap,
                 no_credential_in_logs => NoCredentialInLogs,
+                users_http_client => UsersHttpClient,
             );
         }
     };
