@@ -14,10 +14,9 @@ use async_trait::async_trait;
 use serde_json::json;
 
 use taskpoll_redis_cloud::{RedisCloudClient, RedisCloudSource, TaskCompleted, TaskFailed};
-use taskpoll_sim::faults::FaultPlan;
 use taskpoll_sim::redis_cloud::{RedisCloudSim, RedisCloudSimConfig};
 use taskpoll_sim::script::ScriptOutcome;
-use taskpoll_testkit::behavior::{Capabilities, Fault, Harness, Scenario};
+use taskpoll_testkit::behavior::{Capabilities, Harness, Scenario};
 
 /// The status endpoints: one task, and the list batched waits read.
 const STATUS: [&str; 2] = ["GET /v1/tasks/{taskId}", "GET /v1/tasks"];
@@ -79,7 +78,8 @@ impl Harness for RedisCloudHarness {
     crate::sims::sim_harness_methods!(
         RedisCloudSource,
         RedisCloudClient::builder("size-cap-key", "size-cap-secret"),
-        "/v1"
+        "/v1",
+        |h: &Self| RedisCloudClient::builder(h.sim.api_key(), h.sim.secret_key())
     );
 
     fn running_answer(&self, id: &String) -> Option<Vec<u8>> {
@@ -97,15 +97,6 @@ impl Harness for RedisCloudHarness {
             .retry_after(true)
             .unknown_status(true)
             .batch(true)
-    }
-
-    fn source_on_users_https_only_client(&self) -> Option<RedisCloudSource> {
-        let client = RedisCloudClient::builder(self.sim.api_key(), self.sim.secret_key())
-            .base_url(&self.sim.base_url())
-            .http_client(common::https_only())
-            .build()
-            .unwrap();
-        Some(client.source())
     }
 
     fn secrets(&self) -> Vec<String> {
@@ -145,14 +136,6 @@ impl Harness for RedisCloudHarness {
 
     fn unknown_id(&self) -> String {
         "e4a1c6a2-0000-4000-8000-00000000dead".into()
-    }
-
-    async fn inject(&self, fault: Fault) {
-        self.sim.set_faults(common::plan(fault));
-    }
-
-    async fn clear_faults(&self) {
-        self.sim.set_faults(FaultPlan::default());
     }
 
     /// Requests naming the task, and task-list requests made since it was created

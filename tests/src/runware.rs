@@ -16,9 +16,8 @@ use serde_json::json;
 use taskpoll_runware::{
     RunwareClient, RunwareFailure, RunwareOutput, RunwareResult, RunwareSource, RunwareTaskId,
 };
-use taskpoll_sim::faults::FaultPlan;
 use taskpoll_sim::runware::{MediaKind, RunwareSim, RunwareSimConfig, RunwareTaskSpec};
-use taskpoll_testkit::behavior::{Capabilities, Fault, Harness, Scenario};
+use taskpoll_testkit::behavior::{Capabilities, Harness, Scenario};
 
 /// The status requests: POSTs of `getResponse` objects only.
 const STATUS: &str = "POST /v1 getResponse";
@@ -115,7 +114,12 @@ fn check_results(
 impl Harness for RunwareHarness {
     type Source = RunwareSource;
 
-    crate::sims::sim_harness_methods!(RunwareSource, RunwareClient::builder("size-cap-key"), "/v1");
+    crate::sims::sim_harness_methods!(
+        RunwareSource,
+        RunwareClient::builder("size-cap-key"),
+        "/v1",
+        |h: &Self| RunwareClient::builder(h.sim.api_key())
+    );
 
     fn running_answer(&self, id: &RunwareTaskId) -> Option<Vec<u8>> {
         Some(json!({"data": [{"taskType": "imageInference", "taskUUID": id.uuid, "status": "processing"}]}).to_string().into_bytes())
@@ -129,15 +133,6 @@ impl Harness for RunwareHarness {
             .partial_results(true)
             .batch(self.client.batches_polls())
             .retry_after(true)
-    }
-
-    fn source_on_users_https_only_client(&self) -> Option<RunwareSource> {
-        let client = RunwareClient::builder(self.sim.api_key())
-            .base_url(&self.sim.base_url())
-            .http_client(common::https_only())
-            .build()
-            .unwrap();
-        Some(client.source())
     }
 
     fn secrets(&self) -> Vec<String> {
@@ -204,14 +199,6 @@ impl Harness for RunwareHarness {
 
     fn unknown_id(&self) -> RunwareTaskId {
         RunwareTaskId::image("6d0f1b9e-0000-4000-8000-00000000dead", 1)
-    }
-
-    async fn inject(&self, fault: Fault) {
-        self.sim.set_faults(common::plan(fault));
-    }
-
-    async fn clear_faults(&self) {
-        self.sim.set_faults(FaultPlan::default());
     }
 
     async fn request_times_for(&self, id: &RunwareTaskId) -> Vec<Duration> {

@@ -88,10 +88,15 @@ pub fn no_early_retry(violations: u64) -> Result<(), String> {
 
 /// The harness methods each simulator harness here writes the same way: the sources
 /// and pollers of its two clients (fields `client`, accepted by the simulator, and
-/// `refused`), the suite's fast policy, and a source of `$builder` pointed at the
-/// suite's raw server (under `$prefix`) for the size-cap cases.
+/// `refused`), the suite's fast policy, a source of `$size_cap` (a builder) pointed at the
+/// suite's raw server (under `$prefix`) for the size-cap cases, a source of `$good` (a
+/// function of the harness giving a builder with accepted credentials) on the user's
+/// https-only client, and the simulator's fault plan (field `sim`).
+///
+/// `inject` and `clear_faults` are written as `#[async_trait]` writes them, since the
+/// attribute does not reach into a macro.
 macro_rules! sim_harness_methods {
-    ($source:ty, $builder:expr, $prefix:literal) => {
+    ($source:ty, $size_cap:expr, $prefix:literal, $good:expr) => {
         fn source(&self) -> $source {
             self.client.source()
         }
@@ -113,7 +118,7 @@ macro_rules! sim_harness_methods {
         }
 
         fn source_at(&self, base_url: &str, max_response_bytes: Option<usize>) -> Option<$source> {
-            let b = $builder
+            let b = $size_cap
                 .base_url(&format!("{base_url}{}", $prefix))
                 .request_timeout(std::time::Duration::from_secs(5));
             let b = match max_response_bytes {
@@ -121,6 +126,40 @@ macro_rules! sim_harness_methods {
                 None => b,
             };
             Some(b.build().unwrap().source())
+        }
+
+        fn source_on_users_https_only_client(&self) -> Option<$source> {
+            let good = $good;
+            let client = good(self)
+                .base_url(&self.sim.base_url())
+                .http_client(crate::sims::https_only())
+                .build()
+                .unwrap();
+            Some(client.source())
+        }
+
+        fn inject<'life0, 'async_trait>(
+            &'life0 self,
+            fault: taskpoll_testkit::behavior::Fault,
+        ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'async_trait>>
+        where
+            'life0: 'async_trait,
+            Self: 'async_trait,
+        {
+            Box::pin(async move { self.sim.set_faults(crate::sims::plan(fault)) })
+        }
+
+        fn clear_faults<'life0, 'async_trait>(
+            &'life0 self,
+        ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'async_trait>>
+        where
+            'life0: 'async_trait,
+            Self: 'async_trait,
+        {
+            Box::pin(async move {
+                self.sim
+                    .set_faults(taskpoll_sim::faults::FaultPlan::default())
+            })
         }
     };
 }

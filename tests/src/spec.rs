@@ -10,10 +10,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
-use taskpoll_sim::faults::FaultPlan;
 use taskpoll_sim::generic::{Answer, GenericSim, GenericSimConfig, GenericTask};
 use taskpoll_spec::{Spec, SpecClient, SpecClientBuilder, SpecFailure, SpecOutput, SpecSource};
-use taskpoll_testkit::behavior::{Capabilities, Fault, Harness, Scenario};
+use taskpoll_testkit::behavior::{Capabilities, Harness, Scenario};
 
 use crate::sims as common;
 
@@ -74,7 +73,9 @@ impl SpecHarness {
 impl Harness for SpecHarness {
     type Source = SpecSource;
 
-    crate::sims::sim_harness_methods!(SpecSource, builder("size-cap-token"), "");
+    crate::sims::sim_harness_methods!(SpecSource, builder("size-cap-token"), "", |_: &Self| {
+        builder(TOKEN)
+    });
 
     fn capabilities(&self) -> Capabilities {
         // Any scripted word, 429s with Retry-After; one prediction per request.
@@ -87,15 +88,6 @@ impl Harness for SpecHarness {
                 .to_string()
                 .into_bytes(),
         )
-    }
-
-    fn source_on_users_https_only_client(&self) -> Option<SpecSource> {
-        let client = builder(TOKEN)
-            .base_url(&self.sim.base_url())
-            .http_client(common::https_only())
-            .build()
-            .unwrap();
-        Some(client.source())
     }
 
     fn secrets(&self) -> Vec<String> {
@@ -150,14 +142,6 @@ impl Harness for SpecHarness {
 
     fn unknown_id(&self) -> String {
         "no-such-prediction".into()
-    }
-
-    async fn inject(&self, fault: Fault) {
-        self.sim.set_faults(common::plan(fault));
-    }
-
-    async fn clear_faults(&self) {
-        self.sim.set_faults(FaultPlan::default());
     }
 
     async fn request_times_for(&self, id: &String) -> Vec<Duration> {

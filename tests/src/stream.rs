@@ -12,11 +12,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde_json::json;
 
-use taskpoll_sim::faults::FaultPlan;
 use taskpoll_sim::script::ScriptOutcome;
 use taskpoll_sim::stream::{StreamSim, StreamSimConfig};
 use taskpoll_stream::{StreamClient, StreamFailure, StreamOutput, StreamSource};
-use taskpoll_testkit::behavior::{Capabilities, Fault, Harness, Scenario};
+use taskpoll_testkit::behavior::{Capabilities, Harness, Scenario};
 
 const STATUS: &str = "GET /api/v2/tasks/{id}";
 
@@ -60,7 +59,8 @@ impl Harness for StreamHarness {
     crate::sims::sim_harness_methods!(
         StreamSource,
         StreamClient::builder("size-cap-key", "size-cap-secret"),
-        ""
+        "",
+        |h: &Self| StreamClient::builder(h.sim.api_key(), h.sim.api_secret())
     );
 
     fn running_answer(&self, id: &String) -> Option<Vec<u8>> {
@@ -76,15 +76,6 @@ impl Harness for StreamHarness {
         // status endpoint; the simulator shows any scripted word, and its 429s say
         // when to come back in X-RateLimit-Reset (no Retry-After, as Stream's).
         Capabilities::basic().retry_after(true).unknown_status(true)
-    }
-
-    fn source_on_users_https_only_client(&self) -> Option<StreamSource> {
-        let client = StreamClient::builder(self.sim.api_key(), self.sim.api_secret())
-            .base_url(&self.sim.base_url())
-            .http_client(common::https_only())
-            .build()
-            .unwrap();
-        Some(client.source())
     }
 
     fn secrets(&self) -> Vec<String> {
@@ -122,14 +113,6 @@ impl Harness for StreamHarness {
 
     fn unknown_id(&self) -> String {
         "2f1c7c4e-0000-4000-8000-00000000dead".into()
-    }
-
-    async fn inject(&self, fault: Fault) {
-        self.sim.set_faults(common::plan(fault));
-    }
-
-    async fn clear_faults(&self) {
-        self.sim.set_faults(FaultPlan::default());
     }
 
     async fn request_times_for(&self, id: &String) -> Vec<Duration> {
