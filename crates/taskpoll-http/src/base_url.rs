@@ -17,6 +17,22 @@ pub struct InvalidTaskId {
     pub reason: &'static str,
 }
 
+impl InvalidTaskId {
+    /// Refuses the ids no URL can carry as one path segment: empty, `.` and `..` (URL
+    /// parsers resolve the last two as relative segments).
+    pub fn check(id: &str) -> Result<(), InvalidTaskId> {
+        let reason = match id {
+            "" => "it is empty",
+            "." | ".." => "it is a relative path segment",
+            _ => return Ok(()),
+        };
+        Err(InvalidTaskId {
+            id: id.to_owned(),
+            reason,
+        })
+    }
+}
+
 /// A vendor base URL: `https`, or `http` to a loopback host (or anywhere when the
 /// user allowed plain HTTP explicitly). No trailing slash.
 #[derive(Clone, PartialEq, Eq)]
@@ -85,16 +101,11 @@ impl BaseUrl {
     /// so no id can change the request's path or query. Empty ids, `.` and `..` are
     /// refused (URL parsers resolve them as relative segments).
     pub fn join_id(&self, path: &str, id: &str) -> Result<Url, InvalidTaskId> {
+        InvalidTaskId::check(id)?;
         let refuse = |reason| InvalidTaskId {
             id: id.to_owned(),
             reason,
         };
-        if id.is_empty() {
-            return Err(refuse("it is empty"));
-        }
-        if id == "." || id == ".." {
-            return Err(refuse("it is a relative path segment"));
-        }
         let mut url = self.join(path);
         let joined = format!(
             "{}/{}",

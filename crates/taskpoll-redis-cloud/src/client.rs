@@ -206,13 +206,16 @@ impl RedisCloudClient {
         Ok(answer)
     }
 
+    /// A `GET` of `url`.
+    async fn get(&self, operation: Operation, url: Url) -> Result<Answer, RedisCloudError> {
+        self.call(operation, Method::GET, url, None).await
+    }
+
     /// `GET /v1/tasks/{taskId}`: one task's state. The id is sent as one
     /// percent-encoded path segment. A 404 is [`RedisCloudError::UnknownTask`].
     pub async fn get_task(&self, task_id: &str) -> Result<TaskStateUpdate, RedisCloudError> {
         let url = self.inner.base.join_id("tasks", task_id)?;
-        let a = self
-            .call(Operation::GetTask, Method::GET, url, None)
-            .await?;
+        let a = self.get(Operation::GetTask, url).await?;
         decode::task(task_id, a.code(), &a.headers, &a.body_or_note())
     }
 
@@ -220,12 +223,7 @@ impl RedisCloudClient {
     /// `null` and a bare array are all read).
     pub async fn list_tasks(&self) -> Result<Vec<TaskStateUpdate>, RedisCloudError> {
         let a = self
-            .call(
-                Operation::ListTasks,
-                Method::GET,
-                self.inner.base.join("tasks"),
-                None,
-            )
+            .get(Operation::ListTasks, self.inner.base.join("tasks"))
             .await?;
         decode::task_list(a.code(), &a.headers, &a.body_or_note())
     }
@@ -237,12 +235,7 @@ impl RedisCloudClient {
         wanted: &(dyn Fn(&str) -> bool + Sync),
     ) -> Result<Vec<TaskStateUpdate>, RedisCloudError> {
         let a = self
-            .call(
-                Operation::ListTasks,
-                Method::GET,
-                self.inner.base.join("tasks"),
-                None,
-            )
+            .get(Operation::ListTasks, self.inner.base.join("tasks"))
             .await?;
         decode::task_list_of(a.code(), &a.headers, &a.body_or_note(), wanted)
     }
@@ -274,10 +267,9 @@ impl RedisCloudClient {
         subscription: &SubscriptionRef,
     ) -> Result<Subscription, RedisCloudError> {
         let url = self.inner.base.join(&subscription.path());
-        let a = self
-            .call(Operation::GetSubscription, Method::GET, url, None)
-            .await?;
-        let mut s = decode::subscription(subscription.id, a.code(), &a.headers, &a.body_or_note())?;
+        let a = self.get(Operation::GetSubscription, url).await?;
+        let body = a.body_or_note();
+        let mut s = decode::subscription(subscription.id, a.code(), &a.headers, &body)?;
         if s.id.is_none() {
             s.id = Some(subscription.id);
         }
@@ -296,21 +288,20 @@ impl RedisCloudClient {
         database: &DatabaseRef,
     ) -> Result<Database, RedisCloudError> {
         let url = self.inner.base.join(&database.path());
-        let a = self
-            .call(Operation::GetDatabase, Method::GET, url, None)
-            .await?;
+        let a = self.get(Operation::GetDatabase, url).await?;
         decode::database(database, a.code(), &a.headers, &a.body_or_note())
     }
 
-    /// Sends a start call and reads the task id of its reply (any 2xx, 204 with a
-    /// body included).
+    /// Sends a start call (`method` to `path` below the base URL) and reads the task id
+    /// of its reply (any 2xx, 204 with a body included).
     async fn start(
         &self,
         op: Operation,
         method: Method,
-        url: Url,
+        path: &str,
         body: Option<&Value>,
     ) -> Result<String, RedisCloudError> {
+        let url = self.inner.base.join(path);
         let a = self.call(op, method, url, body).await?;
         let id = decode::start(op, a.code(), &a.headers, &a.body_or_note())?;
         tracing::debug!(operation = op.as_str(), task_id = %id, "task started");
@@ -320,14 +311,9 @@ impl RedisCloudClient {
     /// `POST /v1/subscriptions` with `body` (Redis Cloud's subscription request);
     /// returns the task id.
     pub async fn create_subscription(&self, body: Value) -> Result<String, RedisCloudError> {
-        let url = self.inner.base.join("subscriptions");
-        self.start(
-            Operation::CreateSubscription,
-            Method::POST,
-            url,
-            Some(&body),
-        )
-        .await
+        let op = Operation::CreateSubscription;
+        self.start(op, Method::POST, "subscriptions", Some(&body))
+            .await
     }
 
     /// `POST /v1/subscriptions/{subscriptionId}/databases` with `body`; returns the
@@ -338,25 +324,17 @@ impl RedisCloudClient {
         subscription_id: i64,
         body: Value,
     ) -> Result<String, RedisCloudError> {
-        let url = self
-            .inner
-            .base
-            .join(&format!("subscriptions/{subscription_id}/databases"));
-        self.start(Operation::CreateDatabase, Method::POST, url, Some(&body))
+        let path = format!("subscriptions/{subscription_id}/databases");
+        self.start(Operation::CreateDatabase, Method::POST, &path, Some(&body))
             .await
     }
 
     /// `POST /v1/fixed/subscriptions` with `body` (an Essentials subscription request:
     /// `name`, `planId`, ...); returns the task id (`fixedSubscriptionCreateRequest`).
     pub async fn create_fixed_subscription(&self, body: Value) -> Result<String, RedisCloudError> {
-        let url = self.inner.base.join("fixed/subscriptions");
-        self.start(
-            Operation::CreateFixedSubscription,
-            Method::POST,
-            url,
-            Some(&body),
-        )
-        .await
+        let op = Operation::CreateFixedSubscription;
+        self.start(op, Method::POST, "fixed/subscriptions", Some(&body))
+            .await
     }
 
     /// `POST /v1/fixed/subscriptions/{subscriptionId}/databases` with `body`; returns
@@ -367,17 +345,9 @@ impl RedisCloudClient {
         subscription_id: i64,
         body: Value,
     ) -> Result<String, RedisCloudError> {
-        let url = self
-            .inner
-            .base
-            .join(&format!("fixed/subscriptions/{subscription_id}/databases"));
-        self.start(
-            Operation::CreateFixedDatabase,
-            Method::POST,
-            url,
-            Some(&body),
-        )
-        .await
+        let path = format!("fixed/subscriptions/{subscription_id}/databases");
+        let op = Operation::CreateFixedDatabase;
+        self.start(op, Method::POST, &path, Some(&body)).await
     }
 
     /// `DELETE /v1/subscriptions/{subscriptionId}` (its databases must be deleted
@@ -386,11 +356,8 @@ impl RedisCloudClient {
         &self,
         subscription_id: i64,
     ) -> Result<String, RedisCloudError> {
-        let url = self
-            .inner
-            .base
-            .join(&format!("subscriptions/{subscription_id}"));
-        self.start(Operation::DeleteSubscription, Method::DELETE, url, None)
+        let path = format!("subscriptions/{subscription_id}");
+        self.start(Operation::DeleteSubscription, Method::DELETE, &path, None)
             .await
     }
 

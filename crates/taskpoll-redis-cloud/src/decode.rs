@@ -56,6 +56,27 @@ fn json(operation: Operation, body: &[u8]) -> Result<Value, RedisCloudError> {
     })
 }
 
+/// A 2xx JSON object read by `from_value` (`what` names it when it is not one), 404 as
+/// `unknown` with the error body, any other status as [`RedisCloudError::Http`].
+fn object<T>(
+    (operation, what): (Operation, &str),
+    (status, headers, body): (u16, &HeaderMap, &[u8]),
+    unknown: impl FnOnce(Box<ErrorBody>) -> RedisCloudError,
+    from_value: impl FnOnce(&Value) -> Option<T>,
+) -> Result<T, RedisCloudError> {
+    if status == 404 {
+        return Err(unknown(Box::new(ErrorBody::parse(body))));
+    }
+    if !is_success(status) {
+        return Err(http_error(operation, status, headers, body));
+    }
+    from_value(&json(operation, body)?).ok_or_else(|| RedisCloudError::Decode {
+        operation,
+        reason: format!("the {what} is not a JSON object"),
+        excerpt: excerpt(body),
+    })
+}
+
 /// Reads an answer to `GET /v1/tasks/{taskId}` for task `task_id`: a 2xx JSON object
 /// as the task (without a `taskId`, it takes `task_id`), 404 as
 /// [`RedisCloudError::UnknownTask`], any other status as [`RedisCloudError::Http`], a
@@ -66,22 +87,17 @@ pub fn task(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<TaskStateUpdate, RedisCloudError> {
-    let op = Operation::GetTask;
-    if status == 404 {
-        return Err(RedisCloudError::UnknownTask {
-            task_id: task_id.to_owned(),
-            body: Box::new(ErrorBody::parse(body)),
-        });
-    }
-    if !is_success(status) {
-        return Err(http_error(op, status, headers, body));
-    }
-    let v = json(op, body)?;
-    let mut task = TaskStateUpdate::from_value(&v).ok_or_else(|| RedisCloudError::Decode {
-        operation: op,
-        reason: "the task is not a JSON object".into(),
-        excerpt: excerpt(body),
-    })?;
+    let unknown = |body| RedisCloudError::UnknownTask {
+        task_id: task_id.to_owned(),
+        body,
+    };
+    let answer = (status, headers, body);
+    let mut task = object(
+        (Operation::GetTask, "task"),
+        answer,
+        unknown,
+        TaskStateUpdate::from_value,
+    )?;
     if task.task_id.is_none() {
         task.task_id = Some(task_id.to_owned());
     }
@@ -199,22 +215,17 @@ pub fn subscription(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Subscription, RedisCloudError> {
-    let op = Operation::GetSubscription;
-    if status == 404 {
-        return Err(RedisCloudError::UnknownSubscription {
-            subscription_id,
-            body: Box::new(ErrorBody::parse(body)),
-        });
-    }
-    if !is_success(status) {
-        return Err(http_error(op, status, headers, body));
-    }
-    let v = json(op, body)?;
-    Subscription::from_value(&v).ok_or_else(|| RedisCloudError::Decode {
-        operation: op,
-        reason: "the subscription is not a JSON object".into(),
-        excerpt: excerpt(body),
-    })
+    let unknown = |body| RedisCloudError::UnknownSubscription {
+        subscription_id,
+        body,
+    };
+    let answer = (status, headers, body);
+    object(
+        (Operation::GetSubscription, "subscription"),
+        answer,
+        unknown,
+        Subscription::from_value,
+    )
 }
 
 /// Reads an answer to `GET .../subscriptions/{subscriptionId}/databases/{databaseId}`
@@ -228,22 +239,17 @@ pub fn database(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Database, RedisCloudError> {
-    let op = Operation::GetDatabase;
-    if status == 404 {
-        return Err(RedisCloudError::UnknownDatabase {
-            database: *database,
-            body: Box::new(ErrorBody::parse(body)),
-        });
-    }
-    if !is_success(status) {
-        return Err(http_error(op, status, headers, body));
-    }
-    let v = json(op, body)?;
-    let mut db = Database::from_value(&v).ok_or_else(|| RedisCloudError::Decode {
-        operation: op,
-        reason: "the database is not a JSON object".into(),
-        excerpt: excerpt(body),
-    })?;
+    let unknown = |body| RedisCloudError::UnknownDatabase {
+        database: *database,
+        body,
+    };
+    let answer = (status, headers, body);
+    let mut db = object(
+        (Operation::GetDatabase, "database"),
+        answer,
+        unknown,
+        Database::from_value,
+    )?;
     if db.id.is_none() {
         db.id = Some(database.database_id);
     }

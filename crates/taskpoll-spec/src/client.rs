@@ -194,16 +194,11 @@ impl SpecClient {
     /// segment (every byte outside `A-Z a-z 0-9 - . _ ~`), so no id changes the path or
     /// the query. Empty ids, `.` and `..` are refused.
     pub fn url(&self, id: &str) -> Result<Url, InvalidTaskId> {
+        InvalidTaskId::check(id)?;
         let refuse = |reason| InvalidTaskId {
             id: id.to_owned(),
             reason,
         };
-        if id.is_empty() {
-            return Err(refuse("it is empty"));
-        }
-        if id == "." || id == ".." {
-            return Err(refuse("it is a relative path segment"));
-        }
         let mut text = self.inner.base.to_string();
         for piece in &self.inner.spec.request.path {
             match piece {

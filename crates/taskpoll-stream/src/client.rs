@@ -25,7 +25,7 @@ use serde_json::Value;
 use taskpoll::strategy::Fixed;
 use taskpoll::{Budget, Poller, RateLimitHint, RequestBudget, Scheduler, SchedulerCell};
 use taskpoll_http::exchange::{ExchangeError, RateLimitTracker, send};
-use taskpoll_http::{BaseUrl, Connection, Secret, encode_segment};
+use taskpoll_http::{BaseUrl, Connection, InvalidTaskId, Secret, encode_segment};
 
 /// A client of Stream's server-side API: task status and the start endpoints.
 ///
@@ -130,30 +130,19 @@ impl Started {
 
     /// The items of an immediate result that failed (empty for a started task).
     pub fn failed_items(&self) -> Vec<(String, ItemResult)> {
-        self.items()
-            .map(|items| {
-                items
-                    .failed()
-                    .map(|(k, v)| (k.to_owned(), v.clone()))
-                    .collect()
-            })
-            .unwrap_or_default()
+        ItemResults::failed_of(self.items())
     }
 }
 
 /// A value sent as one path segment of a start call, percent-encoded; empty, `.` and
 /// `..` are refused.
 fn segment(what: &'static str, value: &str) -> Result<String, StreamError> {
-    let refuse = |reason| StreamError::InvalidPathParameter {
+    InvalidTaskId::check(value).map_err(|e| StreamError::InvalidPathParameter {
         what,
-        value: value.to_owned(),
-        reason,
-    };
-    match value {
-        "" => Err(refuse("it is empty")),
-        "." | ".." => Err(refuse("it is a relative path segment")),
-        _ => Ok(encode_segment(value)),
-    }
+        value: e.id,
+        reason: e.reason,
+    })?;
+    Ok(encode_segment(value))
 }
 
 /// What one call sends.
@@ -234,29 +223,30 @@ impl StreamClient {
     ///
     /// The id is sent as exactly one percent-encoded path segment.
     pub async fn get_task(&self, id: &str) -> Result<TaskResponse, StreamError> {
-        let url = self.inner.base.join_id("api/v2/tasks", id)?;
-        self.call(Call {
-            operation: GET_TASK,
-            method: Method::GET,
-            url,
-            body: None,
-            expected: "a task response",
-            track_rate: true,
-        })
-        .await
+        self.task_at("api/v2/tasks", id, true).await
     }
 
     /// Fetches a task's status from the legacy chat endpoint `GET /tasks/{id}` (same
     /// body, RFC 3339 timestamps). Prefer [`get_task`](StreamClient::get_task).
     pub async fn get_task_legacy(&self, id: &str) -> Result<TaskResponse, StreamError> {
-        let url = self.inner.base.join_id("tasks", id)?;
+        self.task_at("tasks", id, false).await
+    }
+
+    /// `GET {path}/{id}`, remembering the rate-limit headers when `track_rate`.
+    async fn task_at(
+        &self,
+        path: &str,
+        id: &str,
+        track_rate: bool,
+    ) -> Result<TaskResponse, StreamError> {
+        let url = self.inner.base.join_id(path, id)?;
         self.call(Call {
             operation: GET_TASK,
             method: Method::GET,
             url,
             body: None,
             expected: "a task response",
-            track_rate: false,
+            track_rate,
         })
         .await
     }
@@ -314,27 +304,21 @@ impl StreamClient {
     /// Starts an export of users (`POST /api/v2/export/users`); returns the task id. On
     /// completion the task's `result` has the export's `url`.
     pub async fn export_users(&self, user_ids: &[String]) -> Result<String, StreamError> {
-        let body = UserIdsRequest {
-            user_ids: user_ids.to_vec(),
-        };
+        let body = UserIdsRequest::new(user_ids);
         self.start("ExportUsers", "api/v2/export/users", &body)
             .await
     }
 
     /// Deactivates users (`POST /api/v2/users/deactivate`); returns the task id.
     pub async fn deactivate_users(&self, user_ids: &[String]) -> Result<String, StreamError> {
-        let body = UserIdsRequest {
-            user_ids: user_ids.to_vec(),
-        };
+        let body = UserIdsRequest::new(user_ids);
         self.start("DeactivateUsers", "api/v2/users/deactivate", &body)
             .await
     }
 
     /// Reactivates users (`POST /api/v2/users/reactivate`); returns the task id.
     pub async fn reactivate_users(&self, user_ids: &[String]) -> Result<String, StreamError> {
-        let body = UserIdsRequest {
-            user_ids: user_ids.to_vec(),
-        };
+        let body = UserIdsRequest::new(user_ids);
         self.start("ReactivateUsers", "api/v2/users/reactivate", &body)
             .await
     }

@@ -137,14 +137,7 @@ impl StreamOutput {
     /// [`StreamClient::get_task`](crate::StreamClient::get_task) and
     /// [`StreamSource`](crate::StreamSource)'s `classify`.
     pub fn failed_items(&self) -> Vec<(String, ItemResult)> {
-        self.items()
-            .map(|items| {
-                items
-                    .failed()
-                    .map(|(k, v)| (k.to_owned(), v.clone()))
-                    .collect()
-            })
-            .unwrap_or_default()
+        ItemResults::failed_of(self.items())
     }
 }
 
