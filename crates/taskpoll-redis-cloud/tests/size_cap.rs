@@ -14,7 +14,7 @@ use taskpoll_http::DEFAULT_MAX_RESPONSE_BYTES;
 use taskpoll_redis_cloud::{Operation, RedisCloudClient, RedisCloudError};
 use taskpoll_sim::redis_cloud::{RedisCloudSim, RedisCloudSimConfig};
 use taskpoll_sim::script::{ScriptOutcome, TaskScript};
-use taskpoll_testkit::expect::permanent_at_first_poll;
+use taskpoll_testkit::expect::{names_the_cap, permanent_at_first_poll};
 
 const KIB: usize = 1024;
 
@@ -27,12 +27,7 @@ fn assert_too_large(err: &RedisCloudError, operation: Operation, cap: usize) {
         other => panic!("expected TooLarge, got {other:?}"),
     }
     assert_eq!(err.class(Duration::from_secs(30)), ErrorClass::Permanent);
-    let message = err.to_string();
-    assert!(
-        message.contains(&format!("larger than the {cap}-byte cap"))
-            && message.contains("max_response_bytes"),
-        "{message}"
-    );
+    names_the_cap(err, cap).unwrap();
 }
 
 /// The simulator's defaults, without the 404 a new task answers first: these tests are

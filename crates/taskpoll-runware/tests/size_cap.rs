@@ -11,7 +11,7 @@ use std::time::Duration;
 use taskpoll::ErrorClass;
 use taskpoll_runware::{RunwareClient, RunwareError, RunwareTaskId};
 use taskpoll_sim::runware::{MediaKind, RunwareSim, RunwareSimConfig, RunwareTaskSpec};
-use taskpoll_testkit::expect::permanent_at_first_poll;
+use taskpoll_testkit::expect::{names_the_cap, permanent_at_first_poll};
 
 const KIB: usize = 1024;
 
@@ -21,12 +21,7 @@ fn assert_too_large(err: &RunwareError, cap: usize) {
         other => panic!("expected TooLarge, got {other:?}"),
     }
     assert_eq!(err.class(), ErrorClass::Permanent);
-    let message = err.to_string();
-    assert!(
-        message.contains(&format!("larger than the {cap}-byte cap"))
-            && message.contains("max_response_bytes"),
-        "{message}"
-    );
+    names_the_cap(err, cap).unwrap();
 }
 
 fn sim_client(sim: &RunwareSim, cap: usize) -> RunwareClient {

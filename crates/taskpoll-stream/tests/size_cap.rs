@@ -11,7 +11,7 @@ use taskpoll::ErrorClass;
 use taskpoll_sim::script::{ScriptOutcome, TaskScript};
 use taskpoll_sim::stream::{StreamSim, StreamSimConfig};
 use taskpoll_stream::{StreamClient, StreamError};
-use taskpoll_testkit::expect::permanent_at_first_poll;
+use taskpoll_testkit::expect::{names_the_cap, permanent_at_first_poll};
 
 const KIB: usize = 1024;
 
@@ -25,12 +25,7 @@ fn assert_too_large(err: &StreamError, cap: usize) {
         other => panic!("expected BodyTooLarge, got {other:?}"),
     }
     assert_eq!(err.class(), ErrorClass::Permanent);
-    let message = err.to_string();
-    assert!(
-        message.contains(&format!("larger than the {cap}-byte cap"))
-            && message.contains("max_response_bytes"),
-        "{message}"
-    );
+    names_the_cap(err, cap).unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

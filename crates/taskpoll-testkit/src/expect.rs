@@ -27,3 +27,19 @@ where
         Ok(_) => Err("expected a permanent fetch error on the first poll, got success".into()),
     }
 }
+
+/// `Ok` when an error about a body over the cap says so as taskpoll's adapters do:
+/// `larger than the {cap}-byte cap`, and the setting that raises it,
+/// `max_response_bytes`.
+pub fn names_the_cap(error: &impl Display, cap: usize) -> Result<(), String> {
+    let message = error.to_string();
+    if message.contains(&format!("larger than the {cap}-byte cap"))
+        && message.contains("max_response_bytes")
+    {
+        Ok(())
+    } else {
+        Err(format!(
+            "the error does not name the {cap}-byte cap and max_response_bytes: {message}"
+        ))
+    }
+}
