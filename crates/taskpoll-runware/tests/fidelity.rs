@@ -29,6 +29,15 @@ async fn sim_of(config: RunwareSimConfig) -> RunwareSim {
     sim_with(Duration::from_millis(100), config).await
 }
 
+/// A simulator that answers `{"data": []}` for a task it does not know or does not show
+/// yet.
+fn silent() -> RunwareSimConfig {
+    RunwareSimConfig {
+        silent_unknown_tasks: true,
+        ..RunwareSimConfig::default()
+    }
+}
+
 /// The updates of a watch, all of them.
 async fn watch(
     poller: &taskpoll::Poller<RunwareSource>,
@@ -237,11 +246,7 @@ async fn a_task_seen_then_gone_ends_at_once_as_unknown_not_failed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_answer_silent_about_the_task_is_shown_and_ends_after_the_grace() {
     // `{"data": []}` for a task Runware does not know (or does not show yet).
-    let sim = sim_of(RunwareSimConfig {
-        silent_unknown_tasks: true,
-        ..RunwareSimConfig::default()
-    })
-    .await;
+    let sim = sim_of(silent()).await;
     let client = RunwareClient::builder(sim.api_key())
         .base_url(&sim.base_url())
         .visibility_grace(VisibilityGrace::for_duration(Duration::from_millis(300)))
@@ -419,11 +424,7 @@ async fn tasks_a_batched_answer_leaves_out_are_polled_again_alone() {
 async fn a_task_left_out_of_a_batch_before_it_shows_is_waited_for() {
     // A batch answer silent about a task not shown yet: its lone poll, in the same
     // fetch, shows it.
-    let sim = sim_of(RunwareSimConfig {
-        silent_unknown_tasks: true,
-        ..RunwareSimConfig::default()
-    })
-    .await;
+    let sim = sim_of(silent()).await;
     let client = client(&sim);
     let shown = sim.create_task(RunwareTaskSpec::new(MediaKind::Image, 1));
     let late = sim.create_task(RunwareTaskSpec::new(MediaKind::Image, 1).not_found_polls(1));
