@@ -17,7 +17,6 @@ use taskpoll_runware::{
 };
 use taskpoll_sim::faults::{Fault, FaultPlan, FaultScope};
 use taskpoll_sim::runware::{MediaKind, RunwareSimConfig, RunwareTaskSpec};
-use taskpoll_sim::script::Defaults;
 
 const GET: &str = "POST /v1 getResponse";
 
@@ -527,18 +526,11 @@ async fn a_resubmission_answered_with_conflict_counts_as_accepted() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn submissions_are_validated_and_acknowledged() {
-    let sim = sim_with(
-        Duration::from_millis(50),
-        RunwareSimConfig {
-            empty_ack: true,
-            defaults: Defaults {
-                task_time: Duration::from_millis(50),
-                fail_every: None,
-            },
-            ..RunwareSimConfig::default()
-        },
-    )
-    .await;
+    let config = RunwareSimConfig {
+        empty_ack: true,
+        ..RunwareSimConfig::default()
+    };
+    let sim = sim_with(Duration::from_millis(50), config).await;
     let client = client(&sim);
     // An empty ACK is an acceptance.
     let id = client
