@@ -5,103 +5,19 @@
 //! word on the wire, `StatusCode` is capitalised).
 
 use std::collections::BTreeMap;
-use std::fmt;
-use std::time::{Duration, SystemTime};
 
-use serde::de::{self, Deserializer, Unexpected, Visitor};
-use serde::{Deserialize, Serialize, Serializer};
+use serde::de::Deserializer;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// A task's `created_at` / `updated_at`, in whichever form Stream sent it.
-///
-/// The v2 endpoints (`/api/v2/tasks/{id}`) send integer Unix nanoseconds; the legacy chat
-/// endpoints send RFC 3339 strings. Both are accepted on any path. Nanoseconds are
-/// decoded as `i64` directly (values around 1.77e18 do not survive a trip through
-/// `f64`); a fractional or exponent number is refused.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Timestamp {
-    /// Nanoseconds since the Unix epoch.
-    UnixNanos(i64),
-    /// An RFC 3339 string, kept exactly as sent (it is not validated when parsed; see
-    /// [`unix_nanos`](Timestamp::unix_nanos)).
-    Rfc3339(String),
-}
+mod start;
+mod timestamp;
 
-impl Timestamp {
-    /// Nanoseconds since the Unix epoch: the number itself, or the RFC 3339 string
-    /// read (`None` when the string is not valid RFC 3339 or out of range).
-    pub fn unix_nanos(&self) -> Option<i64> {
-        match self {
-            Timestamp::UnixNanos(ns) => Some(*ns),
-            Timestamp::Rfc3339(s) => taskpoll_http::timestamp::Timestamp::parse_rfc3339(s)
-                .ok()?
-                .unix_nanos(),
-        }
-    }
-
-    /// The instant as a [`SystemTime`], when it can be read.
-    pub fn to_system_time(&self) -> Option<SystemTime> {
-        let ns = self.unix_nanos()?;
-        let magnitude = Duration::from_nanos(ns.unsigned_abs());
-        if ns >= 0 {
-            SystemTime::UNIX_EPOCH.checked_add(magnitude)
-        } else {
-            SystemTime::UNIX_EPOCH.checked_sub(magnitude)
-        }
-    }
-}
-
-impl fmt::Display for Timestamp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Timestamp::UnixNanos(ns) => write!(f, "{ns}"),
-            Timestamp::Rfc3339(s) => f.write_str(s),
-        }
-    }
-}
-
-impl Serialize for Timestamp {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Timestamp::UnixNanos(ns) => s.serialize_i64(*ns),
-            Timestamp::Rfc3339(text) => s.serialize_str(text),
-        }
-    }
-}
-
-struct TimestampVisitor;
-
-impl Visitor<'_> for TimestampVisitor {
-    type Value = Timestamp;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("integer Unix nanoseconds or an RFC 3339 string")
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Timestamp, E> {
-        Ok(Timestamp::UnixNanos(v))
-    }
-
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Timestamp, E> {
-        i64::try_from(v)
-            .map(Timestamp::UnixNanos)
-            .map_err(|_| E::invalid_value(Unexpected::Unsigned(v), &self))
-    }
-
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Timestamp, E> {
-        Err(E::invalid_type(Unexpected::Float(v), &self))
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Timestamp, E> {
-        Ok(Timestamp::Rfc3339(v.to_owned()))
-    }
-}
-
-impl<'de> Deserialize<'de> for Timestamp {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(TimestampVisitor)
-    }
-}
+pub use start::{
+    ChannelRef, DeleteCallRequest, DeleteChannelsRequest, DeleteMode, DeleteUsersRequest,
+    ExportChannelsRequest, ImportBlockListRequest, StartResponse, UserIdsRequest,
+};
+pub use timestamp::Timestamp;
 
 /// The `error` of a failed task (Stream's `ErrorResult`).
 ///
@@ -322,48 +238,6 @@ impl ApiError {
     }
 }
 
-/// The reply of a start endpoint: the id of the task it started or, for a call Stream
-/// did at once, its `result`.
-///
-/// Keys other than `task_id`, `duration` and `result` (a call delete's `call`, ...) are
-/// kept in [`other`](StartResponse::other).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct StartResponse {
-    /// The task's id (absent or `null` for some operations that started no task: a soft
-    /// call delete, a channel delete Stream did at once).
-    #[serde(default)]
-    pub task_id: Option<String>,
-    /// Server processing time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub duration: Option<String>,
-    /// The operation's result, when Stream answered with it at once (a channel delete:
-    /// a map of cid to `{"status": "ok"}` or `{"status": "error", "error": ...}`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub result: Option<Value>,
-    /// Every other key of the reply.
-    #[serde(flatten)]
-    pub other: BTreeMap<String, Value>,
-}
-
-impl StartResponse {
-    /// The reply of a start call that started task `task_id`.
-    pub fn started(task_id: impl Into<String>) -> Self {
-        StartResponse {
-            task_id: Some(task_id.into()),
-            duration: None,
-            result: None,
-            other: BTreeMap::new(),
-        }
-    }
-
-    /// The per-item results of [`result`](StartResponse::result), when it is a map of
-    /// item to `{status, error}` (see [`ItemResults::from_result`]).
-    pub fn items(&self) -> Option<ItemResults> {
-        self.result.as_ref().and_then(ItemResults::from_result)
-    }
-}
-
 /// One item's line in a delete's `result` (Stream's `DeleteChannelsResult`): `{"status":
 /// "ok"}`, or `{"status": "error", "error": "<why>"}` for an item that was not deleted.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -494,182 +368,9 @@ impl From<BTreeMap<String, ItemResult>> for ItemResults {
     }
 }
 
-/// One channel to export: by type and id, or by cid (`"messaging:general"`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum ChannelRef {
-    /// `{"type": ..., "id": ...}`.
-    TypeId {
-        /// The channel type (`"messaging"`).
-        #[serde(rename = "type")]
-        channel_type: String,
-        /// The channel id.
-        id: String,
-    },
-    /// `{"cid": "type:id"}`.
-    Cid {
-        /// The channel's cid.
-        cid: String,
-    },
-}
-
-impl ChannelRef {
-    /// A channel by type and id.
-    pub fn new(channel_type: impl Into<String>, id: impl Into<String>) -> Self {
-        ChannelRef::TypeId {
-            channel_type: channel_type.into(),
-            id: id.into(),
-        }
-    }
-
-    /// A channel by cid (`"messaging:general"`).
-    pub fn cid(cid: impl Into<String>) -> Self {
-        ChannelRef::Cid { cid: cid.into() }
-    }
-}
-
-impl fmt::Display for ChannelRef {
-    /// The cid: `type:id`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ChannelRef::TypeId { channel_type, id } => write!(f, "{channel_type}:{id}"),
-            ChannelRef::Cid { cid } => f.write_str(cid),
-        }
-    }
-}
-
-/// The body of `POST /api/v2/chat/export_channels`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ExportChannelsRequest {
-    /// The channels (Stream accepts at most 25 per request).
-    pub channels: Vec<ChannelRef>,
-}
-
-/// The body of `POST /api/v2/chat/channels/delete`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeleteChannelsRequest {
-    /// The channels' cids.
-    pub cids: Vec<String>,
-    /// Delete for good (`true`) rather than soft-delete.
-    #[serde(default)]
-    pub hard_delete: bool,
-}
-
-/// The body of `POST /api/v2/export/users`, `POST /api/v2/users/deactivate` and
-/// `POST /api/v2/users/reactivate`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UserIdsRequest {
-    /// The users' ids.
-    pub user_ids: Vec<String>,
-}
-
-impl UserIdsRequest {
-    /// The request for these users.
-    pub fn new(user_ids: &[String]) -> Self {
-        UserIdsRequest {
-            user_ids: user_ids.to_vec(),
-        }
-    }
-}
-
-/// The body of `POST /api/v2/blocklists/{id}/import`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ImportBlockListRequest {
-    /// The words to add to the blocklist.
-    pub items: Vec<String>,
-}
-
-/// The body of `POST /api/v2/video/call/{type}/{id}/delete`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeleteCallRequest {
-    /// Delete for good (`true`: the only form that starts a task).
-    pub hard: bool,
-}
-
-/// How [`DeleteUsersRequest`] deletes each kind of data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DeleteMode {
-    /// Marked deleted, recoverable.
-    Soft,
-    /// Soft delete that also clears personal data (users only).
-    Pruning,
-    /// Gone for good.
-    Hard,
-}
-
-/// The body of `POST /api/v2/users/delete`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeleteUsersRequest {
-    /// The users' ids.
-    pub user_ids: Vec<String>,
-    /// How the users themselves are deleted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<DeleteMode>,
-    /// How their messages are deleted (not at all when absent).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub messages: Option<DeleteMode>,
-    /// How their conversations are deleted (not at all when absent).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub conversations: Option<DeleteMode>,
-}
-
-impl DeleteUsersRequest {
-    /// Soft-deletes the users and nothing else: what
-    /// [`StreamClient::delete_users`](crate::StreamClient::delete_users) sends.
-    pub fn soft(user_ids: &[String]) -> Self {
-        DeleteUsersRequest {
-            user_ids: user_ids.to_vec(),
-            user: Some(DeleteMode::Soft),
-            messages: None,
-            conversations: None,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn ts(s: &str) -> Option<i64> {
-        Timestamp::Rfc3339(s.into()).unix_nanos()
-    }
-
-    /// Read exactly, by taskpoll-http's timestamp module (its tests have every form).
-    #[test]
-    fn rfc3339_forms() {
-        assert_eq!(ts("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(
-            ts("2026-01-01T01:00:00.123456789+01:00"),
-            Some(1_767_225_600_123_456_789)
-        );
-        for bad in [
-            "2025-02-29T00:00:00Z",
-            "2026-01-01T00:00:00+0100",
-            "2026-01-01",
-        ] {
-            assert_eq!(ts(bad), None, "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn nanosecond_integers_are_exact() {
-        let t: Timestamp = serde_json::from_str("1767225601987654321").unwrap();
-        assert_eq!(t, Timestamp::UnixNanos(1_767_225_601_987_654_321));
-        assert_eq!(serde_json::to_string(&t).unwrap(), "1767225601987654321");
-        assert!(serde_json::from_str::<Timestamp>("1.767225601987654e18").is_err());
-        assert!(serde_json::from_str::<Timestamp>("18446744073709551615").is_err());
-        assert_eq!(
-            serde_json::from_str::<Timestamp>("-5").unwrap(),
-            Timestamp::UnixNanos(-5)
-        );
-        let t = Timestamp::UnixNanos(1_500_000_000);
-        assert_eq!(
-            t.to_system_time(),
-            Some(SystemTime::UNIX_EPOCH + Duration::from_millis(1500))
-        );
-    }
-
     #[test]
     fn error_is_read_leniently() {
         let read = |v: Value| -> Option<ErrorResult> {
@@ -691,20 +392,5 @@ mod tests {
             read(serde_json::json!({"type": 7, "description": "d", "stacktrace": null})).unwrap();
         assert_eq!(e.error_type, "7");
         assert_eq!(e.stack_trace, None);
-    }
-
-    #[test]
-    fn channel_refs_serialize_in_both_forms() {
-        let body = ExportChannelsRequest {
-            channels: vec![
-                ChannelRef::new("messaging", "general"),
-                ChannelRef::cid("messaging:random"),
-            ],
-        };
-        assert_eq!(
-            serde_json::to_value(&body).unwrap(),
-            serde_json::json!({"channels": [{"type": "messaging", "id": "general"}, {"cid": "messaging:random"}]})
-        );
-        assert_eq!(body.channels[0].to_string(), "messaging:general");
     }
 }

@@ -1,0 +1,225 @@
+//! Runware's error items: `errors[]`, the singular `error`, an item's nested `error`,
+//! and the [`Parameter`] an error is about.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
+
+use super::lenient;
+
+/// The request parameter an error is about: one name, or a list for cross-field
+/// errors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Parameter {
+    /// One parameter.
+    One(String),
+    /// Several parameters.
+    Many(Vec<String>),
+}
+
+impl Parameter {
+    fn from_value(v: Value) -> Option<Self> {
+        match v {
+            Value::String(s) => Some(Parameter::One(s)),
+            Value::Array(items) => Some(Parameter::Many(
+                items
+                    .into_iter()
+                    .map(|i| match i {
+                        Value::String(s) => s,
+                        other => other.to_string(),
+                    })
+                    .collect(),
+            )),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Parameter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Parameter::One(p) => f.write_str(p),
+            Parameter::Many(ps) => f.write_str(&ps.join(", ")),
+        }
+    }
+}
+
+impl Serialize for Parameter {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Parameter::One(p) => p.serialize(s),
+            Parameter::Many(ps) => ps.serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Parameter {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = Value::deserialize(d)?;
+        Parameter::from_value(v)
+            .ok_or_else(|| serde::de::Error::custom("parameter must be a string or a list"))
+    }
+}
+
+fn parameter<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Parameter>, D::Error> {
+    Ok(Parameter::from_value(Value::deserialize(d)?))
+}
+
+/// One error item (`errors[]`, `error`, or a nested item-level `error`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct ErrorItem {
+    /// Short id (`invalidApiKey`, `timeoutProvider`, ...). Runware says the codes are
+    /// still being standardised: classify by pattern and keep the raw code.
+    #[serde(
+        default,
+        deserialize_with = "lenient::string",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub code: Option<String>,
+    /// Human text.
+    #[serde(
+        default,
+        deserialize_with = "lenient::string",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub message: Option<String>,
+    /// The request parameter involved (a string, or a list for cross-field errors).
+    #[serde(
+        default,
+        deserialize_with = "parameter",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub parameter: Option<Parameter>,
+    /// The task type of the failed request.
+    #[serde(
+        default,
+        deserialize_with = "lenient::string",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub task_type: Option<String>,
+    /// The failed task's UUID.
+    #[serde(
+        rename = "taskUUID",
+        default,
+        deserialize_with = "lenient::string",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub task_uuid: Option<String>,
+    /// A link to the documentation.
+    #[serde(
+        default,
+        deserialize_with = "lenient::string",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub documentation: Option<String>,
+    /// `"error"` in `getResponse` failures.
+    #[serde(
+        default,
+        deserialize_with = "lenient::string",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub status: Option<String>,
+    /// Legacy numeric error id (`19` = invalid key).
+    #[serde(rename = "errorId", default, skip_serializing_if = "Option::is_none")]
+    pub error_id: Option<Value>,
+    /// Legacy error message.
+    #[serde(
+        rename = "errorMessage",
+        default,
+        deserialize_with = "lenient::string",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub error_message: Option<String>,
+    /// Every other key (`type`, `allowedValues`, `min`, `max`, `context`,
+    /// `responseContent`, ...), kept as sent.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl ErrorItem {
+    /// An error item with `code` and `message` (for a failure built in code; every
+    /// other field empty). [`Envelope`] and [`DataItem`] start from `Default`.
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        ErrorItem {
+            code: Some(code.into()),
+            message: Some(message.into()),
+            ..ErrorItem::default()
+        }
+    }
+
+    /// Reads one error item: an object, or a bare string (taken as the message).
+    pub fn from_value(v: Value) -> Option<Self> {
+        match v {
+            Value::Object(_) => serde_json::from_value(v).ok(),
+            Value::String(message) => Some(ErrorItem {
+                message: Some(message),
+                ..ErrorItem::default()
+            }),
+            _ => None,
+        }
+    }
+
+    /// The code: `code`, else `errorId <n>` for legacy errors, else `unknown`.
+    pub fn code(&self) -> String {
+        match (&self.code, &self.error_id) {
+            (Some(c), _) if !c.is_empty() => c.clone(),
+            (_, Some(Value::Number(n))) => format!("errorId {n}"),
+            (_, Some(Value::String(s))) => format!("errorId {s}"),
+            _ => "unknown".to_owned(),
+        }
+    }
+
+    /// The message: `message`, else the legacy `errorMessage`, else empty.
+    pub fn message(&self) -> &str {
+        self.message
+            .as_deref()
+            .or(self.error_message.as_deref())
+            .unwrap_or_default()
+    }
+
+    /// Whether the code says the task is unknown or gone: `taskFailedOrNotFound`, or
+    /// any code ending in `NotFound` or `Expired`.
+    pub fn is_not_found(&self) -> bool {
+        self.code.as_deref().is_some_and(|c| {
+            c.eq_ignore_ascii_case("taskFailedOrNotFound")
+                || c.ends_with("NotFound")
+                || c.ends_with("Expired")
+        })
+    }
+
+    /// Whether the error is about the request itself (a missing or invalid parameter)
+    /// rather than the task: the code starts with `invalid`, `missing` or `unknown`,
+    /// or the item names a `parameter`.
+    pub fn is_request_error(&self) -> bool {
+        self.parameter.is_some()
+            || self.code.as_deref().is_some_and(|c| {
+                c.starts_with("invalid")
+                    || c.starts_with("missing")
+                    || c.starts_with("unknownParameter")
+            })
+    }
+
+    /// Whether it belongs to task `uuid` (an item without `taskUUID` belongs to any).
+    pub fn belongs_to(&self, uuid: &str) -> bool {
+        self.task_uuid
+            .as_deref()
+            .is_none_or(|u| u.eq_ignore_ascii_case(uuid))
+    }
+}
+
+impl fmt::Display for ErrorItem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.code())?;
+        let message = self.message();
+        if !message.is_empty() {
+            write!(f, ": {message}")?;
+        }
+        if let Some(p) = &self.parameter {
+            write!(f, " (parameter {p})")?;
+        }
+        Ok(())
+    }
+}
