@@ -4,10 +4,10 @@
 //! outcome is checked against its script. Prints, per vendor: tasks, outcomes
 //! correct, requests, faults injected by kind, `Retry-After` violations, time.
 //!
-//! The run itself is `taskpoll_conformance::fault_matrix`, which that crate's tests also
-//! run, smaller, in CI.
+//! The run itself is this crate's library module `taskpoll_bench::matrix`, which its
+//! tests also run, smaller, in CI.
 
-use taskpoll_conformance::fault_matrix as engine;
+use taskpoll_bench::matrix as engine;
 
 use engine::{Matrix, Report, RunError};
 

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use taskpoll::Poller;
 use taskpoll::strategy::Fixed;
-use taskpoll_conformance::fault_matrix::{self as engine, Matrix, Report};
+use taskpoll_bench::matrix::{self as engine, Matrix, Report};
 use taskpoll_redis_cloud::RedisCloudClient;
 use taskpoll_runware::{RunwareClient, RunwareTaskId};
 use taskpoll_sim::faults::{Fault, FaultPlan};
