@@ -141,7 +141,8 @@ pub struct ErrorItem {
 
 impl ErrorItem {
     /// An error item with `code` and `message` (for a failure built in code; every
-    /// other field empty). [`Envelope`] and [`DataItem`] start from `Default`.
+    /// other field empty). [`Envelope`](super::Envelope) and
+    /// [`DataItem`](super::DataItem) start from `Default`.
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
         ErrorItem {
             code: Some(code.into()),
