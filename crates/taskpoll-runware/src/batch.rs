@@ -11,9 +11,10 @@ use std::task::Poll;
 use async_trait::async_trait;
 use taskpoll::{BatchEntry, BatchTaskSource};
 
+use crate::decode::read;
 use crate::decode::{Answer, read_poll};
 use crate::error::RunwareError;
-use crate::source::{RunwareSource, read};
+use crate::source::RunwareSource;
 use crate::task::RunwareTaskId;
 
 /// How many tasks' result orders are remembered (the oldest is forgotten first).

@@ -16,12 +16,14 @@
 //! assert!(matches!(err, RunwareError::TaskNotFound { .. }));
 //! ```
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::error::{ApiError, RunwareError};
-use crate::models::{Envelope, ErrorItem};
+use crate::models::{DataItem, Envelope, ErrorItem, ItemState};
+use crate::source::RunwareResult;
 use crate::task::{RunwareStatus, RunwareTaskId};
 
 /// A response read as Runware's envelope: a 2xx, or a 4xx other than 401, 403, 408
@@ -195,6 +197,69 @@ pub fn read_poll(
     Some(Ok(
         RunwareStatus::new(id.clone(), envelope).with_http_status(answer.status)
     ))
+}
+
+/// What one answer says about one task.
+pub(crate) struct Reading {
+    /// Finished results, deduplicated, in the answer's order.
+    pub(crate) results: Vec<RunwareResult>,
+    /// Its errors.
+    pub(crate) errors: Vec<ErrorItem>,
+    /// Status words of unfinished items, with whether each is a known one.
+    pub(crate) in_progress: Vec<(String, bool)>,
+    /// Progress figures of unfinished items.
+    pub(crate) progress: Vec<f64>,
+}
+
+impl Reading {
+    /// Whether the reading ends the wait.
+    pub(crate) fn is_terminal(&self, id: &RunwareTaskId) -> bool {
+        !self.errors.is_empty() || self.results.len() >= id.expected()
+    }
+}
+
+fn belongs(item: &DataItem, uuid: &str) -> bool {
+    item.task_uuid
+        .as_deref()
+        .is_none_or(|u| u.eq_ignore_ascii_case(uuid))
+}
+
+/// Reads the task's items and errors from `envelope`.
+pub(crate) fn read(envelope: &Envelope, id: &RunwareTaskId) -> Reading {
+    let mut reading = Reading {
+        results: Vec::new(),
+        errors: envelope
+            .all_errors()
+            .into_iter()
+            .filter(|e| e.belongs_to(&id.uuid))
+            .collect(),
+        in_progress: Vec::new(),
+        progress: Vec::new(),
+    };
+    let mut keys = HashSet::new();
+    for (position, item) in envelope
+        .data
+        .iter()
+        .filter(|i| belongs(i, &id.uuid))
+        .enumerate()
+    {
+        match item.state() {
+            ItemState::Failed => reading.errors.push(item.failure()),
+            ItemState::Finished => {
+                let key = item.result_key(position);
+                if keys.insert(key.clone()) {
+                    reading.results.push(RunwareResult::new(key, item.clone()));
+                }
+            }
+            ItemState::InProgress { status, recognized } => {
+                reading.in_progress.push((status.to_owned(), recognized));
+                if let Some(p) = item.progress {
+                    reading.progress.push(p);
+                }
+            }
+        }
+    }
+    reading
 }
 
 #[cfg(test)]

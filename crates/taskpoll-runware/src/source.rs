@@ -3,7 +3,8 @@
 //! task's part of an answer reads as a phase, and what a wait ends with:
 //! [`RunwareOutput`], [`RunwareFailure`], and the [`RunwareResult`]s of both.
 //!
-//! Reading one task's part of a `getResponse` answer (pure: no I/O, no clock):
+//! How one task's part of a `getResponse` answer reads (pure: no I/O, no clock; the
+//! items are read in `decode.rs`, the phase here):
 //!
 //! - Items and errors for other `taskUUID`s are ignored (an item without one counts
 //!   as the task's).
@@ -13,7 +14,6 @@
 //! - All expected results finished: succeeded. Otherwise running (or pending while
 //!   nothing has started), with the finished results as partials.
 
-use std::collections::HashSet;
 use std::fmt;
 use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
@@ -27,8 +27,9 @@ use taskpoll::{ErrorClass, Phase, PollPolicy, Progress, SourcePhase, TaskSource,
 use crate::batch::Orders;
 use crate::client::RunwareClient;
 use crate::config::DEFAULT_VISIBILITY_GRACE;
+use crate::decode::read;
 use crate::error::RunwareError;
-use crate::models::{DataItem, Envelope, ErrorItem, ItemState, Parameter};
+use crate::models::{DataItem, ErrorItem, Parameter};
 use crate::task::{RunwareStatus, RunwareTaskId, TaskKind};
 
 /// Waits on Runware tasks through `getResponse`.
@@ -302,69 +303,6 @@ impl fmt::Display for RunwareFailure {
 /// The phase of a task: what [`RunwareSource`](crate::RunwareSource) classifies into.
 pub type RunwarePhase = Phase<RunwareOutput, RunwareResult, RunwareFailure>;
 
-/// What one answer says about one task.
-pub(crate) struct Reading {
-    /// Finished results, deduplicated, in the answer's order.
-    pub(crate) results: Vec<RunwareResult>,
-    /// Its errors.
-    pub(crate) errors: Vec<ErrorItem>,
-    /// Status words of unfinished items, with whether each is a known one.
-    pub(crate) in_progress: Vec<(String, bool)>,
-    /// Progress figures of unfinished items.
-    pub(crate) progress: Vec<f64>,
-}
-
-impl Reading {
-    /// Whether the reading ends the wait.
-    pub(crate) fn is_terminal(&self, id: &RunwareTaskId) -> bool {
-        !self.errors.is_empty() || self.results.len() >= id.expected()
-    }
-}
-
-fn belongs(item: &DataItem, uuid: &str) -> bool {
-    item.task_uuid
-        .as_deref()
-        .is_none_or(|u| u.eq_ignore_ascii_case(uuid))
-}
-
-/// Reads the task's items and errors from `envelope`.
-pub(crate) fn read(envelope: &Envelope, id: &RunwareTaskId) -> Reading {
-    let mut reading = Reading {
-        results: Vec::new(),
-        errors: envelope
-            .all_errors()
-            .into_iter()
-            .filter(|e| e.belongs_to(&id.uuid))
-            .collect(),
-        in_progress: Vec::new(),
-        progress: Vec::new(),
-    };
-    let mut keys = HashSet::new();
-    for (position, item) in envelope
-        .data
-        .iter()
-        .filter(|i| belongs(i, &id.uuid))
-        .enumerate()
-    {
-        match item.state() {
-            ItemState::Failed => reading.errors.push(item.failure()),
-            ItemState::Finished => {
-                let key = item.result_key(position);
-                if keys.insert(key.clone()) {
-                    reading.results.push(RunwareResult::new(key, item.clone()));
-                }
-            }
-            ItemState::InProgress { status, recognized } => {
-                reading.in_progress.push((status.to_owned(), recognized));
-                if let Some(p) = item.progress {
-                    reading.progress.push(p);
-                }
-            }
-        }
-    }
-    reading
-}
-
 /// Puts results first seen in earlier polls first, in the order they were seen.
 fn in_seen_order(mut results: Vec<RunwareResult>, order: &[String]) -> Vec<RunwareResult> {
     if order.is_empty() {
@@ -456,6 +394,7 @@ pub(crate) fn terminal_results(phase: &RunwarePhase) -> Vec<RunwareResult> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::models::Envelope;
     use serde_json::{Value, json};
     use taskpoll::PhaseKind;
 

@@ -12,8 +12,8 @@ use crate::decode::{self, GET_TASK};
 use crate::error::{RateLimit, StreamError};
 use crate::models::{
     ChannelRef, DeleteCallRequest, DeleteChannelsRequest, DeleteUsersRequest,
-    ExportChannelsRequest, ImportBlockListRequest, ItemResult, ItemResults, StartResponse,
-    TaskResponse, UserIdsRequest,
+    ExportChannelsRequest, ImportBlockListRequest, StartResponse, Started, TaskResponse,
+    UserIdsRequest,
 };
 use crate::source::StreamOutput;
 use crate::source::{DEFAULT_POLL_INTERVAL, StreamSource};
@@ -21,7 +21,6 @@ use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use reqwest::{Method, Url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 use taskpoll::strategy::Fixed;
 use taskpoll::{Budget, Poller, RateLimitHint, RequestBudget, Scheduler, SchedulerCell};
 use taskpoll_http::exchange::{ExchangeError, RateLimitTracker, send};
@@ -65,72 +64,6 @@ impl fmt::Debug for StreamClient {
             .field("request_timeout", &self.inner.request_timeout)
             .field("max_response_bytes", &self.inner.max_response_bytes)
             .finish()
-    }
-}
-
-/// What a start call answered: a task to wait on, or the operation's result already.
-///
-/// Stream answers most start calls with a `task_id`; some `DeleteChannels` calls it does
-/// at once, answering with the per-channel `result` and no `task_id`.
-///
-/// ```
-/// # async fn run(client: taskpoll_stream::StreamClient) -> Result<(), Box<dyn std::error::Error>> {
-/// use taskpoll_stream::Started;
-///
-/// let cids = ["messaging:general".to_owned()];
-/// let items = match client.delete_channels(&cids, true).await? {
-///     Started::Task(id) => client.wait_for_task(&id).await?.items(),
-///     Started::Done(reply) => reply.items(),
-/// };
-/// # let _ = items; Ok(()) }
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Started {
-    /// Stream started a task: wait on this id. A wait ends failed when any item of
-    /// its result failed ([`StreamFailure::Items`](crate::StreamFailure::Items)).
-    Task(String),
-    /// Stream did the work at once and answered without a task id: its reply, with the
-    /// `result` (if it sent one). Check [`failed_items`](Started::failed_items): no
-    /// wait will report them.
-    Done(StartResponse),
-}
-
-impl Started {
-    /// The task to wait on, if one was started.
-    pub fn task_id(&self) -> Option<&str> {
-        match self {
-            Started::Task(id) => Some(id),
-            Started::Done(_) => None,
-        }
-    }
-
-    /// The task to wait on, if one was started.
-    pub fn into_task_id(self) -> Option<String> {
-        match self {
-            Started::Task(id) => Some(id),
-            Started::Done(_) => None,
-        }
-    }
-
-    /// The result Stream answered with at once, if it did.
-    pub fn result(&self) -> Option<&Value> {
-        match self {
-            Started::Task(_) => None,
-            Started::Done(reply) => reply.result.as_ref(),
-        }
-    }
-
-    /// The per-item results Stream answered with at once, if it did.
-    pub fn items(&self) -> Option<ItemResults> {
-        match self {
-            Started::Task(_) => None,
-            Started::Done(reply) => reply.items(),
-        }
-    }
-
-    /// The items of an immediate result that failed (empty for a started task).
-    pub fn failed_items(&self) -> Vec<(String, ItemResult)> {
-        ItemResults::failed_of(self.items())
     }
 }
 

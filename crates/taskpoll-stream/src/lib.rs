@@ -10,14 +10,14 @@ mod error;
 pub mod models;
 mod source;
 
-pub use client::{Started, StreamClient};
+pub use client::StreamClient;
 pub use config::{
     API_KEY_VAR, API_SECRET_VAR, DEFAULT_BASE_URL, DEFAULT_REQUEST_TIMEOUT, StreamClientBuilder,
 };
 pub use error::{ApiFailure, RateLimit, StreamError};
 pub use models::{
-    ApiError, ChannelRef, ErrorResult, ItemResult, ItemResults, StartResponse, TaskResponse,
-    Timestamp,
+    ApiError, ChannelRef, ErrorResult, ItemResult, ItemResults, StartResponse, Started,
+    TaskResponse, Timestamp,
 };
 pub use source::{
     DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, ITEMS_FAILED, ItemsFailed, StreamFailure,

@@ -15,7 +15,7 @@ mod timestamp;
 
 pub use start::{
     ChannelRef, DeleteCallRequest, DeleteChannelsRequest, DeleteMode, DeleteUsersRequest,
-    ExportChannelsRequest, ImportBlockListRequest, StartResponse, UserIdsRequest,
+    ExportChannelsRequest, ImportBlockListRequest, StartResponse, Started, UserIdsRequest,
 };
 pub use timestamp::Timestamp;
 

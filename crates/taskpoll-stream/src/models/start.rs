@@ -6,7 +6,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::ItemResults;
+use super::{ItemResult, ItemResults};
 
 /// The reply of a start endpoint: the id of the task it started or, for a call Stream
 /// did at once, its `result`.
@@ -180,6 +180,72 @@ impl DeleteUsersRequest {
             messages: None,
             conversations: None,
         }
+    }
+}
+
+/// What a start call answered: a task to wait on, or the operation's result already.
+///
+/// Stream answers most start calls with a `task_id`; some `DeleteChannels` calls it does
+/// at once, answering with the per-channel `result` and no `task_id`.
+///
+/// ```
+/// # async fn run(client: taskpoll_stream::StreamClient) -> Result<(), Box<dyn std::error::Error>> {
+/// use taskpoll_stream::Started;
+///
+/// let cids = ["messaging:general".to_owned()];
+/// let items = match client.delete_channels(&cids, true).await? {
+///     Started::Task(id) => client.wait_for_task(&id).await?.items(),
+///     Started::Done(reply) => reply.items(),
+/// };
+/// # let _ = items; Ok(()) }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Started {
+    /// Stream started a task: wait on this id. A wait ends failed when any item of
+    /// its result failed ([`StreamFailure::Items`](crate::StreamFailure::Items)).
+    Task(String),
+    /// Stream did the work at once and answered without a task id: its reply, with the
+    /// `result` (if it sent one). Check [`failed_items`](Started::failed_items): no
+    /// wait will report them.
+    Done(StartResponse),
+}
+
+impl Started {
+    /// The task to wait on, if one was started.
+    pub fn task_id(&self) -> Option<&str> {
+        match self {
+            Started::Task(id) => Some(id),
+            Started::Done(_) => None,
+        }
+    }
+
+    /// The task to wait on, if one was started.
+    pub fn into_task_id(self) -> Option<String> {
+        match self {
+            Started::Task(id) => Some(id),
+            Started::Done(_) => None,
+        }
+    }
+
+    /// The result Stream answered with at once, if it did.
+    pub fn result(&self) -> Option<&Value> {
+        match self {
+            Started::Task(_) => None,
+            Started::Done(reply) => reply.result.as_ref(),
+        }
+    }
+
+    /// The per-item results Stream answered with at once, if it did.
+    pub fn items(&self) -> Option<ItemResults> {
+        match self {
+            Started::Task(_) => None,
+            Started::Done(reply) => reply.items(),
+        }
+    }
+
+    /// The items of an immediate result that failed (empty for a started task).
+    pub fn failed_items(&self) -> Vec<(String, ItemResult)> {
+        ItemResults::failed_of(self.items())
     }
 }
 
