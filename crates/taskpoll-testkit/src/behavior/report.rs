@@ -13,7 +13,7 @@ pub enum Verdict {
     Skipped(&'static str),
 }
 
-/// The result of [`run`]: each case with its verdict.
+/// The result of [`run`](super::run): each case with its verdict.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
     /// `(case, verdict)` in the order run.
