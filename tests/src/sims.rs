@@ -128,6 +128,16 @@ macro_rules! sim_harness_methods {
             Some(b.build().unwrap().source())
         }
 
+        fn source_with_user_agent(&self, base_url: &str, user_agent: &str) -> Option<$source> {
+            let client = $size_cap
+                .base_url(&format!("{base_url}{}", $prefix))
+                .http_client(reqwest::Client::new())
+                .user_agent(user_agent)
+                .build()
+                .unwrap();
+            Some(client.source())
+        }
+
         fn source_on_users_https_only_client(&self) -> Option<$source> {
             let good = $good;
             let client = good(self)

@@ -1,5 +1,5 @@
-//! The builder's shared HTTP settings: a client of the user's own with a user agent set on
-//! the builder works, and `from_env` reads the variable the `taskpoll` command reads.
+//! `from_env` reads the variable the `taskpoll` command reads. (The builder's other shared
+//! settings, a user's own HTTP client and the user agent, are cases of the behavior suite.)
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use taskpoll_testkit::process::{child_case, run_child};
@@ -20,22 +20,6 @@ async fn sim() -> RunwareSim {
 
 fn video() -> VideoInference {
     VideoInference::new("klingai:5@3", "A red fox in fresh snow")
-}
-
-#[tokio::test]
-async fn a_users_client_with_a_user_agent_makes_a_working_client() {
-    let sim = sim().await;
-    // A client of the user's own, with a user agent set on the builder. (That the user's
-    // client is the one used is a case of the behavior suite.)
-    let client = RunwareClient::builder(KEY)
-        .base_url(&sim.base_url())
-        .http_client(reqwest::Client::new())
-        .user_agent("render-farm/3")
-        .build()
-        .unwrap();
-    client.submit_video(video()).await.unwrap();
-    assert_eq!(sim.counts().total, 1);
-    sim.shutdown().await;
 }
 
 /// Runs [`from_env_child`] in a process of its own with `vars` as its only Runware

@@ -1,5 +1,5 @@
-//! The builder's shared HTTP settings: a client of the user's own with a user agent set on
-//! the builder works, and `from_env` reads the variables the `taskpoll` command reads.
+//! `from_env` reads the variables the `taskpoll` command reads. (The builder's other shared
+//! settings, a user's own HTTP client and the user agent, are cases of the behavior suite.)
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use taskpoll_testkit::process::{child_case, run_child};
@@ -18,26 +18,6 @@ async fn sim() -> StreamSim {
     })
     .await
     .unwrap()
-}
-
-#[tokio::test]
-async fn a_users_client_with_a_user_agent_makes_a_working_client() {
-    let sim = sim().await;
-    // A client of the user's own, with a user agent set on the builder. (That the user's
-    // client is the one used is a case of the behavior suite.)
-    let client = StreamClient::builder(KEY, SECRET)
-        .base_url(&sim.base_url())
-        .http_client(reqwest::Client::new())
-        .user_agent("billing-exports/2.1")
-        .build()
-        .unwrap();
-    let id = client
-        .export_channels(&[ChannelRef::new("messaging", "general")])
-        .await
-        .unwrap();
-    assert_eq!(client.get_task(&id).await.unwrap().task_id, id);
-    assert_eq!(sim.counts().total, 2);
-    sim.shutdown().await;
 }
 
 /// Runs [`from_env_child`] in a process of its own with `vars` as its only Stream

@@ -3,8 +3,8 @@
 
 use std::io::{self, Read, Write};
 use std::net::TcpListener;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio::sync::oneshot;
@@ -26,6 +26,7 @@ pub enum Body {
 pub struct RawServer {
     base: String,
     written: Arc<AtomicU64>,
+    request: Arc<Mutex<Vec<u8>>>,
     done: oneshot::Receiver<()>,
 }
 
@@ -36,14 +37,17 @@ impl RawServer {
         let base = format!("http://{}", listener.local_addr()?);
         let written = Arc::new(AtomicU64::new(0));
         let counter = Arc::clone(&written);
+        let request = Arc::new(Mutex::new(Vec::new()));
+        let received = Arc::clone(&request);
         let (done_tx, done) = oneshot::channel();
         std::thread::spawn(move || {
-            serve(&listener, &head, body, &counter);
+            serve(&listener, &head, body, &counter, &received);
             let _ = done_tx.send(());
         });
         Ok(RawServer {
             base,
             written,
+            request,
             done,
         })
     }
@@ -51,6 +55,13 @@ impl RawServer {
     /// The server's base URL (`http://127.0.0.1:PORT`).
     pub fn base_url(&self) -> &str {
         &self.base
+    }
+
+    /// The request head the server received (request line and headers), as text; empty
+    /// before a request came.
+    pub fn request_head(&self) -> String {
+        let bytes = self.request.lock().unwrap_or_else(PoisonError::into_inner);
+        String::from_utf8_lossy(&bytes).into_owned()
     }
 
     /// Body bytes written so far.
@@ -66,7 +77,13 @@ impl RawServer {
     }
 }
 
-fn serve(listener: &TcpListener, head: &str, body: Body, written: &AtomicU64) {
+fn serve(
+    listener: &TcpListener,
+    head: &str,
+    body: Body,
+    written: &AtomicU64,
+    received: &Mutex<Vec<u8>>,
+) {
     let Ok((mut conn, _)) = listener.accept() else {
         return;
     };
@@ -78,6 +95,9 @@ fn serve(listener: &TcpListener, head: &str, body: Body, written: &AtomicU64) {
             Ok(0) | Err(_) => return,
             Ok(n) => request.extend_from_slice(&buf[..n]),
         }
+    }
+    if let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") {
+        *received.lock().unwrap_or_else(PoisonError::into_inner) = request[..end].to_vec();
     }
     if conn.write_all(head.as_bytes()).is_err() {
         return;

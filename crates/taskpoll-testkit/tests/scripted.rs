@@ -202,9 +202,9 @@ async fn run_reports_every_case() {
     println!("{report}");
     report.assert_all_passed();
     // The scripted source has no HTTP server (the five size-cap cases, the user's
-    // client) and no credentials (the log case): those are skipped, and say so.
+    // client, the user agent) and no credentials (the log case): those are skipped, and say so.
     assert_eq!(report.passed(), 11);
-    assert_eq!(report.skipped().len(), 7);
+    assert_eq!(report.skipped().len(), 8);
 }
 
 #[tokio::test(start_paused = true)]

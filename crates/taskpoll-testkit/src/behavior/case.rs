@@ -44,6 +44,8 @@ pub enum Case {
     NoCredentialInLogs,
     /// A source built on the user's own HTTP client sends with it.
     UsersHttpClient,
+    /// The builder's user agent is sent, on the user's own client too.
+    UserAgent,
 }
 
 impl Case {
@@ -67,6 +69,7 @@ impl Case {
         Case::ErrorStatusOverTheCap,
         Case::NoCredentialInLogs,
         Case::UsersHttpClient,
+        Case::UserAgent,
     ];
 
     /// What the case checks, in a few words.
@@ -90,6 +93,7 @@ impl Case {
             Case::ErrorStatusOverTheCap => "an error status over the cap keeps its class",
             Case::NoCredentialInLogs => "no credential in any log line",
             Case::UsersHttpClient => "the user's HTTP client is the one used",
+            Case::UserAgent => "the builder's user agent is sent",
         }
     }
 
@@ -114,6 +118,11 @@ impl Case {
                 "Harness::source_at and Harness::running_answer",
             ),
             Case::NoCredentialInLogs => (!h.secrets().is_empty(), "Harness::secrets"),
+            Case::UserAgent => (
+                h.source_with_user_agent("http://127.0.0.1:9", "probe/1")
+                    .is_some(),
+                "Harness::source_with_user_agent",
+            ),
             Case::UsersHttpClient => (
                 h.source_on_users_https_only_client().is_some(),
                 "Harness::source_on_users_https_only_client",

@@ -366,6 +366,7 @@ pub async fn check<H: Harness>(h: &H, case: Case) -> Verdict {
         Case::ErrorStatusOverTheCap => checks::error_status_over_the_cap(h).await,
         Case::NoCredentialInLogs => checks::no_credential_in_logs(h).await,
         Case::UsersHttpClient => users_http_client(h).await,
+        Case::UserAgent => checks::user_agent(h).await,
     };
     h.clear_faults().await;
     let result = match result {

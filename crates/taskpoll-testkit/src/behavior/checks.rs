@@ -117,6 +117,28 @@ pub(super) async fn error_status_over_the_cap<H: Harness>(h: &H) -> CaseResult {
     }
 }
 
+pub(super) async fn user_agent<H: Harness>(h: &H) -> CaseResult {
+    const AGENT: &str = "taskpoll-behavior-suite/1.0";
+    let server =
+        RawServer::start(head(Some(2)), Body::Exact(b"{}".to_vec())).map_err(|e| e.to_string())?;
+    let source = h
+        .source_with_user_agent(server.base_url(), AGENT)
+        .ok_or("source_with_user_agent gave a source for one URL but not another")?;
+    // The answer does not matter: the request does.
+    let _ = tokio::time::timeout(PROMPTLY, source.fetch(&h.unknown_id())).await;
+    let request = server.request_head();
+    let sent = request
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .find(|(name, _)| name.trim().eq_ignore_ascii_case("user-agent"))
+        .map(|(_, value)| value.trim().to_owned());
+    ensure!(
+        sent.as_deref() == Some(AGENT),
+        "the request carried user-agent {sent:?}, not the builder's {AGENT:?}"
+    );
+    Ok(())
+}
+
 pub(super) async fn no_credential_in_logs<H: Harness>(h: &H) -> CaseResult {
     let captured = logs::capture().map_err(|e| e.to_string())?;
     let p = poller(h);

@@ -239,6 +239,15 @@ pub trait Harness: Send + Sync {
         None
     }
 
+    /// A source like [`source_at`](Harness::source_at) (the adapter's default cap),
+    /// built on an HTTP client of the user's own (a plain `reqwest::Client::new()`)
+    /// with `user_agent` set on the adapter's builder: the case checks the request
+    /// carries it. `None`, the default, skips the case.
+    fn source_with_user_agent(&self, base_url: &str, user_agent: &str) -> Option<Self::Source> {
+        let _ = (base_url, user_agent);
+        None
+    }
+
     /// The credentials the harness's sources send (keys, secrets, tokens): the log case
     /// checks that no span or event, at any level, carries one. Empty, the default,
     /// skips the log case.

@@ -104,6 +104,7 @@ macro_rules! behavior_suite {
                 error_status_over_the_cap => ErrorStatusOverTheCap,
                 no_credential_in_logs => NoCredentialInLogs,
                 users_http_client => UsersHttpClient,
+                user_agent => UserAgent,
             );
         }
     };
