@@ -20,12 +20,17 @@ where
             ..
         }) => Ok(error),
         Err(e) => Err(format!(
-            "expected a permanent fetch error on the first poll, got [{}] {e} after {} polls",
-            e.kind(),
+            "expected a permanent fetch error on the first poll, got {} after {} polls",
+            describe(&e),
             e.polls()
         )),
         Ok(_) => Err("expected a permanent fetch error on the first poll, got success".into()),
     }
+}
+
+/// A wait's error as `[kind] message`.
+pub(crate) fn describe<F: Debug + Display, E: std::error::Error>(e: &WaitError<F, E>) -> String {
+    format!("[{}] {e}", e.kind())
 }
 
 /// `Ok` when an error about a body over the cap says so as taskpoll's adapters do:

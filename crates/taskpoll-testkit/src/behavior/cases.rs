@@ -4,10 +4,12 @@
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use taskpoll::{ErrorKind, FetchGiveUp, PhaseKind, Poller, Update, WaitError};
+use taskpoll::{ErrorKind, PhaseKind, Poller, Update, WaitError};
 
 use super::checks;
 use super::{Case, Fault, Harness, Report, Scenario, Verdict};
+pub(super) use crate::expect::describe;
+use crate::expect::permanent_at_first_poll;
 
 /// What a case found wrong, if anything.
 pub(super) type CaseResult = Result<(), String>;
@@ -15,12 +17,6 @@ pub(super) type CaseResult = Result<(), String>;
 pub(super) fn poller<H: Harness>(h: &H) -> Poller<H::Source> {
     let policy = h.fast_policy();
     h.poller().configure(|_| policy)
-}
-
-pub(super) fn describe<F: std::fmt::Debug + std::fmt::Display, E: std::error::Error>(
-    e: &WaitError<F, E>,
-) -> String {
-    format!("[{}] {e}", e.kind())
 }
 
 async fn success<H: Harness>(h: &H) -> CaseResult {
@@ -113,23 +109,11 @@ async fn permanent_error<H: Harness>(h: &H) -> CaseResult {
     let policy = h.fast_policy();
     let p = h.poller_with_bad_credentials().configure(|_| policy);
     let before = h.requests_for(&id).await;
-    match p.wait(id.clone()).await {
-        Err(WaitError::Fetch { give_up, polls, .. }) => {
-            ensure!(
-                give_up == FetchGiveUp::Permanent,
-                "bad credentials should be permanent, got {give_up:?}"
-            );
-            ensure!(polls == 1, "expected exactly one request, made {polls}");
-            let seen = h.requests_for(&id).await - before;
-            ensure!(seen <= 1, "the server saw {seen} requests for the task");
-            Ok(())
-        }
-        Err(e) => Err(format!(
-            "expected a permanent fetch error, got {}",
-            describe(&e)
-        )),
-        Ok(_) => Err("bad credentials were accepted".into()),
-    }
+    permanent_at_first_poll(p.wait(id.clone()).await)
+        .map_err(|why| format!("bad credentials: {why}"))?;
+    let seen = h.requests_for(&id).await - before;
+    ensure!(seen <= 1, "the server saw {seen} requests for the task");
+    Ok(())
 }
 
 async fn retry_after<H: Harness>(h: &H) -> CaseResult {
