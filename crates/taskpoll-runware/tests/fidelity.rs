@@ -38,6 +38,14 @@ fn silent() -> RunwareSimConfig {
     }
 }
 
+/// A simulator that answers only the first `getResponse` of a POST.
+fn answering_one() -> RunwareSimConfig {
+    RunwareSimConfig {
+        batch_answer_limit: Some(1),
+        ..RunwareSimConfig::default()
+    }
+}
+
 /// The updates of a watch, all of them.
 async fn watch(
     poller: &taskpoll::Poller<RunwareSource>,
@@ -351,11 +359,7 @@ async fn max_batch_one_sends_one_get_response_per_post() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tasks_a_batched_answer_leaves_out_are_polled_again_alone() {
     // A server that answers only the first getResponse of a POST.
-    let sim = sim_of(RunwareSimConfig {
-        batch_answer_limit: Some(1),
-        ..RunwareSimConfig::default()
-    })
-    .await;
+    let sim = sim_of(answering_one()).await;
     let client = client(&sim);
     assert!(client.batches_polls());
     let ids: Vec<RunwareTaskId> = (0..4)
@@ -578,11 +582,7 @@ async fn a_video_without_a_prompt_is_valid() {
 async fn the_fallback_polls_draw_on_the_request_budget() {
     // A server that answers only the first getResponse of a POST: every fetch of four
     // tasks sends the batch and three POSTs alone.
-    let sim = sim_of(RunwareSimConfig {
-        batch_answer_limit: Some(1),
-        ..RunwareSimConfig::default()
-    })
-    .await;
+    let sim = sim_of(answering_one()).await;
     let client = RunwareClient::builder(sim.api_key())
         .base_url(&sim.base_url())
         .budget(taskpoll::Budget::default().per_window(2, Duration::from_millis(500)))
