@@ -48,6 +48,10 @@ pub enum Case {
     UserAgent,
 }
 
+/// The URL a harness's sources are asked for when the suite only wants to know whether
+/// it can give one (nothing is sent to it).
+const PROBE: &str = "http://127.0.0.1:9";
+
 impl Case {
     /// Every case, in the order [`run`](super::run) runs them.
     pub const ALL: &'static [Case] = &[
@@ -108,19 +112,16 @@ impl Case {
             Case::AnnouncedBodyOverTheCap
             | Case::StreamedBodyOverTheCap
             | Case::DefaultCap
-            | Case::ErrorStatusOverTheCap => (
-                h.source_at("http://127.0.0.1:9", None).is_some(),
-                "Harness::source_at",
-            ),
+            | Case::ErrorStatusOverTheCap => {
+                (h.source_at(PROBE, None).is_some(), "Harness::source_at")
+            }
             Case::BodyOfExactlyTheCap => (
-                h.source_at("http://127.0.0.1:9", None).is_some()
-                    && h.running_answer(&h.unknown_id()).is_some(),
+                h.source_at(PROBE, None).is_some() && h.running_answer(&h.unknown_id()).is_some(),
                 "Harness::source_at and Harness::running_answer",
             ),
             Case::NoCredentialInLogs => (!h.secrets().is_empty(), "Harness::secrets"),
             Case::UserAgent => (
-                h.source_with_user_agent("http://127.0.0.1:9", "probe/1")
-                    .is_some(),
+                h.source_with_user_agent(PROBE, "probe/1").is_some(),
                 "Harness::source_with_user_agent",
             ),
             Case::UsersHttpClient => (
