@@ -8,6 +8,7 @@ mod budget;
 mod error;
 pub mod exchange;
 pub mod jwt;
+pub mod lenient;
 mod retry_after;
 mod secret;
 mod settings;
