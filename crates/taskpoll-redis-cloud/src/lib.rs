@@ -4,22 +4,17 @@
 
 mod client;
 mod config;
-mod database;
 pub mod decode;
 mod error;
 mod models;
 mod ready;
+mod resource;
 mod source;
-mod subscription;
 
 pub use client::RedisCloudClient;
 pub use config::{
     API_KEY_VAR, API_SECRET_VAR, DEFAULT_BASE_URL, DEFAULT_REQUESTS_PER_MINUTE,
     RedisCloudClientBuilder,
-};
-pub use database::{
-    DATABASE_CHANGING, DATABASE_CHANGING_PREFIXES, DATABASE_FAILED, DatabaseFailed, DatabaseSource,
-    DatabaseStatus,
 };
 pub use error::{ErrorBody, Operation, RedisCloudError};
 pub use models::{
@@ -27,9 +22,11 @@ pub use models::{
     SubscriptionRef, TaskError, TaskStateUpdate, TaskStatus, parse_task_list,
 };
 pub use ready::{Ready, ReadyFailed, ReadySource, ReadyStatus, ReadyTarget};
-pub use source::{RedisCloudSource, TaskCompleted, TaskFailed};
-pub use subscription::{
-    SUBSCRIPTION_CHANGING, SUBSCRIPTION_FAILED, SubscriptionFailed, SubscriptionSource,
+pub use resource::{
+    DATABASE_CHANGING, DATABASE_CHANGING_PREFIXES, DATABASE_FAILED, DatabaseFailed, DatabaseSource,
+    DatabaseStatus, Resource, ResourceSource, SUBSCRIPTION_CHANGING, SUBSCRIPTION_FAILED,
+    SubscriptionFailed, SubscriptionSource,
 };
+pub use source::{RedisCloudSource, TaskCompleted, TaskFailed};
 pub use taskpoll_http::Secret;
 pub use taskpoll_http::timestamp::{Timestamp, TimestampError};

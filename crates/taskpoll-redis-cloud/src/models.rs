@@ -8,6 +8,7 @@ use serde::de::{Deserialize, Deserializer};
 use serde::ser::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
+use taskpoll_http::lenient::{integer as id, text};
 use taskpoll_http::timestamp::Timestamp;
 
 mod resource;
@@ -362,25 +363,6 @@ pub fn parse_task_list(v: &Value) -> Result<Vec<TaskStateUpdate>, String> {
         .iter()
         .filter_map(TaskStateUpdate::from_value)
         .collect())
-}
-
-/// A string field; numbers and booleans are written out, anything else is dropped.
-fn text(v: Option<&Value>) -> Option<String> {
-    match v? {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
-}
-
-/// An id: an integer, or a string holding one.
-fn id(v: Option<&Value>) -> Option<i64> {
-    match v? {
-        Value::Number(n) => n.as_i64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
 }
 
 #[cfg(test)]

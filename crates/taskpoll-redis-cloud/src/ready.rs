@@ -14,13 +14,12 @@ use taskpoll::{
 };
 
 use crate::client::RedisCloudClient;
-use crate::database::{DATABASE_FAILED, DatabaseFailed, DatabaseStatus, classify_database};
 use crate::error::RedisCloudError;
 use crate::models::{
     Database, DatabaseRef, Subscription, SubscriptionRef, TaskStateUpdate, TaskStatus,
 };
+use crate::resource::{DatabaseFailed, DatabaseStatus, Resource, SubscriptionFailed};
 use crate::source::{RedisCloudSource, TaskCompleted, TaskFailed, policy};
-use crate::subscription::{SUBSCRIPTION_FAILED, SubscriptionFailed, classify_subscription};
 
 mod target;
 
@@ -226,21 +225,24 @@ impl ReadySource {
                 Ok(ReadyStatus::Task(u))
             }
             Some(Stage::Database { task, database }) => {
-                let body = self.client.database(&database).await?;
-                let status = body.status.as_deref().unwrap_or_default();
-                if status == "active" {
-                    let next = Stage::Subscription {
-                        task: task.clone(),
-                        database: Some(body.clone()),
-                        subscription: database.subscription(),
-                    };
-                    self.stages().insert(id.to_owned(), next);
-                } else if DATABASE_FAILED.contains(&status) {
-                    self.stages().remove(id);
+                let status = database.fetch(&self.client).await?;
+                match DatabaseRef::classify(status.clone()) {
+                    Phase::Succeeded(active) => {
+                        let next = Stage::Subscription {
+                            task: task.clone(),
+                            database: Some(active),
+                            subscription: database.subscription(),
+                        };
+                        self.stages().insert(id.to_owned(), next);
+                    }
+                    Phase::Failed(_) => {
+                        self.stages().remove(id);
+                    }
+                    Phase::Pending(_) | Phase::Running(_) => {}
                 }
                 Ok(ReadyStatus::Database {
                     task,
-                    database: DatabaseStatus { database, body },
+                    database: status,
                 })
             }
             Some(Stage::Subscription {
@@ -248,9 +250,9 @@ impl ReadySource {
                 database,
                 subscription,
             }) => {
-                let s = self.client.subscription(&subscription).await?;
-                let status = s.status.as_deref().unwrap_or_default();
-                if status == "active" || SUBSCRIPTION_FAILED.contains(&status) {
+                let s = subscription.fetch(&self.client).await?;
+                if let Phase::Succeeded(_) | Phase::Failed(_) = SubscriptionRef::classify(s.clone())
+                {
                     self.stages().remove(id);
                 }
                 Ok(ReadyStatus::Subscription {
@@ -294,19 +296,17 @@ impl TaskSource for ReadySource {
                 Phase::Pending(p) => Phase::Pending(p),
                 Phase::Running(p) => Phase::Running(p),
             },
-            ReadyStatus::Database { database, .. } => {
-                match classify_database(database.body, &database.database) {
-                    Phase::Succeeded(_) => Phase::Running(Progress::new("database active")),
-                    Phase::Failed(f) => Phase::Failed(ReadyFailed::Database(f)),
-                    Phase::Pending(p) => Phase::Pending(about("database", p)),
-                    Phase::Running(p) => Phase::Running(about("database", p)),
-                }
-            }
+            ReadyStatus::Database { database, .. } => match DatabaseRef::classify(database) {
+                Phase::Succeeded(_) => Phase::Running(Progress::new("database active")),
+                Phase::Failed(f) => Phase::Failed(ReadyFailed::Database(f)),
+                Phase::Pending(p) => Phase::Pending(about("database", p)),
+                Phase::Running(p) => Phase::Running(about("database", p)),
+            },
             ReadyStatus::Subscription {
                 task,
                 database,
                 subscription,
-            } => match classify_subscription(subscription) {
+            } => match SubscriptionRef::classify(subscription) {
                 Phase::Succeeded(s) => Phase::Succeeded(Ready {
                     task,
                     database,

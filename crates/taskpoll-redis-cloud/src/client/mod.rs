@@ -15,13 +15,12 @@ use taskpoll_http::exchange::{Answer, ExchangeError, RateLimitTracker, send};
 use taskpoll_http::{BaseUrl, ConfigError, Secret, header_u64};
 
 use crate::config::{RedisCloudClientBuilder, Settings};
-use crate::database::DatabaseSource;
 use crate::decode;
 use crate::error::{Operation, RedisCloudError};
 use crate::models::{Database, DatabaseRef, Subscription, SubscriptionRef, TaskStateUpdate};
 use crate::ready::ReadySource;
+use crate::resource::{DatabaseSource, SubscriptionSource};
 use crate::source::RedisCloudSource;
-use crate::subscription::SubscriptionSource;
 
 /// How far ahead a task-list request looks for waits to answer together.
 const COALESCE_WINDOW: Duration = Duration::from_millis(100);

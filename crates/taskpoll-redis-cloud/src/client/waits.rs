@@ -8,11 +8,10 @@ use taskpoll::{
 };
 
 use super::{COALESCE_WINDOW, RedisCloudClient};
-use crate::database::DatabaseSource;
 use crate::models::{Database, DatabaseRef, Subscription, SubscriptionRef};
 use crate::ready::{Ready, ReadySource};
+use crate::resource::{DatabaseSource, SubscriptionSource};
 use crate::source::{RedisCloudSource, TaskCompleted};
-use crate::subscription::SubscriptionSource;
 
 impl RedisCloudClient {
     /// The task source over this client.

@@ -6,7 +6,7 @@ use std::fmt;
 use serde::ser::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use super::{id, text};
+use taskpoll_http::lenient::{integer as id, text};
 
 /// A subscription, as `GET /v1/subscriptions/{id}` returns it: the fields the
 /// provisioning wait reads, and the whole body.
