@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
+use taskpoll_http::lenient::Fields;
 
 mod errors;
 mod item;
@@ -14,80 +15,58 @@ mod item;
 pub use errors::{ErrorItem, Parameter};
 pub use item::{DataItem, ItemState};
 
-/// Deserializers that read a wrong type as absent.
-mod lenient {
-    use serde::{Deserialize, Deserializer};
-    use serde_json::Value;
-
-    pub(super) fn string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-        Ok(match Value::deserialize(d)? {
-            Value::String(s) => Some(s),
-            Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        })
-    }
-
-    pub(super) fn f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
-        Ok(match Value::deserialize(d)? {
-            Value::Number(n) => n.as_f64(),
-            Value::String(s) => s.trim().parse().ok(),
-            _ => None,
-        })
-    }
-
-    pub(super) fn u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-        Ok(match Value::deserialize(d)? {
-            Value::Number(n) => n.as_u64().or_else(|| {
-                n.as_f64()
-                    .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < 1.8e19)
-                    .map(|f| f as u64)
-            }),
-            Value::String(s) => s.trim().parse().ok(),
-            _ => None,
-        })
-    }
-
-    pub(super) fn bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
-        Ok(Value::deserialize(d)?.as_bool())
-    }
-}
-
 /// A response body: `{"data": [...], "errors": [...]}`, both keys optional.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Envelope {
     /// Items still processing or finished (and item-level failures).
-    #[serde(default, deserialize_with = "data_items")]
     pub data: Vec<DataItem>,
     /// Failures (`errors` key). An empty array means no errors.
-    #[serde(
-        default,
-        deserialize_with = "error_items",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<ErrorItem>,
     /// The singular `error` key (object or array), as pre-stream HTTP errors and the
     /// legacy documentation send it.
-    #[serde(
-        default,
-        deserialize_with = "error_items",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub error: Vec<ErrorItem>,
     /// Legacy (WebSocket era) `errorId` at the top level.
-    #[serde(rename = "errorId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "errorId", skip_serializing_if = "Option::is_none")]
     pub error_id: Option<Value>,
     /// Legacy `errorMessage` at the top level.
-    #[serde(
-        rename = "errorMessage",
-        default,
-        deserialize_with = "lenient::string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "errorMessage", skip_serializing_if = "Option::is_none")]
     pub error_message: Option<String>,
     /// Any other top-level key.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl<'de> Deserialize<'de> for Envelope {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut f = Fields::deserialize(d)?;
+        Ok(Envelope {
+            // Items that are not objects are skipped.
+            data: one_or_many(f.take("data"))
+                .filter_map(|v| serde_json::from_value(v).ok())
+                .collect(),
+            errors: one_or_many(f.take("errors"))
+                .filter_map(ErrorItem::from_value)
+                .collect(),
+            error: one_or_many(f.take("error"))
+                .filter_map(ErrorItem::from_value)
+                .collect(),
+            error_id: f.take("errorId"),
+            error_message: f.text("errorMessage"),
+            extra: f.rest(),
+        })
+    }
+}
+
+/// The values of a key sent as an array, as one value, or not at all (or `null`).
+fn one_or_many(v: Option<Value>) -> impl Iterator<Item = Value> {
+    let values: Vec<Value> = match v {
+        Some(Value::Array(items)) => items,
+        one => one.into_iter().collect(),
+    };
+    values.into_iter()
 }
 
 impl Envelope {
@@ -116,31 +95,6 @@ impl Envelope {
     }
 }
 
-fn data_items<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<DataItem>, D::Error> {
-    let items = match Value::deserialize(d)? {
-        Value::Array(items) => items,
-        one @ Value::Object(_) => vec![one],
-        _ => Vec::new(),
-    };
-    Ok(items
-        .into_iter()
-        .filter(Value::is_object)
-        .filter_map(|v| serde_json::from_value(v).ok())
-        .collect())
-}
-
-fn error_items<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<ErrorItem>, D::Error> {
-    let items = match Value::deserialize(d)? {
-        Value::Array(items) => items,
-        Value::Null => Vec::new(),
-        one => vec![one],
-    };
-    Ok(items
-        .into_iter()
-        .filter_map(ErrorItem::from_value)
-        .collect())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,6 +102,84 @@ mod tests {
 
     fn envelope(v: Value) -> Envelope {
         serde_json::from_value(v).unwrap()
+    }
+
+    /// Serializes `value` and reads it back: the wire names, written once for each
+    /// direction, must agree.
+    fn round_trip<T: Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug>(
+        value: T,
+    ) -> Value {
+        let json = serde_json::to_value(&value).unwrap();
+        assert_eq!(serde_json::from_value::<T>(json.clone()).unwrap(), value);
+        json
+    }
+
+    fn full_error(parameter: Parameter) -> ErrorItem {
+        ErrorItem {
+            code: Some("invalidWidth".into()),
+            message: Some("Width is too small.".into()),
+            parameter: Some(parameter),
+            task_type: Some("videoInference".into()),
+            task_uuid: Some("t-1".into()),
+            documentation: Some("https://docs".into()),
+            status: Some("error".into()),
+            error_id: Some(json!(19)),
+            error_message: Some("legacy".into()),
+            extra: json!({"min": 256}).as_object().cloned().unwrap(),
+        }
+    }
+
+    fn full_item() -> DataItem {
+        DataItem {
+            task_type: Some("videoInference".into()),
+            task_uuid: Some("t-1".into()),
+            status: Some("success".into()),
+            progress: Some(12.5),
+            result_index: Some(2),
+            video_uuid: Some("v".into()),
+            video_url: Some("https://v".into()),
+            image_uuid: Some("i".into()),
+            image_url: Some("https://i".into()),
+            audio_uuid: Some("a".into()),
+            audio_url: Some("https://a".into()),
+            media_uuid: Some("m".into()),
+            media_url: Some("https://m".into()),
+            seed: Some(u64::MAX),
+            cost: Some(0.25),
+            nsfw_content: Some(false),
+            error: Some(full_error(Parameter::One("width".into()))),
+            extra: json!({"text": "hello"}).as_object().cloned().unwrap(),
+        }
+    }
+
+    #[test]
+    fn error_item_round_trips() {
+        let json = round_trip(full_error(Parameter::Many(vec![
+            "width".into(),
+            "height".into(),
+        ])));
+        assert_eq!(json.as_object().unwrap().len(), 10);
+        round_trip(full_error(Parameter::One("width".into())));
+    }
+
+    #[test]
+    fn data_item_round_trips() {
+        let json = round_trip(full_item());
+        assert_eq!(json.as_object().unwrap().len(), 18);
+        assert_eq!(json["NSFWContent"], false);
+    }
+
+    #[test]
+    fn envelope_round_trips() {
+        let json = round_trip(Envelope {
+            data: vec![full_item(), DataItem::default()],
+            errors: vec![full_error(Parameter::One("width".into()))],
+            error: vec![ErrorItem::new("insufficientCredits", "Top up.")],
+            error_id: Some(json!("19")),
+            error_message: Some("Invalid api key".into()),
+            extra: json!({"requestId": "r-1"}).as_object().cloned().unwrap(),
+        });
+        assert_eq!(json.as_object().unwrap().len(), 6);
     }
 
     #[test]

@@ -5,8 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
-
-use super::lenient;
+use taskpoll_http::lenient::Fields;
 
 /// The request parameter an error is about: one name, or a list for cross-field
 /// errors.
@@ -62,81 +61,61 @@ impl<'de> Deserialize<'de> for Parameter {
     }
 }
 
-fn parameter<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Parameter>, D::Error> {
-    Ok(Parameter::from_value(Value::deserialize(d)?))
-}
-
 /// One error item (`errors[]`, `error`, or a nested item-level `error`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct ErrorItem {
     /// Short id (`invalidApiKey`, `timeoutProvider`, ...). Runware says the codes are
     /// still being standardised: classify by pattern and keep the raw code.
-    #[serde(
-        default,
-        deserialize_with = "lenient::string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// Human text.
-    #[serde(
-        default,
-        deserialize_with = "lenient::string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// The request parameter involved (a string, or a list for cross-field errors).
-    #[serde(
-        default,
-        deserialize_with = "parameter",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub parameter: Option<Parameter>,
     /// The task type of the failed request.
-    #[serde(
-        default,
-        deserialize_with = "lenient::string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub task_type: Option<String>,
     /// The failed task's UUID.
-    #[serde(
-        rename = "taskUUID",
-        default,
-        deserialize_with = "lenient::string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "taskUUID", skip_serializing_if = "Option::is_none")]
     pub task_uuid: Option<String>,
     /// A link to the documentation.
-    #[serde(
-        default,
-        deserialize_with = "lenient::string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub documentation: Option<String>,
     /// `"error"` in `getResponse` failures.
-    #[serde(
-        default,
-        deserialize_with = "lenient::string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// Legacy numeric error id (`19` = invalid key).
-    #[serde(rename = "errorId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error_id: Option<Value>,
     /// Legacy error message.
-    #[serde(
-        rename = "errorMessage",
-        default,
-        deserialize_with = "lenient::string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error_message: Option<String>,
     /// Every other key (`type`, `allowedValues`, `min`, `max`, `context`,
     /// `responseContent`, ...), kept as sent.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl<'de> Deserialize<'de> for ErrorItem {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut f = Fields::deserialize(d)?;
+        Ok(ErrorItem {
+            code: f.text("code"),
+            message: f.text("message"),
+            parameter: f.take("parameter").and_then(Parameter::from_value),
+            task_type: f.text("taskType"),
+            task_uuid: f.text("taskUUID"),
+            documentation: f.text("documentation"),
+            status: f.text("status"),
+            error_id: f.take("errorId"),
+            error_message: f.text("errorMessage"),
+            extra: f.rest(),
+        })
+    }
 }
 
 impl ErrorItem {

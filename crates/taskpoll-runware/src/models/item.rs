@@ -3,143 +3,66 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
+use taskpoll_http::lenient::Fields;
 
-use super::{ErrorItem, lenient};
+use super::{ErrorItem, one_or_many};
 
 /// One `data` item: a result of the task (or a placeholder while it is processing, or
 /// an item-level failure).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct DataItem {
     /// The original task type (`videoInference`, ...), not `getResponse`.
-    #[serde(
-        default,
-        deserialize_with = "lenient::string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub task_type: Option<String>,
     /// The task's UUID, shared by all its results.
-    #[serde(
-        rename = "taskUUID",
-        default,
-        deserialize_with = "lenient::string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "taskUUID", skip_serializing_if = "Option::is_none")]
     pub task_uuid: Option<String>,
     /// `processing`, `success`, `error` (other in-progress words are tolerated).
-    #[serde(
-        default,
-        deserialize_with = "lenient::string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// Progress in percent, while processing (not every task reports it).
-    #[serde(
-        default,
-        deserialize_with = "lenient::f64",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub progress: Option<f64>,
     /// The result's index among the task's results, when the server sends it.
-    #[serde(
-        default,
-        deserialize_with = "lenient::u64",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub result_index: Option<u64>,
     /// Video result id.
-    #[serde(
-        rename = "videoUUID",
-        default,
-        deserialize_with = "lenient::string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "videoUUID", skip_serializing_if = "Option::is_none")]
     pub video_uuid: Option<String>,
     /// Video URL.
-    #[serde(
-        rename = "videoURL",
-        default,
-        deserialize_with = "lenient::string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "videoURL", skip_serializing_if = "Option::is_none")]
     pub video_url: Option<String>,
     /// Image result id.
-    #[serde(
-        rename = "imageUUID",
-        default,
-        deserialize_with = "lenient::string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "imageUUID", skip_serializing_if = "Option::is_none")]
     pub image_uuid: Option<String>,
     /// Image URL.
-    #[serde(
-        rename = "imageURL",
-        default,
-        deserialize_with = "lenient::string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "imageURL", skip_serializing_if = "Option::is_none")]
     pub image_url: Option<String>,
     /// Audio result id.
-    #[serde(
-        rename = "audioUUID",
-        default,
-        deserialize_with = "lenient::string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "audioUUID", skip_serializing_if = "Option::is_none")]
     pub audio_uuid: Option<String>,
     /// Audio URL.
-    #[serde(
-        rename = "audioURL",
-        default,
-        deserialize_with = "lenient::string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "audioURL", skip_serializing_if = "Option::is_none")]
     pub audio_url: Option<String>,
     /// Generic media result id (upscale, background removal, ...).
-    #[serde(
-        rename = "mediaUUID",
-        default,
-        deserialize_with = "lenient::string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "mediaUUID", skip_serializing_if = "Option::is_none")]
     pub media_uuid: Option<String>,
     /// Generic media URL.
-    #[serde(
-        rename = "mediaURL",
-        default,
-        deserialize_with = "lenient::string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "mediaURL", skip_serializing_if = "Option::is_none")]
     pub media_url: Option<String>,
     /// The seed used.
-    #[serde(
-        default,
-        deserialize_with = "lenient::u64",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
     /// The cost, when the task was submitted with `includeCost`.
-    #[serde(
-        default,
-        deserialize_with = "lenient::f64",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cost: Option<f64>,
     /// Whether the safety checker flagged the result.
-    #[serde(
-        rename = "NSFWContent",
-        default,
-        deserialize_with = "lenient::bool",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "NSFWContent", skip_serializing_if = "Option::is_none")]
     pub nsfw_content: Option<bool>,
     /// The item-level failure (`status: "error"` with a nested `error{code, message}`).
-    #[serde(
-        default,
-        deserialize_with = "nested_error",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorItem>,
     /// Every other field (`videoBase64Data`, `text`, `outputs`, `modelUUID`, a
     /// `modelUpload`'s `air`, ...).
@@ -147,11 +70,31 @@ pub struct DataItem {
     pub extra: Map<String, Value>,
 }
 
-fn nested_error<'de, D: Deserializer<'de>>(d: D) -> Result<Option<ErrorItem>, D::Error> {
-    Ok(match Value::deserialize(d)? {
-        Value::Array(items) => items.into_iter().find_map(ErrorItem::from_value),
-        other => ErrorItem::from_value(other),
-    })
+impl<'de> Deserialize<'de> for DataItem {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut f = Fields::deserialize(d)?;
+        Ok(DataItem {
+            task_type: f.text("taskType"),
+            task_uuid: f.text("taskUUID"),
+            status: f.text("status"),
+            progress: f.float("progress"),
+            result_index: f.unsigned("resultIndex"),
+            video_uuid: f.text("videoUUID"),
+            video_url: f.text("videoURL"),
+            image_uuid: f.text("imageUUID"),
+            image_url: f.text("imageURL"),
+            audio_uuid: f.text("audioUUID"),
+            audio_url: f.text("audioURL"),
+            media_uuid: f.text("mediaUUID"),
+            media_url: f.text("mediaURL"),
+            seed: f.unsigned("seed"),
+            cost: f.float("cost"),
+            nsfw_content: f.boolean("NSFWContent"),
+            // An object, or an array of which the first usable one counts.
+            error: one_or_many(f.take("error")).find_map(ErrorItem::from_value),
+            extra: f.rest(),
+        })
+    }
 }
 
 /// The in-progress words Runware uses (and older documentation and SDKs used); the
