@@ -59,9 +59,6 @@ pub(crate) struct WorkerArgs {
     /// The fleet's Redis (redis://[:PASSWORD@]HOST[:PORT][/DB]).
     #[arg(long, value_name = "URL")]
     redis: String,
-    /// The vendor API's base URL (default: the vendor's production URL).
-    #[arg(long, value_name = "URL")]
-    base_url: Option<String>,
     /// At most N requests in any window of PERIOD for every worker of this vendor and
     /// credential together (e.g. 300/1m). Default: the vendor's documented limit with
     /// headroom. Give every worker of a credential the same rate.
@@ -239,13 +236,13 @@ pub(crate) async fn worker(args: WorkerArgs) -> Result<u8, Failure> {
     let fleet = open(&args.redis)?.outcome_ttl(args.outcome_ttl);
     let vendor = vendor_name(args.vendor);
     let limits = args.rate.map(|r| r.budget(Budget::default()));
+    let base_url = args.access.base_url(args.vendor.base_url_var());
     // A client for the flags, its requests drawn from the fleet's budget for `key`
     // under the client's own limits (the rate given, else the vendor's default).
     macro_rules! on_shared_budget {
         ($builder:expr, $key:expr) => {{
             let usage = |e: &dyn std::fmt::Display| Failure::Usage(e.to_string());
-            let builder =
-                || client_flags!($builder, args.access.allow_http, &args.base_url, limits);
+            let builder = || client_flags!($builder, args.access.allow_http, &base_url, limits);
             let defaults = builder()
                 .build()
                 .map_err(|e| usage(&e))?

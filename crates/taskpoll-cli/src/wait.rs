@@ -29,6 +29,17 @@ pub(crate) enum Vendor {
     Runware,
 }
 
+impl Vendor {
+    /// The variable `taskpoll sim` prints the vendor's base URL in.
+    pub(crate) fn base_url_var(self) -> &'static str {
+        match self {
+            Vendor::Stream => "STREAM_BASE_URL",
+            Vendor::RedisCloud => "REDIS_CLOUD_BASE_URL",
+            Vendor::Runware => "RUNWARE_BASE_URL",
+        }
+    }
+}
+
 const DEFAULTS: &str = "\
 Vendor defaults (when --interval, --backoff, --timeout or --rate are not given):
   stream       poll at once, then every 1s; deadline 60s; rate: paced by Stream's
@@ -66,10 +77,6 @@ pub(crate) struct WaitArgs {
     /// (docs/specs.md; specs for OpenAI batches, Replicate, AssemblyAI in specs/).
     #[arg(long, value_name = "FILE")]
     spec: Option<PathBuf>,
-    /// The vendor API's base URL (default: the vendor's production URL, or the spec's
-    /// base_url).
-    #[arg(long, value_name = "URL")]
-    base_url: Option<String>,
     #[command(flatten)]
     poll: PollFlags,
     /// At most N requests in any window of PERIOD for all the waits together (e.g.
@@ -103,9 +110,14 @@ pub(crate) struct WaitArgs {
     redis: Option<String>,
 }
 
-/// How `wait` and `worker` reach a vendor: its credentials and plain HTTP.
+/// How `wait` and `worker` reach a vendor: its base URL, its credentials and plain HTTP.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct AccessArgs {
+    /// The vendor API's base URL (default: STREAM_BASE_URL, REDIS_CLOUD_BASE_URL or
+    /// RUNWARE_BASE_URL when set, as `taskpoll sim` prints them; else the vendor's
+    /// production URL, or the spec's base_url).
+    #[arg(long, value_name = "URL")]
+    pub(crate) base_url: Option<String>,
     /// API key (default: STREAM_API_KEY, REDIS_CLOUD_API_KEY or RUNWARE_API_KEY).
     #[arg(long, value_name = "KEY", conflicts_with = "api_key_file")]
     pub(crate) api_key: Option<String>,
@@ -124,6 +136,12 @@ pub(crate) struct AccessArgs {
 }
 
 impl AccessArgs {
+    /// The base URL: `--base-url`, else the variable `var` when set and not empty.
+    pub(crate) fn base_url(&self, var: &'static str) -> Option<String> {
+        let from_env = || std::env::var(var).ok().filter(|v| !v.trim().is_empty());
+        self.base_url.clone().or_else(from_env)
+    }
+
     /// The API key: `--api-key`, `--api-key-file` or the variable `var`.
     pub(crate) fn key(&self, var: &'static str) -> Result<String, Failure> {
         credential(&self.api_key, &self.api_key_file, var, "--api-key")
@@ -310,7 +328,7 @@ async fn run_spec(
     let client = client_flags!(
         SpecClient::builder(spec),
         args.access.allow_http,
-        &args.base_url,
+        &args.access.base_url,
         budget
     )
     .build()
@@ -368,9 +386,10 @@ pub(crate) async fn run(args: WaitArgs) -> Result<u8, Failure> {
         .await;
     }
     // The vendor's client, with the connection flags and the budget.
+    let base_url = args.access.base_url(vendor.base_url_var());
     macro_rules! client {
         ($builder:expr) => {
-            client_flags!($builder, args.access.allow_http, &args.base_url, budget)
+            client_flags!($builder, args.access.allow_http, &base_url, budget)
                 .build()
                 .map_err(|e| usage(&e))?
         };

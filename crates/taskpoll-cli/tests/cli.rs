@@ -13,8 +13,8 @@ use taskpoll_sim::stream::{StreamSim, StreamSimConfig};
 
 mod common;
 use common::{
-    Running, fails, redis_cloud_env, runs_forever, stderr, stdout, stream_env, succeeds, taskpoll,
-    until,
+    Running, fails, one_json_line, redis_cloud_env, runs_forever, stderr, stdout, stream_env,
+    succeeds, taskpoll, until,
 };
 
 /// Replaces every run of at least 8 lower-case hex digits and dashes that holds a digit
@@ -248,6 +248,31 @@ async fn an_unfetchable_status_exits_4() {
         !stdout(&out).contains("wrong") && !stderr(&out).contains("wrong"),
         "no credential in the output"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_base_url_comes_from_the_variable_taskpoll_sim_prints() {
+    let sim = StreamSim::start(StreamSimConfig::default()).await.unwrap();
+    let id = sim.create_task(succeeds(0, serde_json::json!({})));
+    let base = sim.base_url();
+    let [key, secret] = stream_env(&sim);
+    let out = taskpoll(
+        &["wait", "stream", &id, "--json"],
+        &[key, secret, ("STREAM_BASE_URL", &base)],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    assert_eq!(one_json_line(&stdout(&out))["outcome"], "completed");
+    assert_eq!(sim.counts().total, 1);
+
+    // --base-url wins over the variable (here a closed port).
+    let out = taskpoll(
+        &["wait", "stream", &id, "--json", "--base-url", &base],
+        &[key, secret, ("STREAM_BASE_URL", "http://127.0.0.1:9")],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    assert_eq!(sim.counts().total, 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -18,12 +18,15 @@ use taskpoll_sim::stream::StreamSim;
 
 /// Variables of the tester's environment the command would read: none reaches it
 /// unless the test sets it.
-const CLEARED: [&str; 8] = [
+const CLEARED: [&str; 11] = [
     "STREAM_API_KEY",
     "STREAM_API_SECRET",
     "REDIS_CLOUD_API_KEY",
     "REDIS_CLOUD_API_SECRET",
     "RUNWARE_API_KEY",
+    "STREAM_BASE_URL",
+    "REDIS_CLOUD_BASE_URL",
+    "RUNWARE_BASE_URL",
     "JOBS_KEY",
     "REPLICATE_API_TOKEN",
     "RUST_LOG",
