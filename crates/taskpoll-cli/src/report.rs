@@ -137,9 +137,15 @@ impl TaskReport {
         last_status: Option<&str>,
         last_error: Option<&str>,
     ) -> Self {
-        let seen = match last_status {
-            Some(s) => format!("last seen: {s}"),
-            None => "no status fetched yet".to_owned(),
+        // A wait that never saw a status says why: the error it was retrying, such as
+        // the 404 of a task the vendor does not show yet.
+        let seen = match (last_status, last_error) {
+            (Some(s), _) => format!("last seen: {s}"),
+            (None, Some(e)) => format!(
+                "no status fetched yet (last error: {})",
+                e.lines().next().unwrap_or_default()
+            ),
+            (None, None) => "no status fetched yet".to_owned(),
         };
         TaskReport {
             vendor,
@@ -320,6 +326,27 @@ mod tests {
         assert_eq!(human_duration(Duration::from_millis(4200)), "4.2s");
         assert_eq!(human_duration(Duration::from_secs(125)), "2m05s");
         assert_eq!(human_duration(Duration::from_secs(3720)), "1h02m");
+    }
+
+    #[test]
+    fn an_interrupted_wait_without_a_status_names_its_last_error() {
+        let report = |status, error| {
+            TaskReport::interrupted("stream", "t".into(), 2, Duration::ZERO, status, error)
+                .message
+                .unwrap_or_default()
+        };
+        assert_eq!(
+            report(None, Some("task t is unknown (HTTP 404)\nmore")),
+            "interrupted; no status fetched yet (last error: task t is unknown (HTTP 404)); the task may still be running"
+        );
+        assert_eq!(
+            report(Some("running"), Some("HTTP 503")),
+            "interrupted; last seen: running; the task may still be running"
+        );
+        assert_eq!(
+            report(None, None),
+            "interrupted; no status fetched yet; the task may still be running"
+        );
     }
 
     #[test]
