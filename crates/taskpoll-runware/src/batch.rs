@@ -115,11 +115,7 @@ impl RunwareSource {
     ) -> BatchEntry<Self> {
         let entry = match read_poll(answer, id, single) {
             Some(entry) => entry,
-            None if single => Err(RunwareError::Unanswered {
-                task_uuid: id.uuid.clone(),
-                status: answer.status,
-                seen: false,
-            }),
+            None if single => Err(RunwareError::unanswered(&id.uuid, answer.status)),
             None => return None,
         };
         Some(match entry {

@@ -6,7 +6,7 @@ use std::time::Duration;
 use taskpoll::ErrorClass;
 use taskpoll_http::{ConfigError, Transport};
 
-use crate::models::{ErrorItem, Parameter};
+use crate::models::{ErrorItem, Parameter, write_detail};
 
 /// An error answer from Runware: the HTTP status and the first error item's fields.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,27 +33,15 @@ pub struct ApiError {
 impl ApiError {
     /// An error from a status and the first error item of the body, if any.
     pub fn from_item(status: u16, item: Option<&ErrorItem>, fallback: String) -> Self {
-        match item {
-            Some(e) => ApiError {
-                status,
-                code: Some(e.code()),
-                message: e.message().to_owned(),
-                parameter: e.parameter.clone(),
-                task_type: e.task_type.clone(),
-                task_uuid: e.task_uuid.clone(),
-                documentation: e.documentation.clone(),
-                retry_after: None,
-            },
-            None => ApiError {
-                status,
-                code: None,
-                message: fallback,
-                parameter: None,
-                task_type: None,
-                task_uuid: None,
-                documentation: None,
-                retry_after: None,
-            },
+        ApiError {
+            status,
+            code: item.map(ErrorItem::code),
+            message: item.map_or(fallback, |e| e.message().to_owned()),
+            parameter: item.and_then(|e| e.parameter.clone()),
+            task_type: item.and_then(|e| e.task_type.clone()),
+            task_uuid: item.and_then(|e| e.task_uuid.clone()),
+            documentation: item.and_then(|e| e.documentation.clone()),
+            retry_after: None,
         }
     }
 
@@ -102,12 +90,7 @@ impl fmt::Display for ApiError {
             Some(code) => write!(f, " {code}")?,
             None => f.write_str(" (no error code)")?,
         }
-        if !self.message.is_empty() {
-            write!(f, ": {}", self.message)?;
-        }
-        if let Some(p) = &self.parameter {
-            write!(f, " (parameter {p})")?;
-        }
+        write_detail(f, &self.message, self.parameter.as_ref())?;
         if let Some(uuid) = &self.task_uuid {
             write!(f, " [task {uuid}]")?;
         }
@@ -267,6 +250,16 @@ impl RunwareError {
 
     pub(crate) fn api(e: ApiError) -> Self {
         RunwareError::Api(Box::new(e))
+    }
+
+    /// An answer with HTTP `status` that said nothing about task `task_uuid` (not yet
+    /// seen).
+    pub(crate) fn unanswered(task_uuid: &str, status: u16) -> Self {
+        RunwareError::Unanswered {
+            task_uuid: task_uuid.to_owned(),
+            status,
+            seen: false,
+        }
     }
 }
 

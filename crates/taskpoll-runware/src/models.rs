@@ -12,6 +12,7 @@ use taskpoll_http::lenient::Fields;
 mod errors;
 mod item;
 
+pub(crate) use errors::write_detail;
 pub use errors::{ErrorItem, Parameter};
 pub use item::{DataItem, ItemState};
 

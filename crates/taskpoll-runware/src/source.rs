@@ -29,7 +29,7 @@ use crate::client::RunwareClient;
 use crate::config::DEFAULT_VISIBILITY_GRACE;
 use crate::decode::read;
 use crate::error::RunwareError;
-use crate::models::{DataItem, ErrorItem, Parameter};
+use crate::models::{DataItem, ErrorItem, Parameter, write_detail};
 use crate::task::{RunwareStatus, RunwareTaskId, TaskKind};
 
 /// Waits on Runware tasks through `getResponse`.
@@ -105,15 +105,9 @@ impl TaskSource for RunwareSource {
 
     async fn fetch(&self, id: &RunwareTaskId) -> Result<RunwareStatus, RunwareError> {
         let answer = self.client.poll(&[id.uuid.as_str()]).await?;
-        match self.entry(&answer, id, true) {
-            Some(entry) => entry,
-            // A lone poll always has an entry (`Unanswered` at worst).
-            None => Err(RunwareError::Unanswered {
-                task_uuid: id.uuid.clone(),
-                status: answer.status,
-                seen: false,
-            }),
-        }
+        // A lone poll always has an entry (`Unanswered` at worst).
+        self.entry(&answer, id, true)
+            .unwrap_or_else(|| Err(RunwareError::unanswered(&id.uuid, answer.status)))
     }
 
     fn classify(&self, status: RunwareStatus) -> SourcePhase<Self> {
@@ -285,12 +279,7 @@ impl RunwareFailure {
 impl fmt::Display for RunwareFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.code)?;
-        if !self.message.is_empty() {
-            write!(f, ": {}", self.message)?;
-        }
-        if let Some(p) = &self.parameter {
-            write!(f, " (parameter {p})")?;
-        }
+        write_detail(f, &self.message, self.parameter.as_ref())?;
         write!(
             f,
             " ({} of {} had finished)",

@@ -193,13 +193,22 @@ impl ErrorItem {
 impl fmt::Display for ErrorItem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.code())?;
-        let message = self.message();
-        if !message.is_empty() {
-            write!(f, ": {message}")?;
-        }
-        if let Some(p) = &self.parameter {
-            write!(f, " (parameter {p})")?;
-        }
-        Ok(())
+        write_detail(f, self.message(), self.parameter.as_ref())
+    }
+}
+
+/// Writes what follows an error's code: `: <message>` (unless it is empty) and
+/// ` (parameter <p>)` (when there is one).
+pub(crate) fn write_detail(
+    f: &mut fmt::Formatter<'_>,
+    message: &str,
+    parameter: Option<&Parameter>,
+) -> fmt::Result {
+    if !message.is_empty() {
+        write!(f, ": {message}")?;
+    }
+    match parameter {
+        Some(p) => write!(f, " (parameter {p})"),
+        None => Ok(()),
     }
 }
