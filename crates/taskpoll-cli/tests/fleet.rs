@@ -337,12 +337,18 @@ async fn a_waiter_reports_redis_down_and_sigint_prints_interrupted_lines() {
     let url = server.url();
     server.kill();
     let waiter = waiter("runware", &["t-1", "t-2"], &url, &[]);
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let down = format!("Redis at {url} failed");
+    until(
+        "the waiter reports Redis down",
+        Duration::from_secs(10),
+        || waiter.stderr_so_far().contains(&down),
+    )
+    .await;
     waiter.signal("INT");
     let done = waiter.finish(Duration::from_secs(10)).await;
     let err = done.stderr.as_str();
     assert_eq!(done.code, Some(130), "{err}");
-    assert!(err.contains(&format!("Redis at {url} failed")), "{err}");
+    assert!(err.contains(&down), "{err}");
     let lines = by_id(&done.json());
     assert_eq!(lines.len(), 2);
     assert!(lines.values().all(|l| l["outcome"] == "interrupted"));

@@ -7,7 +7,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -206,7 +206,9 @@ pub struct Running {
     child: Child,
     lines: mpsc::Receiver<String>,
     stdout: Option<JoinHandle<()>>,
-    stderr: Option<JoinHandle<String>>,
+    stderr: Option<JoinHandle<()>>,
+    /// What it printed on stderr so far.
+    errors: Arc<Mutex<String>>,
 }
 
 /// How a [`Running`] process ended.
@@ -243,22 +245,33 @@ impl Running {
                 let _ = tx.send(line);
             }
         });
+        let errors = Arc::new(Mutex::new(String::new()));
+        let sink = Arc::clone(&errors);
         let stderr = std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = stderr.read_to_string(&mut text);
-            text
+            let mut chunk = [0u8; 4096];
+            while let Ok(n @ 1..) = stderr.read(&mut chunk) {
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&chunk[..n]));
+            }
         });
         Running {
             child,
             lines,
             stdout: Some(stdout),
             stderr: Some(stderr),
+            errors,
         }
     }
 
     /// Sends `signal` (`INT`, `TERM`, `KILL`) to the process.
     pub fn signal(&self, signal: &str) {
         self::signal(self.child.id(), signal);
+    }
+
+    /// What it has printed on stderr so far.
+    pub fn stderr_so_far(&self) -> String {
+        self.errors.lock().unwrap().clone()
     }
 
     /// The next line it prints on stdout, waiting up to `within`.
@@ -312,15 +325,13 @@ impl Running {
         if let Some(h) = self.stdout.take() {
             h.join().unwrap();
         }
-        let stderr = self
-            .stderr
-            .take()
-            .map(|h| h.join().unwrap())
-            .unwrap_or_default();
+        if let Some(h) = self.stderr.take() {
+            h.join().unwrap();
+        }
         Finished {
             code: None,
             lines: self.lines.try_iter().collect(),
-            stderr,
+            stderr: self.stderr_so_far(),
         }
     }
 }
