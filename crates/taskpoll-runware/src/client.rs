@@ -118,26 +118,12 @@ impl RunwareClient {
 
     /// Submits a `videoInference` task with `deliveryMethod: "async"`.
     pub async fn submit_video(&self, task: VideoInference) -> Result<RunwareTaskId, RunwareError> {
-        let params = request::params(&task)?;
-        let task = request::async_task(
-            "videoInference",
-            params,
-            task.number_results,
-            task.task_uuid,
-        )?;
-        self.submit(task).await
+        self.submit(task.async_task()?).await
     }
 
     /// Submits an `imageInference` task with `deliveryMethod: "async"`.
     pub async fn submit_image(&self, task: ImageInference) -> Result<RunwareTaskId, RunwareError> {
-        let params = request::params(&task)?;
-        let task = request::async_task(
-            "imageInference",
-            params,
-            task.number_results,
-            task.task_uuid,
-        )?;
-        self.submit(task).await
+        self.submit(task.async_task()?).await
     }
 
     /// Submits any other task type with `deliveryMethod: "async"`, a fresh

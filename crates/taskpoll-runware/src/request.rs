@@ -109,9 +109,20 @@ pub struct ImageInference {
     pub extra: Map<String, Value>,
 }
 
-macro_rules! common_setters {
-    ($t:ty) => {
+/// The setters both typed requests share, and their task object of type `$task_type`.
+macro_rules! common_methods {
+    ($t:ty, $task_type:literal) => {
         impl $t {
+            /// The task object of its submission.
+            pub(crate) fn async_task(&self) -> Result<AsyncTask, RunwareError> {
+                async_task(
+                    $task_type,
+                    params(self)?,
+                    self.number_results,
+                    self.task_uuid,
+                )
+            }
+
             /// Sets `numberResults`.
             pub fn number_results(mut self, n: u32) -> Self {
                 self.number_results = n;
@@ -158,8 +169,8 @@ macro_rules! common_setters {
     };
 }
 
-common_setters!(VideoInference);
-common_setters!(ImageInference);
+common_methods!(VideoInference, "videoInference");
+common_methods!(ImageInference, "imageInference");
 
 impl VideoInference {
     /// A video of `model` from `prompt`: one result, with cost.
@@ -281,7 +292,7 @@ pub(crate) fn async_task(
 }
 
 /// The parameters of a typed request, as a JSON object.
-pub(crate) fn params<T: Serialize>(request: &T) -> Result<Map<String, Value>, RunwareError> {
+fn params<T: Serialize>(request: &T) -> Result<Map<String, Value>, RunwareError> {
     match serde_json::to_value(request) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(RunwareError::InvalidRequest(
