@@ -167,11 +167,8 @@ impl RunwareClient {
         let body = [Value::Object(task.object.clone())];
         let mut attempt: u32 = 0;
         loop {
-            let result = match self.post(&body).await {
-                Ok(answer) => decode::read_submission(&answer, &task.uuid, &task.task_type),
-                Err(e) => Err(e),
-            };
-            match result {
+            let answer = self.post(&body).await;
+            match answer.and_then(|a| decode::read_submission(&a, &task.uuid, &task.task_type)) {
                 Ok(()) => {
                     return Ok(RunwareTaskId {
                         uuid: task.uuid,
@@ -271,9 +268,7 @@ impl RunwareClient {
 
     /// POSTs a task array and reads the answer.
     async fn post(&self, tasks: &[Value]) -> Result<Answer, RunwareError> {
-        let body = serde_json::to_vec(tasks).map_err(|e| {
-            RunwareError::InvalidRequest(format!("the request could not be serialized: {e}"))
-        })?;
+        let body = serde_json::to_vec(tasks).map_err(request::unserializable)?;
         let request = self
             .inner
             .http

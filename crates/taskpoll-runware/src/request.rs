@@ -293,13 +293,15 @@ pub(crate) fn async_task(
 
 /// The parameters of a typed request, as a JSON object.
 fn params<T: Serialize>(request: &T) -> Result<Map<String, Value>, RunwareError> {
-    match serde_json::to_value(request) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(RunwareError::InvalidRequest(
+    match serde_json::to_value(request).map_err(unserializable)? {
+        Value::Object(map) => Ok(map),
+        _ => Err(RunwareError::InvalidRequest(
             "the request did not serialize to a JSON object".into(),
         )),
-        Err(e) => Err(RunwareError::InvalidRequest(format!(
-            "the request could not be serialized: {e}"
-        ))),
     }
+}
+
+/// The error of a request that could not be serialized.
+pub(crate) fn unserializable(e: serde_json::Error) -> RunwareError {
+    RunwareError::InvalidRequest(format!("the request could not be serialized: {e}"))
 }
