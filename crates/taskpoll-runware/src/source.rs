@@ -342,18 +342,20 @@ pub(crate) fn classify(status: RunwareStatus) -> RunwarePhase {
         .find(|(w, known)| !known || !w.eq_ignore_ascii_case("processing"))
         .or(reading.in_progress.first())
         .cloned()
-        .unwrap_or_else(|| ("processing".to_owned(), true));
+        // No unfinished item: `pending` while nothing has finished either.
+        .unwrap_or_else(|| {
+            let word = if results.is_empty() {
+                "pending"
+            } else {
+                "processing"
+            };
+            (word.to_owned(), true)
+        });
     let nothing_started = results.is_empty()
-        && (reading.in_progress.is_empty()
-            || reading
-                .in_progress
-                .iter()
-                .all(|(w, _)| PENDING_WORDS.iter().any(|p| p.eq_ignore_ascii_case(w))));
-    let word = if reading.in_progress.is_empty() && results.is_empty() {
-        "pending".to_owned()
-    } else {
-        word
-    };
+        && reading
+            .in_progress
+            .iter()
+            .all(|(w, _)| PENDING_WORDS.iter().any(|p| p.eq_ignore_ascii_case(w)));
     let finished = results.len();
     let mut progress = Progress::new(word).with_partials(results);
     if !reading.progress.is_empty() {
