@@ -47,13 +47,17 @@ pub fn integer(v: Option<&Value>) -> Option<i64> {
     }
 }
 
-/// A whole number that cannot be negative (read as [`integer`] is, or above
-/// `i64::MAX`).
+/// A whole number that cannot be negative: an integer, a float without a fraction,
+/// or a string holding one, up to `u64::MAX`.
 pub fn unsigned(v: Option<&Value>) -> Option<u64> {
     match v? {
-        Value::Number(n) if n.is_u64() => n.as_u64(),
+        Value::Number(n) => n.as_u64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < 1.8e19)
+                .map(|f| f as u64)
+        }),
         Value::String(s) => s.trim().parse().ok(),
-        other => integer(Some(other)).and_then(|i| u64::try_from(i).ok()),
+        _ => None,
     }
 }
 
@@ -149,6 +153,8 @@ mod tests {
         assert_eq!(unsigned(Some(&json!(u64::MAX))), Some(u64::MAX));
         assert_eq!(unsigned(Some(&json!(-3))), None);
         assert_eq!(unsigned(Some(&json!(3.0))), Some(3));
+        assert_eq!(unsigned(Some(&json!(1e19))), Some(10_000_000_000_000_000_000));
+        assert_eq!(unsigned(Some(&json!(-1.0))), None);
         assert_eq!(float(Some(&json!(" 0.25"))), Some(0.25));
         assert_eq!(float(Some(&json!([]))), None);
         assert_eq!(boolean(Some(&json!("true"))), None);
