@@ -8,7 +8,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{client, fast, sim, sim_with};
+use common::{all_answered, client, client_with, fast, post_sizes, sim, sim_with};
 use futures_util::StreamExt;
 use serde_json::{Map, Value, json};
 use taskpoll::strategy::Fixed;
@@ -141,11 +141,9 @@ async fn a_task_never_shown_ends_within_the_grace_plus_one_interval() {
     })
     .await;
     let grace = Duration::from_millis(600);
-    let client = RunwareClient::builder(sim.api_key())
-        .base_url(&sim.base_url())
-        .visibility_grace(VisibilityGrace::for_duration(grace))
-        .build()
-        .unwrap();
+    let client = client_with(&sim, |b| {
+        b.visibility_grace(VisibilityGrace::for_duration(grace))
+    });
     assert_eq!(
         client.visibility_grace(),
         VisibilityGrace::for_duration(grace)
@@ -255,11 +253,9 @@ async fn a_task_seen_then_gone_ends_at_once_as_unknown_not_failed() {
 async fn an_answer_silent_about_the_task_is_shown_and_ends_after_the_grace() {
     // `{"data": []}` for a task Runware does not know (or does not show yet).
     let sim = sim_of(silent()).await;
-    let client = RunwareClient::builder(sim.api_key())
-        .base_url(&sim.base_url())
-        .visibility_grace(VisibilityGrace::for_duration(Duration::from_millis(300)))
-        .build()
-        .unwrap();
+    let client = client_with(&sim, |b| {
+        b.visibility_grace(VisibilityGrace::for_duration(Duration::from_millis(300)))
+    });
     let envelope = client
         .get_response(&uuid::Uuid::new_v4().to_string())
         .await
@@ -318,11 +314,7 @@ async fn an_answer_silent_about_the_task_is_shown_and_ends_after_the_grace() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn max_batch_one_sends_one_get_response_per_post() {
     let sim = sim().await;
-    let client = RunwareClient::builder(sim.api_key())
-        .base_url(&sim.base_url())
-        .max_batch(1)
-        .build()
-        .unwrap();
+    let client = client_with(&sim, |b| b.max_batch(1));
     assert!(!client.batches_polls());
     let ids: Vec<RunwareTaskId> = (0..6)
         .map(|_| {
@@ -348,11 +340,7 @@ async fn max_batch_one_sends_one_get_response_per_post() {
     // A direct batch fetch splits too.
     let before = sim.counts().endpoint(GET);
     let entries = client.source().fetch_batch(&ids[..3]).await.unwrap();
-    assert!(
-        entries
-            .iter()
-            .all(|e| e.as_ref().is_some_and(Result::is_ok))
-    );
+    assert!(all_answered(&entries));
     assert_eq!(sim.counts().endpoint(GET), before + 3);
 }
 
@@ -376,7 +364,7 @@ async fn tasks_a_batched_answer_leaves_out_are_polled_again_alone() {
             PhaseKind::Succeeded
         );
     }
-    let sizes: Vec<usize> = sim.requests().iter().map(|r| r.task_ids.len()).collect();
+    let sizes = post_sizes(&sim);
     assert_eq!(
         sizes,
         [4, 1, 1, 1],
@@ -385,11 +373,7 @@ async fn tasks_a_batched_answer_leaves_out_are_polled_again_alone() {
 
     // At most `batch_fallback_limit` are polled alone; the others are left for a
     // later round (None), never reported failed or unknown for it.
-    let limited = RunwareClient::builder(sim.api_key())
-        .base_url(&sim.base_url())
-        .batch_fallback_limit(1)
-        .build()
-        .unwrap();
+    let limited = client_with(&sim, |b| b.batch_fallback_limit(1));
     let source = limited.source();
     let before = sim.counts().total;
     let answered = |entries: &[taskpoll::BatchEntry<RunwareSource>]| -> Vec<bool> {
@@ -437,12 +421,8 @@ async fn a_task_left_out_of_a_batch_before_it_shows_is_waited_for() {
         RunwareTaskId::image(&late, 1),
     ];
     let entries = client.source().fetch_batch(&ids).await.unwrap();
-    assert!(
-        entries
-            .iter()
-            .all(|e| e.as_ref().is_some_and(Result::is_ok))
-    );
-    let sizes: Vec<usize> = sim.requests().iter().map(|r| r.task_ids.len()).collect();
+    assert!(all_answered(&entries));
+    let sizes = post_sizes(&sim);
     assert_eq!(sizes, [2, 1]);
     assert_eq!(sim.requests()[1].task_ids, [late]);
 }
@@ -583,11 +563,9 @@ async fn the_fallback_polls_draw_on_the_request_budget() {
     // A server that answers only the first getResponse of a POST: every fetch of four
     // tasks sends the batch and three POSTs alone.
     let sim = sim_of(answering_one()).await;
-    let client = RunwareClient::builder(sim.api_key())
-        .base_url(&sim.base_url())
-        .budget(taskpoll::Budget::default().per_window(2, Duration::from_millis(500)))
-        .build()
-        .unwrap();
+    let client = client_with(&sim, |b| {
+        b.budget(taskpoll::Budget::default().per_window(2, Duration::from_millis(500)))
+    });
     let ids: Vec<RunwareTaskId> = (0..4)
         .map(|_| {
             RunwareTaskId::image(
@@ -603,13 +581,9 @@ async fn the_fallback_polls_draw_on_the_request_budget() {
     );
     let started = Instant::now();
     let entries = client.source().fetch_batch(&ids).await.unwrap();
-    assert!(
-        entries
-            .iter()
-            .all(|e| e.as_ref().is_some_and(Result::is_ok))
-    );
+    assert!(all_answered(&entries));
     // Four POSTs under 2 per 500 ms: the last two waited for places in the window.
-    let sizes: Vec<usize> = sim.requests().iter().map(|r| r.task_ids.len()).collect();
+    let sizes = post_sizes(&sim);
     assert_eq!(sizes, [4, 1, 1, 1]);
     assert!(
         started.elapsed() >= Duration::from_millis(500),

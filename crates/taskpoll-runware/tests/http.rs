@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{client, fast, impatient, sim, sim_with};
+use common::{client, client_with, fast, impatient, sim, sim_with};
 use futures_util::StreamExt;
 use taskpoll::{
     BatchTaskSource, ErrorClass, ErrorKind, FetchGiveUp, Phase, TaskSource, Update,
@@ -223,11 +223,7 @@ async fn a_failure_after_two_results_keeps_them() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_tasks_are_polled_in_one_request() {
     let sim = sim().await;
-    let client = RunwareClient::builder(sim.api_key())
-        .base_url(&sim.base_url())
-        .max_batch(10)
-        .build()
-        .unwrap();
+    let client = client_with(&sim, |b| b.max_batch(10));
     let source = client.source();
     let ids: Vec<RunwareTaskId> = (0..25)
         .map(|i| {
@@ -469,11 +465,7 @@ async fn transient_faults_are_retried() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_answer_times_out_and_is_retried() {
     let sim = sim().await;
-    let client = RunwareClient::builder(sim.api_key())
-        .base_url(&sim.base_url())
-        .request_timeout(Duration::from_millis(100))
-        .build()
-        .unwrap();
+    let client = client_with(&sim, |b| b.request_timeout(Duration::from_millis(100)));
     let uuid = sim.create_task(RunwareTaskSpec::new(MediaKind::Image, 1));
     sim.set_faults(FaultPlan::default().at(1, Fault::Slow { millis: 400 }));
     let mut watch = fast(&client).watch(RunwareTaskId::image(&uuid, 1));
@@ -598,11 +590,7 @@ async fn get_response_returns_the_envelope() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_oversized_answer_is_refused() {
     let sim = sim().await;
-    let client = RunwareClient::builder(sim.api_key())
-        .base_url(&sim.base_url())
-        .max_response_bytes(200)
-        .build()
-        .unwrap();
+    let client = client_with(&sim, |b| b.max_response_bytes(200));
     let uuid = sim.create_task(RunwareTaskSpec::new(MediaKind::Video, 4));
     let err = fast(&client)
         .wait(RunwareTaskId::video(&uuid, 4))

@@ -6,8 +6,11 @@
 //! whose body is over the cap.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::time::Duration;
 
+use common::client_with;
 use taskpoll::ErrorClass;
 use taskpoll_runware::{RunwareClient, RunwareError, RunwareTaskId};
 use taskpoll_sim::runware::{MediaKind, RunwareSim, RunwareSimConfig, RunwareTaskSpec};
@@ -25,11 +28,7 @@ fn assert_too_large(err: &RunwareError, cap: usize) {
 }
 
 fn sim_client(sim: &RunwareSim, cap: usize) -> RunwareClient {
-    RunwareClient::builder(sim.api_key())
-        .base_url(&sim.base_url())
-        .max_response_bytes(cap)
-        .build()
-        .unwrap()
+    client_with(sim, |b| b.max_response_bytes(cap))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

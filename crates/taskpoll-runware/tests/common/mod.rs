@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use taskpoll::strategy::Fixed;
-use taskpoll::{Poller, VisibilityGrace};
-use taskpoll_runware::{RunwareClient, RunwareSource};
+use taskpoll::{BatchEntry, Poller, VisibilityGrace};
+use taskpoll_runware::{RunwareClient, RunwareClientBuilder, RunwareSource};
 use taskpoll_sim::runware::{RunwareSim, RunwareSimConfig};
 use taskpoll_sim::script::Defaults;
 
@@ -36,6 +36,28 @@ pub fn client(sim: &RunwareSim) -> RunwareClient {
         .submit_retry_delay(Duration::from_millis(10))
         .build()
         .unwrap()
+}
+
+/// A client for `sim` with the builder's defaults and what `configure` sets.
+pub fn client_with(
+    sim: &RunwareSim,
+    configure: impl FnOnce(RunwareClientBuilder) -> RunwareClientBuilder,
+) -> RunwareClient {
+    configure(RunwareClient::builder(sim.api_key()).base_url(&sim.base_url()))
+        .build()
+        .unwrap()
+}
+
+/// Whether every entry of a batched fetch is an answered status.
+pub fn all_answered(entries: &[BatchEntry<RunwareSource>]) -> bool {
+    entries
+        .iter()
+        .all(|e| e.as_ref().is_some_and(Result::is_ok))
+}
+
+/// How many task ids each `getResponse` POST the simulator received asked about.
+pub fn post_sizes(sim: &RunwareSim) -> Vec<usize> {
+    sim.requests().iter().map(|r| r.task_ids.len()).collect()
 }
 
 /// Runware's defaults (the client's visibility grace too), but no initial delay, a
