@@ -153,7 +153,10 @@ mod tests {
         assert_eq!(unsigned(Some(&json!(u64::MAX))), Some(u64::MAX));
         assert_eq!(unsigned(Some(&json!(-3))), None);
         assert_eq!(unsigned(Some(&json!(3.0))), Some(3));
-        assert_eq!(unsigned(Some(&json!(1e19))), Some(10_000_000_000_000_000_000));
+        assert_eq!(
+            unsigned(Some(&json!(1e19))),
+            Some(10_000_000_000_000_000_000)
+        );
         assert_eq!(unsigned(Some(&json!(-1.0))), None);
         assert_eq!(float(Some(&json!(" 0.25"))), Some(0.25));
         assert_eq!(float(Some(&json!([]))), None);
