@@ -2,72 +2,47 @@
 //! settings, a user's own HTTP client and the user agent, are cases of the behavior suite.)
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use taskpoll_testkit::process::{child_case, run_child};
-
+use taskpoll_http::ConfigError;
 use taskpoll_redis_cloud::{RedisCloudClient, RedisCloudClientBuilder, RedisCloudError};
 use taskpoll_sim::redis_cloud::{RedisCloudSim, RedisCloudSimConfig};
+use taskpoll_testkit::process::{FromEnv, from_env_case, run_from_env_cases};
 
 const KEY: &str = "env-redis-cloud-key-91d0";
 const SECRET: &str = "env-redis-cloud-secret-4c7e";
 
-async fn sim() -> RedisCloudSim {
-    RedisCloudSim::start(RedisCloudSimConfig {
-        api_key: KEY.into(),
-        secret_key: SECRET.into(),
-        ..RedisCloudSimConfig::default()
-    })
-    .await
-    .unwrap()
-}
-
-/// Runs [`from_env_child`] in a process of its own with `vars` as its only Redis Cloud
-/// variables (the environment is process-wide, and this crate forbids `unsafe`
-/// `set_var`).
-fn child(case: &str, vars: &[(&str, &str)]) {
-    run_child(
-        "from_env_child",
-        case,
-        vars,
-        &["REDIS_CLOUD_API_KEY", "REDIS_CLOUD_API_SECRET"],
-    )
-    .unwrap();
-}
-
 #[test]
 fn from_env_reads_the_commands_variables() {
-    child("none", &[]);
-    child("no-secret", &[("REDIS_CLOUD_API_KEY", KEY)]);
-    child(
-        "both",
-        &[
-            ("REDIS_CLOUD_API_KEY", KEY),
-            ("REDIS_CLOUD_API_SECRET", SECRET),
-        ],
-    );
+    let vars = [
+        ("REDIS_CLOUD_API_KEY", KEY),
+        ("REDIS_CLOUD_API_SECRET", SECRET),
+    ];
+    run_from_env_cases("from_env_child", &vars).unwrap();
 }
 
 #[test]
 #[ignore = "run by from_env_reads_the_commands_variables, in a process of its own"]
 fn from_env_child() {
-    let Some(case) = child_case() else {
-        return;
-    };
-    let missing = |name: &str| {
-        let err = RedisCloudClient::from_env().unwrap_err();
-        assert!(
-            matches!(&err, RedisCloudError::Config(taskpoll_http::ConfigError::MissingVariable { name: n }) if *n == name),
-            "{err}"
-        );
-        assert!(err.to_string().contains(name), "{err}");
-        assert!(RedisCloudClientBuilder::from_env().is_err());
-    };
-    match case.as_str() {
-        "none" => missing("REDIS_CLOUD_API_KEY"),
-        "no-secret" => missing("REDIS_CLOUD_API_SECRET"),
-        "both" => {
+    match from_env_case() {
+        None => {}
+        Some(FromEnv::Missing(name)) => {
+            let err = RedisCloudClient::from_env().unwrap_err();
+            assert!(
+                matches!(&err, RedisCloudError::Config(ConfigError::MissingVariable { name: n }) if *n == name),
+                "{err}"
+            );
+            assert!(err.to_string().contains(&name), "{err}");
+            assert!(RedisCloudClientBuilder::from_env().is_err());
+        }
+        Some(FromEnv::Set) => {
             let rt = tokio::runtime::Runtime::new().unwrap();
             rt.block_on(async {
-                let sim = sim().await;
+                let sim = RedisCloudSim::start(RedisCloudSimConfig {
+                    api_key: KEY.into(),
+                    secret_key: SECRET.into(),
+                    ..RedisCloudSimConfig::default()
+                })
+                .await
+                .unwrap();
                 let client = RedisCloudClientBuilder::from_env()
                     .unwrap()
                     .base_url(&sim.base_url())
@@ -86,6 +61,5 @@ fn from_env_child() {
                 sim.shutdown().await;
             });
         }
-        other => panic!("unknown case {other}"),
     }
 }

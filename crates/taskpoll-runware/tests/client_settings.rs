@@ -2,65 +2,41 @@
 //! settings, a user's own HTTP client and the user agent, are cases of the behavior suite.)
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use taskpoll_testkit::process::{child_case, run_child};
-
+use taskpoll_http::ConfigError;
 use taskpoll_runware::{RunwareClient, RunwareClientBuilder, RunwareError, VideoInference};
 use taskpoll_sim::runware::{RunwareSim, RunwareSimConfig};
+use taskpoll_testkit::process::{FromEnv, from_env_case, run_from_env_cases};
 
 const KEY: &str = "env-runware-key-5e2a";
 
-async fn sim() -> RunwareSim {
-    RunwareSim::start(RunwareSimConfig {
-        api_key: KEY.into(),
-        ..RunwareSimConfig::default()
-    })
-    .await
-    .unwrap()
-}
-
-fn video() -> VideoInference {
-    VideoInference::new("klingai:5@3", "A red fox in fresh snow")
-}
-
-/// Runs [`from_env_child`] in a process of its own with `vars` as its only Runware
-/// variable (the environment is process-wide, and this crate forbids `unsafe`
-/// `set_var`).
-fn child(case: &str, vars: &[(&str, &str)]) {
-    run_child("from_env_child", case, vars, &["RUNWARE_API_KEY"]).unwrap();
-}
-
 #[test]
 fn from_env_reads_the_commands_variable() {
-    child("none", &[]);
-    child("empty", &[("RUNWARE_API_KEY", "")]);
-    child("set", &[("RUNWARE_API_KEY", KEY)]);
+    run_from_env_cases("from_env_child", &[("RUNWARE_API_KEY", KEY)]).unwrap();
 }
 
 #[test]
 #[ignore = "run by from_env_reads_the_commands_variable, in a process of its own"]
 fn from_env_child() {
-    let Some(case) = child_case() else {
-        return;
-    };
-    match case.as_str() {
-        "none" | "empty" => {
+    match from_env_case() {
+        None => {}
+        Some(FromEnv::Missing(name)) => {
             let err = RunwareClient::from_env().unwrap_err();
             assert!(
-                matches!(
-                    &err,
-                    RunwareError::Config(taskpoll_http::ConfigError::MissingVariable {
-                        name: "RUNWARE_API_KEY"
-                    })
-                ),
+                matches!(&err, RunwareError::Config(ConfigError::MissingVariable { name: n }) if *n == name),
                 "{err}"
             );
-            assert!(err.to_string().contains("RUNWARE_API_KEY"), "{err}");
+            assert!(err.to_string().contains(&name), "{err}");
             assert!(RunwareClientBuilder::from_env().is_err());
         }
-        "set" => {
+        Some(FromEnv::Set) => {
             let rt = tokio::runtime::Runtime::new().unwrap();
             rt.block_on(async {
-                let sim = sim().await;
+                let sim = RunwareSim::start(RunwareSimConfig {
+                    api_key: KEY.into(),
+                    ..RunwareSimConfig::default()
+                })
+                .await
+                .unwrap();
                 let client = RunwareClientBuilder::from_env()
                     .unwrap()
                     .base_url(&sim.base_url())
@@ -68,7 +44,8 @@ fn from_env_child() {
                     .unwrap();
                 assert!(!format!("{client:?}").contains(KEY));
                 // The simulator accepts only KEY: the request went with it.
-                client.submit_video(video()).await.unwrap();
+                let video = VideoInference::new("klingai:5@3", "A red fox in fresh snow");
+                client.submit_video(video).await.unwrap();
                 assert_eq!(
                     RunwareClient::from_env().unwrap().base_url(),
                     "https://api.runware.ai/v1"
@@ -76,6 +53,5 @@ fn from_env_child() {
                 sim.shutdown().await;
             });
         }
-        other => panic!("unknown case {other}"),
     }
 }

@@ -61,3 +61,65 @@ pub fn run_child(
 pub fn child_case() -> Option<String> {
     std::env::var(CASE).ok()
 }
+
+/// What a `from_env` child test checks (see [`run_from_env_cases`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FromEnv {
+    /// This variable is unset or empty: `from_env` fails naming it.
+    Missing(String),
+    /// Every variable holds its good value: `from_env` builds a working client.
+    Set,
+}
+
+/// Runs the ignored child test `test` once for each case of a `from_env` that reads
+/// `vars` (each with a good value), the child reading its case with
+/// [`from_env_case`]: none set; each variable unset in turn, then set but empty, the
+/// others set; all set. `Err` carries the output of the first case that failed.
+///
+/// ```no_run
+/// use taskpoll_testkit::process::{FromEnv, from_env_case, run_from_env_cases};
+///
+/// fn from_env_reads_the_variables() {
+///     let vars = [("ACME_API_KEY", "k"), ("ACME_API_SECRET", "s")];
+///     run_from_env_cases("from_env_child", &vars).unwrap();
+/// }
+///
+/// // An `#[ignore]`d test.
+/// fn from_env_child() {
+///     match from_env_case() {
+///         None => {}
+///         Some(FromEnv::Missing(name)) => { /* from_env() fails, naming `name` */ }
+///         Some(FromEnv::Set) => { /* from_env() works, with "k" and "s" */ }
+///     }
+/// }
+/// # from_env_reads_the_variables();
+/// # from_env_child();
+/// ```
+pub fn run_from_env_cases(test: &str, vars: &[(&str, &str)]) -> Result<(), String> {
+    let names: Vec<&str> = vars.iter().map(|(name, _)| *name).collect();
+    if let Some(first) = names.first() {
+        run_child(test, &format!("{MISSING}{first}"), &[], &names)?;
+    }
+    for (i, (name, _)) in vars.iter().enumerate() {
+        let mut others: Vec<(&str, &str)> = vars.to_vec();
+        others.remove(i);
+        let case = format!("{MISSING}{name}");
+        run_child(test, &case, &others, &names)?;
+        others.push((name, ""));
+        run_child(test, &case, &others, &names)?;
+    }
+    run_child(test, "set", vars, &names)
+}
+
+/// The prefix of a [`FromEnv::Missing`] case.
+const MISSING: &str = "missing:";
+
+/// The `from_env` case this process was started for by [`run_from_env_cases`]; `None`
+/// in an ordinary test run.
+pub fn from_env_case() -> Option<FromEnv> {
+    let case = child_case()?;
+    Some(match case.strip_prefix(MISSING) {
+        Some(name) => FromEnv::Missing(name.to_owned()),
+        None => FromEnv::Set,
+    })
+}
