@@ -3,10 +3,7 @@
 //! results in a stable order.
 
 use std::collections::HashMap;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::Ordering;
-use std::task::Poll;
 
 use async_trait::async_trait;
 use taskpoll::{BatchEntry, BatchTaskSource};
@@ -72,30 +69,6 @@ impl Orders {
     fn forget(&mut self, uuid: &str) -> bool {
         self.tasks.remove(&uuid.to_ascii_lowercase()).is_some()
     }
-}
-
-/// Runs `futures` together; their outputs, in order.
-async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
-    let mut futures: Vec<Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
-    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (future, output) in futures.iter_mut().zip(outputs.iter_mut()) {
-            if output.is_none() {
-                match future.as_mut().poll(cx) {
-                    Poll::Ready(v) => *output = Some(v),
-                    Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            Poll::Pending
-        } else {
-            Poll::Ready(())
-        }
-    })
-    .await;
-    outputs.into_iter().flatten().collect()
 }
 
 impl RunwareSource {
@@ -214,19 +187,15 @@ impl BatchTaskSource for RunwareSource {
                 "a batched getResponse answer left tasks out; polling them alone"
             );
         }
-        let alone = join_all(
-            left_out
-                .iter()
-                .map(|uuid| {
-                    // Beyond the POST the scheduler granted: each draws on the budget.
-                    taskpoll_http::spend(
-                        self.client.request_budget(),
-                        self.client.poll(std::slice::from_ref(uuid)),
-                    )
-                })
-                .collect(),
-        )
-        .await;
+        let alone: Vec<Result<Answer, RunwareError>> =
+            futures_util::future::join_all(left_out.iter().map(|uuid| {
+                // Beyond the POST the scheduler granted: each draws on the budget.
+                taskpoll_http::spend(
+                    self.client.request_budget(),
+                    self.client.poll(std::slice::from_ref(uuid)),
+                )
+            }))
+            .await;
         for (id, entry) in ids.iter().zip(entries.iter_mut()) {
             if entry.is_some() {
                 continue;
